@@ -1,0 +1,195 @@
+"""`irt-pipeline`: import vote files, run partitions, print rankings.
+
+Everything runs through Dagster on the instance at $DAGSTER_HOME (the project's
+`.dagster_home/` when unset), so what the CLI does shows in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from irt_pipeline.errors import BadInput
+from irt_pipeline.partitions import CHAMBERS, partition_key, validate_session_key
+
+
+def _definitions():
+    from irt_pipeline.definitions import defs
+
+    return defs
+
+
+def _storage():
+    return _definitions().resources["storage"]
+
+
+def register_sessions(instance, sessions) -> list[str]:
+    """Add sessions not yet known to the instance; returns the ones added."""
+    from irt_pipeline.partitions import session_partitions
+
+    known = set(instance.get_dynamic_partitions(session_partitions.name))
+    new = [validate_session_key(s) for s in dict.fromkeys(sessions) if s not in known]
+    if new:
+        instance.add_dynamic_partitions(session_partitions.name, new)
+    return new
+
+
+def _root_cause(error) -> str:
+    """The innermost error message of a Dagster SerializableErrorInfo chain."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
+def run_partition(instance, session: str, chamber: str) -> dict:
+    """Materialize the whole chain of one partition in-process; a JSON-ready summary."""
+    register_sessions(instance, [session])
+    job = _definitions().resolve_job_def("irt_chain")
+    result = job.execute_in_process(
+        instance=instance, partition_key=partition_key(session, chamber), raise_on_error=False
+    )
+    checks = []
+    for evaluation in result.get_asset_check_evaluations():
+        value = evaluation.metadata.get("value")
+        checks.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),
+                "name": evaluation.check_name,
+                "passed": evaluation.passed,
+                "value": None if value is None else value.value,
+            }
+        )
+    outputs = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        path = materialization.metadata.get("path")
+        outputs[materialization.asset_key.to_user_string()] = path.value if path else None
+    failures = [
+        f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data and event.event_specific_data.error
+    ]
+    return {
+        "session": session,
+        "chamber": chamber,
+        "success": result.success,
+        "run_id": result.run_id,
+        "checks": checks,
+        "outputs": outputs,
+        "failures": failures,
+    }
+
+
+def cmd_import_voteview(args) -> int:
+    from irt_pipeline.contract import conform, validate_roll_calls
+    from irt_pipeline.instance import get_instance
+    from irt_pipeline.sources.voteview import read_voteview
+
+    frame = conform(read_voteview(args.votes, args.members, session=args.session))
+    validate_roll_calls(frame, args.votes).raise_if_failed()
+    landing = _storage().landing
+    landing.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (session, chamber), rows in frame.groupby(["session", "chamber"]):
+        target = landing / f"{validate_session_key(session)}_{chamber}.parquet"
+        target.write_bytes(rows.to_parquet(index=False))
+        written.append(str(target))
+    sessions = register_sessions(get_instance(), frame["session"].unique())
+    print(json.dumps({"written": written, "sessions_added": sessions}, indent=2))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from irt_pipeline.demo import DEMO_CHAMBERS, copy_demo_landing, demo_truth
+    from irt_pipeline.instance import get_instance
+    from irt_pipeline.stats.validation import recovery
+
+    instance = get_instance()
+    landing = _storage().landing
+    copy_demo_landing(landing)
+    register_sessions(instance, [c.session for c in DEMO_CHAMBERS])
+    truth = demo_truth()
+    summaries = []
+    for spec in DEMO_CHAMBERS:
+        summary = run_partition(instance, spec.session, spec.chamber)
+        if summary["success"]:
+            rankings = read_rankings(spec.session, spec.chamber)
+            summary["recovery"] = recovery(
+                rankings, truth[(truth.session == spec.session) & (truth.chamber == spec.chamber)]
+            )
+        summaries.append(summary)
+        print(json.dumps(summary, indent=2), flush=True)
+    return 0 if all(s["success"] for s in summaries) else 1
+
+
+def cmd_run(args) -> int:
+    from irt_pipeline.instance import get_instance
+
+    summary = run_partition(get_instance(), args.session, args.chamber)
+    print(json.dumps(summary, indent=2))
+    return 0 if summary["success"] else 1
+
+
+def read_rankings(session: str, chamber: str) -> pd.DataFrame:
+    path = _storage().base / "rankings" / chamber / f"{validate_session_key(session)}.parquet"
+    if not path.exists():
+        raise BadInput(
+            f"session={session} chamber={chamber}",
+            f"no rankings stored at {path} (run `irt-pipeline run --session {session} "
+            f"--chamber {chamber}` first)",
+        )
+    with path.open("rb") as handle:
+        return pd.read_parquet(handle)
+
+
+def cmd_rankings(args) -> int:
+    table = read_rankings(args.session, args.chamber)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        print(table.to_json(orient="records", indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="irt-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import", help="turn source files into canonical landing parquet")
+    imp_sub = imp.add_subparsers(dest="source", required=True)
+    vv = imp_sub.add_parser("voteview", help="Voteview {S|H}NNN_votes.csv + _members.csv")
+    vv.add_argument("--votes", required=True)
+    vv.add_argument("--members", required=True)
+    vv.add_argument("--session", help="session key (default: the Congress number)")
+    vv.set_defaults(func=cmd_import_voteview)
+
+    demo = sub.add_parser("demo", help="write the built-in demo data and materialize it")
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="materialize one partition's whole chain")
+    run.add_argument("--session", required=True)
+    run.add_argument("--chamber", required=True, choices=CHAMBERS)
+    run.set_defaults(func=cmd_run)
+
+    rank = sub.add_parser("rankings", help="print stored rankings")
+    rank.add_argument("--session", required=True)
+    rank.add_argument("--chamber", required=True, choices=CHAMBERS)
+    rank.add_argument("--format", choices=["csv", "json"], default="csv")
+    rank.set_defaults(func=cmd_rankings)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Enforce the canonical roll-call contract (data_contracts/) with Great Expectations.
+
+great_expectations takes ~7-9 s to import, so it is imported inside `validate_roll_calls`
+only, never when the Dagster definitions load.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from data_contracts import roll_call_schema, roll_call_suite
+from irt_pipeline.errors import BadInput
+
+
+def canonical_columns(required_only: bool = False) -> list[str]:
+    return [
+        c["name"]
+        for c in roll_call_schema()["columns"]
+        if c["required"] or not required_only
+    ]
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Canonical column order and types; absent optional columns are added as nulls.
+
+    Required columns are not invented: a frame missing one keeps it missing so that
+    validation reports it.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for column in roll_call_schema()["columns"]:
+        name = column["name"]
+        if name in frame.columns:
+            values = frame[name]
+        elif column["required"]:
+            continue
+        else:
+            values = pd.Series(pd.NA, index=frame.index)
+        if column["type"] == "float64":
+            out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            out[name] = values.astype("string")
+    return out.reset_index(drop=True)
+
+
+@dataclass
+class ContractResult:
+    where: str
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+    evaluated: int = 0
+
+    def raise_if_failed(self) -> None:
+        if not self.passed:
+            raise BadInput(
+                self.where,
+                "violates the canonical roll-call contract: " + "; ".join(self.failures),
+            )
+
+
+def _describe(result) -> str:
+    config = result.expectation_config
+    kwargs = config.kwargs
+    column = kwargs.get("column") or kwargs.get("column_list")
+    details = result.result or {}
+    examples = details.get("partial_unexpected_list")
+    text = {
+        "expect_table_row_count_to_be_between": "the file has no rows",
+        "expect_column_to_exist": f"missing column {column!r}",
+        "expect_column_values_to_not_be_null": f"column {column!r} has empty values",
+        "expect_column_values_to_be_in_set": (
+            f"column {column!r} has values outside {sorted(kwargs.get('value_set', []))}"
+        ),
+        "expect_column_values_to_match_regex": (
+            f"column {column!r} has values not matching {kwargs.get('regex')!r}"
+        ),
+        "expect_compound_columns_to_be_unique": f"duplicate rows for {column}",
+        "expect_table_columns_to_match_set": "unexpected column set",
+    }.get(config.type, config.type)
+    count = details.get("unexpected_count")
+    if count:
+        text += f" ({count} row(s)"
+        if examples:
+            text += f", e.g. {examples[:3]}"
+        text += ")"
+    return text
+
+
+def validate_roll_calls(frame: pd.DataFrame, where: str) -> ContractResult:
+    """Validate canonical rows against data_contracts/roll_calls.suite.json."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    spec = roll_call_suite()
+    present = set(frame.columns)
+    expectations = []
+    failures = []
+    for item in spec["expectations"]:
+        column = item["kwargs"].get("column")
+        if item["type"] == "expect_column_to_exist" and column not in present:
+            # Reported here: GE would also fail every other expectation on this column.
+            failures.append(f"missing column {column!r}")
+            continue
+        if column is not None and column not in present:
+            continue
+        columns = item["kwargs"].get("column_list", [])
+        if any(c not in present for c in columns):
+            continue
+        expectations.append(ExpectationConfiguration(**item).to_domain_obj())
+    if failures or frame.empty:
+        if frame.empty:
+            failures.insert(0, "the file has no rows")
+        return ContractResult(where, False, failures, len(spec["expectations"]))
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batch = (
+        context.data_sources.add_pandas("roll_calls")
+        .add_dataframe_asset("partition")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name=spec["name"], expectations=expectations)
+    outcome = batch.validate(suite)
+    failures = [_describe(r) for r in outcome.results if not r.success]
+    return ContractResult(where, not failures, failures, len(spec["expectations"]))

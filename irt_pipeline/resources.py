@@ -1,0 +1,97 @@
+"""Resources: where data lives, how votes are filtered, how the sampler runs.
+
+Each is configured from the environment when the definitions load, with a local
+default, so nothing fails at run launch for want of a variable:
+
+    IRT_PIPELINE_ROOT      storage root: a folder (default ./irt_data) or s3://bucket/prefix
+    IRT_PIPELINE_CHAINS, IRT_PIPELINE_TUNE, IRT_PIPELINE_DRAWS, IRT_PIPELINE_SEED
+    IRT_PIPELINE_BACKEND   "kernel" (default, fused numba log-density) or "pymc"
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from irt_pipeline.stats.sampling import SamplerSettings
+
+DEFAULT_ROOT = "irt_data"
+
+
+def default_root() -> str:
+    root = os.environ.get("IRT_PIPELINE_ROOT", DEFAULT_ROOT)
+    return root if "://" in root else str(Path(root).expanduser().resolve())
+
+
+def upath(root: str):
+    """A UPath for a local folder or any fsspec URL (s3:// through s3fs)."""
+    from upath import UPath
+
+    return UPath(root)
+
+
+class Storage(dg.ConfigurableResource):
+    """The storage root. Landing files are read from `{root}/landing/`."""
+
+    root: str
+
+    @property
+    def base(self):
+        return upath(self.root)
+
+    @property
+    def landing(self):
+        return self.base / "landing"
+
+
+class VoteFilters(dg.ConfigurableResource):
+    """Which roll calls and legislators enter the model."""
+
+    min_minority_share: float = 0.025  # Voteview's lopsidedness standard
+    min_votes: int = 20
+
+
+class Sampler(dg.ConfigurableResource):
+    """nutpie settings, per chain. Defaults pass the gates on the shared Senates."""
+
+    chains: int = SamplerSettings.chains
+    tune: int = SamplerSettings.tune
+    draws: int = SamplerSettings.draws
+    seed: int = SamplerSettings.seed
+    backend: str = SamplerSettings.backend
+    low_rank_mass_matrix: bool = False
+
+    def settings(self) -> SamplerSettings:
+        return SamplerSettings(
+            chains=self.chains,
+            tune=self.tune,
+            draws=self.draws,
+            seed=self.seed,
+            backend=self.backend,
+            low_rank_mass_matrix=self.low_rank_mass_matrix,
+        )
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def resources_from_env() -> dict:
+    """The resources of the deployed definitions, read from the environment."""
+    from irt_pipeline.io_managers import io_managers
+
+    root = default_root()
+    return {
+        "storage": Storage(root=root),
+        "vote_filters": VoteFilters(),
+        "sampler": Sampler(
+            chains=_env_int("IRT_PIPELINE_CHAINS", SamplerSettings.chains),
+            tune=_env_int("IRT_PIPELINE_TUNE", SamplerSettings.tune),
+            draws=_env_int("IRT_PIPELINE_DRAWS", SamplerSettings.draws),
+            seed=_env_int("IRT_PIPELINE_SEED", SamplerSettings.seed),
+            backend=os.environ.get("IRT_PIPELINE_BACKEND", SamplerSettings.backend),
+        ),
+        **io_managers(root),
+    }

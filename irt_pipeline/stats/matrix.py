@@ -1,0 +1,142 @@
+"""From canonical roll-call rows to the filtered legislator x roll-call vote matrix.
+
+Yea = 1, Nay = 0; every other vote category is missing (left out of the likelihood,
+not imputed). Lopsided roll calls (minority side under `min_minority_share` of votes
+cast, the Voteview standard of 2.5%) are dropped first, then legislators with fewer
+than `min_votes` Yea/Nay votes on what remains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from irt_pipeline.errors import BadInput
+
+MAJOR_PARTIES = ("Democrat", "Republican")
+
+
+@dataclass(frozen=True)
+class VoteMatrix:
+    """Filtered votes of one chamber in one session.
+
+    legislators: one row per matrix row: legislator_id, legislator_name, party.
+    roll_calls: one row per matrix column: roll_call_id.
+    votes: (n_legislators, n_roll_calls) float64, 1.0 Yea, 0.0 Nay, NaN missing.
+    """
+
+    legislators: pd.DataFrame
+    roll_calls: pd.DataFrame
+    votes: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.votes.shape
+
+    @property
+    def n_observed(self) -> int:
+        return int(np.isfinite(self.votes).sum())
+
+    def signed_votes(self) -> np.ndarray:
+        """(n, m) float64: +1 Yea, -1 Nay, 0 missing: the kernel's input encoding."""
+        return np.nan_to_num(2.0 * self.votes - 1.0, nan=0.0)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long form, observed cells only, in row-major matrix order (for parquet)."""
+        rows, cols = np.nonzero(np.isfinite(self.votes))
+        frame = self.legislators.iloc[rows].reset_index(drop=True)
+        frame["roll_call_id"] = self.roll_calls["roll_call_id"].to_numpy()[cols]
+        frame["vote"] = self.votes[rows, cols].astype("int8")
+        return frame
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> VoteMatrix:
+        """Inverse of `to_frame`: row and column order are order of first appearance."""
+        legislators = (
+            frame[["legislator_id", "legislator_name", "party"]]
+            .drop_duplicates("legislator_id")
+            .reset_index(drop=True)
+        )
+        roll_call_ids = pd.unique(frame["roll_call_id"])
+        rows = pd.Index(legislators["legislator_id"]).get_indexer(frame["legislator_id"])
+        cols = pd.Index(roll_call_ids).get_indexer(frame["roll_call_id"])
+        votes = np.full((len(legislators), len(roll_call_ids)), np.nan)
+        votes[rows, cols] = frame["vote"].to_numpy(dtype=float)
+        return cls(legislators, pd.DataFrame({"roll_call_id": roll_call_ids}), votes)
+
+
+def build_vote_matrix(
+    roll_calls: pd.DataFrame,
+    *,
+    min_minority_share: float = 0.025,
+    min_votes: int = 20,
+    where: str = "roll calls",
+) -> tuple[VoteMatrix, dict]:
+    """Pivot canonical rows of one chamber and session, then filter.
+
+    Returns the matrix and a filtering manifest (counts before and after each filter).
+    Raises BadInput, naming `where`, when nothing is left or a major party is missing.
+    """
+    legislators = (
+        roll_calls[["legislator_id", "legislator_name", "party"]]
+        .drop_duplicates("legislator_id")
+        .sort_values("legislator_id", kind="stable")
+        .reset_index(drop=True)
+    )
+    roll_call_ids = pd.unique(roll_calls["roll_call_id"])
+    rows = pd.Index(legislators["legislator_id"]).get_indexer(roll_calls["legislator_id"])
+    cols = pd.Index(roll_call_ids).get_indexer(roll_calls["roll_call_id"])
+    coded = roll_calls["vote"].map({"Yea": 1.0, "Nay": 0.0}).to_numpy(dtype=float)
+    votes = np.full((len(legislators), len(roll_call_ids)), np.nan)
+    votes[rows, cols] = coded
+
+    manifest = {
+        "legislators_before": int(votes.shape[0]),
+        "roll_calls_before": int(votes.shape[1]),
+        "yea_nay_votes_before": int(np.isfinite(votes).sum()),
+        "min_minority_share": float(min_minority_share),
+        "min_votes": int(min_votes),
+    }
+
+    yeas = np.nansum(votes, axis=0)
+    cast = np.isfinite(votes).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        minority = np.minimum(yeas, cast - yeas) / cast
+    keep_cols = cast > 0
+    keep_cols &= np.nan_to_num(minority, nan=0.0) >= min_minority_share
+    votes = votes[:, keep_cols]
+    roll_call_ids = roll_call_ids[keep_cols]
+    manifest["roll_calls_dropped_lopsided"] = int((~keep_cols).sum())
+
+    per_legislator = np.isfinite(votes).sum(axis=1)
+    keep_rows = per_legislator >= min_votes
+    dropped = legislators.loc[~keep_rows, "legislator_id"].tolist()
+    votes = votes[keep_rows]
+    legislators = legislators.loc[keep_rows].reset_index(drop=True)
+    manifest["legislators_dropped_few_votes"] = len(dropped)
+    manifest["dropped_legislator_ids"] = [str(x) for x in dropped]
+    manifest["legislators_after"] = int(votes.shape[0])
+    manifest["roll_calls_after"] = int(votes.shape[1])
+    manifest["yea_nay_votes_after"] = int(np.isfinite(votes).sum())
+
+    if votes.shape[0] == 0 or votes.shape[1] == 0:
+        raise BadInput(
+            where,
+            f"nothing left after filtering ({manifest['legislators_after']} legislators, "
+            f"{manifest['roll_calls_after']} roll calls remain of "
+            f"{manifest['legislators_before']} and {manifest['roll_calls_before']}; "
+            f"min_minority_share={min_minority_share}, min_votes={min_votes})",
+        )
+    present = set(legislators["party"])
+    missing = [p for p in MAJOR_PARTIES if p not in present]
+    if missing:
+        raise BadInput(
+            where,
+            f"the chamber has no {' or '.join(missing)} legislators after filtering "
+            f"(parties present: {sorted(present)}); the model needs both major parties "
+            "to place and orient the scale",
+        )
+    matrix = VoteMatrix(legislators, pd.DataFrame({"roll_call_id": roll_call_ids}), votes)
+    return matrix, manifest

@@ -1,0 +1,47 @@
+"""Rank legislators by posterior mean ideal point (1 = most conservative)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+HDI_PROB = 0.94
+RANKING_COLUMNS = [
+    "legislator_id",
+    "name",
+    "party",
+    "xi_mean",
+    "xi_sd",
+    "xi_hdi_low",
+    "xi_hdi_high",
+    "rank",
+]
+
+
+def rank_legislators(idata, legislators: pd.DataFrame) -> pd.DataFrame:
+    """One row per legislator: posterior mean, sd and 94% HDI of xi, and the rank.
+
+    legislators: legislator_id, legislator_name, party (any order; matched on id).
+    xi is on the model's reported scale (standardized: chamber mean 0, sd 1).
+    """
+    import arviz as az
+
+    xi = idata.posterior["xi"]
+    ids = [str(v) for v in xi["legislator"].values]
+    hdi = az.hdi(idata, var_names=["xi"], hdi_prob=HDI_PROB)["xi"]
+    info = legislators.assign(legislator_id=legislators["legislator_id"].astype(str))
+    info = info.set_index("legislator_id").loc[ids]
+    out = pd.DataFrame(
+        {
+            "legislator_id": ids,
+            "name": info["legislator_name"].to_numpy(),
+            "party": info["party"].to_numpy(),
+            "xi_mean": xi.mean(("chain", "draw")).values,
+            "xi_sd": xi.std(("chain", "draw")).values,
+            "xi_hdi_low": hdi.sel(hdi="lower").values,
+            "xi_hdi_high": hdi.sel(hdi="higher").values,
+        }
+    )
+    out = out.sort_values("xi_mean", ascending=False, kind="stable").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out[RANKING_COLUMNS]

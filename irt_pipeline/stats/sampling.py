@@ -1,0 +1,164 @@
+"""Sample the hierarchical model with nutpie.
+
+Two interchangeable backends compute the same log-density:
+- "kernel" (default): the fused numba kernel in `irt_pipeline.stats.kernel`, handed to
+  nutpie through `nutpie.compiled_pyfunc.from_pyfunc`. Its machine code is cached on
+  disk, so a partition costs no compilation after the first ever run.
+- "pymc": the PyMC graph from `irt_pipeline.stats.model`, compiled by
+  `nutpie.compile_pymc_model` (numba backend): the reference, slower per gradient and
+  compiled anew for every partition.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.model import (
+    PARTY_DIM,
+    HierarchicalLayout,
+    build_hierarchical_model,
+    party_groups,
+    start_values,
+    unconstrained_start,
+)
+
+POSTERIOR_VARS = ("xi", "mu_party", "sigma_party", "alpha", "beta")
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """nutpie settings. draws and tune are per chain."""
+
+    chains: int = 4
+    tune: int = 1000
+    draws: int = 1000
+    seed: int = 20240101
+    backend: str = "kernel"
+    low_rank_mass_matrix: bool = False
+    centering: float = 0.0  # kernel only: 0 centered, 1 non-centered (same model)
+    cores: int | None = None  # None: min(chains, CPUs)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _coords_dims(matrix: VoteMatrix):
+    coords = {
+        "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
+        "party": PARTY_DIM,
+        "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
+    }
+    dims = {
+        "xi": ("legislator",),
+        "mu_party": ("party",),
+        "sigma_party": ("party",),
+        "alpha": ("roll_call",),
+        "beta": ("roll_call",),
+    }
+    return coords, dims
+
+
+def compile_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, centering: float = 0.0):
+    """A nutpie model over the numba kernel, its data bound to this matrix."""
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    from irt_pipeline.stats.kernel import hierarchical_logp_grad
+
+    votes = np.ascontiguousarray(matrix.signed_votes())
+    groups = party_groups(matrix.legislators["party"])
+    centering_w = np.broadcast_to(np.asarray(centering, dtype=float), (2,)).copy()
+    layout = HierarchicalLayout(*votes.shape, groups, centering_w)
+    coords, dims = _coords_dims(matrix)
+
+    def make_logp_fn():
+        def logp(x, **_):
+            grad = np.empty_like(x)
+            value = hierarchical_logp_grad(x, grad, votes, groups, centering_w)
+            return value, grad
+
+        return logp
+
+    def make_expand_fn(seed1, seed2, chain):
+        def expand(x, **_):
+            return layout.constrained(x)
+
+        return expand
+
+    def make_initial_point(chain_seed):
+        rng = np.random.default_rng([seed, int(chain_seed)])
+        return unconstrained_start(layout, start_values(pca, groups, votes.shape[1], rng))
+
+    shapes = [(votes.shape[0],), (2,), (2,), (votes.shape[1],), (votes.shape[1],)]
+    return from_pyfunc(
+        layout.ndim,
+        make_logp_fn,
+        make_expand_fn,
+        [np.dtype("float64")] * len(POSTERIOR_VARS),
+        shapes,
+        list(POSTERIOR_VARS),
+        coords=coords,
+        dims=dims,
+        make_initial_point_fn=make_initial_point,
+    )
+
+
+def compile_pymc_backend(matrix: VoteMatrix, pca: np.ndarray, seed: int):
+    """nutpie's own compilation of the PyMC graph, with the same starts."""
+    import nutpie
+
+    model = build_hierarchical_model(matrix)
+    groups = party_groups(matrix.legislators["party"])
+    start = start_values(pca, groups, matrix.shape[1], np.random.default_rng(seed))
+    return nutpie.compile_pymc_model(
+        model,
+        backend="numba",
+        initial_points={
+            "xi_raw": start["xi_raw"],
+            "mu_party": start["mu_party"],
+            "sigma_party": start["sigma_party"],
+        },
+        jitter_rvs={model["alpha"], model["beta"], model["mu_party"], model["sigma_party"]},
+        var_names=list(POSTERIOR_VARS),
+    )
+
+
+def sample_hierarchical(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings):
+    """Posterior of the hierarchical model as ArviZ InferenceData.
+
+    pca: (n_legislators,) oriented, standardized PCA scores in matrix row order.
+    `idata.attrs` records compile_seconds, sampling_seconds and the settings.
+    """
+    import nutpie
+
+    start = time.perf_counter()
+    if settings.backend == "kernel":
+        compiled = compile_kernel_model(matrix, np.asarray(pca, float), settings.seed, settings.centering)
+    elif settings.backend == "pymc":
+        compiled = compile_pymc_backend(matrix, np.asarray(pca, float), settings.seed)
+    else:
+        raise ValueError(f"unknown sampler backend {settings.backend!r} (kernel or pymc)")
+    compile_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        chains=settings.chains,
+        tune=settings.tune,
+        draws=settings.draws,
+        seed=settings.seed,
+        cores=settings.cores,
+        low_rank_modified_mass_matrix=settings.low_rank_mass_matrix,
+        progress_bar=False,
+    )
+    sampling_seconds = time.perf_counter() - start
+    idata.attrs.update(
+        compile_seconds=round(compile_seconds, 3),
+        sampling_seconds=round(sampling_seconds, 3),
+        sampler_settings=json.dumps(settings.as_dict()),  # netCDF attrs hold no bools
+    )
+    return idata
