@@ -1,0 +1,51 @@
+"""diagnostics: convergence summary of the posterior and the four blocking gate checks."""
+
+import dagster as dg
+
+from irt_pipeline.assets._common import ERROR, GROUP
+from irt_pipeline.partitions import session_chamber_partitions
+from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
+
+
+@dg.asset(
+    partitions_def=session_chamber_partitions,
+    io_manager_key="json_io",
+    group_name=GROUP,
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(g.name, asset="diagnostics", blocking=True, description=g.description)
+        for g in GATES
+    ],
+)
+def diagnostics(posterior):
+    """Convergence summary of the posterior and the four gates (blocking checks)."""
+    from irt_pipeline.stats.diagnostics import convergence_summary
+
+    summary = convergence_summary(posterior)
+    gates = evaluate_gates(summary)
+    summary.update(
+        posterior_id=posterior.attrs["posterior_id"],
+        gates=gates,
+        gates_passed=all(g["passed"] for g in gates),
+    )
+    table = "\n".join(
+        ["| gate | value | threshold | passed |", "|---|---|---|---|"]
+        + [f"| {g['gate']} | {g['value']:.4g} | {g['op']} {g['threshold']:g} | {g['passed']} |" for g in gates]
+    )
+    yield dg.Output(
+        summary,
+        metadata={
+            "gates": dg.MetadataValue.md(table),
+            "gates_passed": summary["gates_passed"],
+            "compile_seconds": summary["compile_seconds"],
+            "sampling_seconds": summary["sampling_seconds"],
+            "leapfrog_steps_per_draw": round(summary["leapfrog_steps_per_draw"], 1),
+        },
+    )
+    for g in gates:
+        yield dg.AssetCheckResult(
+            check_name=g["gate"],
+            passed=g["passed"],
+            severity=ERROR,
+            metadata={"value": float(g["value"]), "threshold": f"{g['op']} {g['threshold']:g}"},
+        )

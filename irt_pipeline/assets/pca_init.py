@@ -1,0 +1,29 @@
+"""pca_init: first principal component of the vote matrix, the sampler's start."""
+
+import dagster as dg
+import pandas as pd
+
+from irt_pipeline.assets._common import GROUP
+from irt_pipeline.partitions import session_chamber_partitions
+from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.pca import pca_scores
+
+
+@dg.asset(
+    partitions_def=session_chamber_partitions,
+    io_manager_key="parquet_io",
+    group_name=GROUP,
+    code_version="1",
+)
+def pca_init(vote_matrix: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """First principal component, standardized and oriented (positive = conservative):
+    the sampler's start."""
+    scores = pca_scores(VoteMatrix.from_frame(vote_matrix))
+    means = scores.groupby("party")["pc1"].mean().round(3).to_dict()
+    return dg.Output(
+        scores,
+        metadata={
+            "explained_variance": round(scores.attrs["explained_variance"], 4),
+            "party_means": dg.MetadataValue.json(means),
+        },
+    )

@@ -1,0 +1,55 @@
+"""rankings: legislators ordered by posterior mean ideal point, only from a posterior
+that passed its gates."""
+
+import dagster as dg
+import pandas as pd
+
+from irt_pipeline.assets._common import GROUP, where as _where
+from irt_pipeline.partitions import session_chamber_partitions
+from irt_pipeline.stats.rankings import rank_legislators
+
+
+def require_passed_gates(diagnostics: dict, posterior, where: str) -> None:
+    """Refuse a posterior that failed its gates or was never judged (a later run of
+    rankings alone must not rank from it)."""
+    if diagnostics.get("posterior_id") != posterior.attrs.get("posterior_id"):
+        raise dg.Failure(
+            description=f"{where}: refusing to rank: the stored diagnostics are not of the "
+            "stored posterior (materialize diagnostics first)"
+        )
+    failed = [g for g in diagnostics["gates"] if not g["passed"]]
+    if failed:
+        detail = ", ".join(f"{g['gate']}={g['value']:.4g} (needs {g['op']} {g['threshold']:g})" for g in failed)
+        raise dg.Failure(
+            description=f"{where}: refusing to rank from a posterior that failed its "
+            f"convergence gates: {detail}"
+        )
+
+@dg.asset(
+    partitions_def=session_chamber_partitions,
+    io_manager_key="parquet_io",
+    group_name=GROUP,
+    code_version="1",
+)
+def rankings(context: dg.AssetExecutionContext, posterior, diagnostics: dict) -> dg.Output[pd.DataFrame]:
+    """One row per legislator: posterior mean, sd, 94% HDI of xi and rank
+    (1 = most conservative)."""
+    require_passed_gates(diagnostics, posterior, _where(context))
+    constant = posterior.constant_data
+    legislators = pd.DataFrame(
+        {
+            "legislator_id": constant["legislator"].values.astype(str),
+            "legislator_name": constant["legislator_name"].values.astype(str),
+            "party": constant["party"].values.astype(str),
+        }
+    )
+    table = rank_legislators(posterior, legislators)
+    return dg.Output(
+        table,
+        metadata={
+            "legislators": len(table),
+            "posterior_id": posterior.attrs["posterior_id"],
+            "most_conservative": dg.MetadataValue.md(table.head(5).to_markdown(index=False)),
+            "most_liberal": dg.MetadataValue.md(table.tail(5).to_markdown(index=False)),
+        },
+    )

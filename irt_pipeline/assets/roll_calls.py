@@ -1,0 +1,59 @@
+"""roll_calls: the canonical roll-call rows of a partition, read from its landing files
+and checked against the data contract."""
+
+import dagster as dg
+
+from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
+from irt_pipeline.contract import validate_roll_calls
+from irt_pipeline.errors import BadInput
+from irt_pipeline.landing import read_partition
+from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
+from irt_pipeline.resources import Storage
+
+
+@dg.asset(
+    partitions_def=session_chamber_partitions,
+    io_manager_key="parquet_io",
+    group_name=GROUP,
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "roll_call_contract",
+            asset="roll_calls",
+            blocking=True,
+            description="Landing rows satisfy data_contracts/roll_calls.suite.json.",
+        )
+    ],
+)
+def roll_calls(context: dg.AssetExecutionContext, storage: Storage):
+    """Canonical roll-call rows of the partition, read from its landing files and
+    validated against the data contract. A violating file is never written."""
+    session, chamber = session_and_chamber(context)
+    try:
+        frame, files = read_partition(storage.landing, session, chamber)
+        where = f"{', '.join(f['file'] for f in files)} ({_where(context)})"
+        validate_roll_calls(frame, where).raise_if_failed()
+    except BadInput as exc:
+        yield dg.AssetCheckResult(
+            check_name="roll_call_contract",
+            passed=False,
+            severity=ERROR,
+            metadata={"where": exc.where, "problem": exc.problem},
+        )
+        raise dg.Failure(description=str(exc)) from None
+    yield dg.Output(
+        frame,
+        metadata={
+            "rows": len(frame),
+            "roll_calls": int(frame["roll_call_id"].nunique()),
+            "legislators": int(frame["legislator_id"].nunique()),
+            "landing_files": dg.MetadataValue.json(files),
+            "landing_root": dg.MetadataValue.path(str(storage.landing)),
+        },
+        data_version=dg.DataVersion(frame_digest(frame)),
+    )
+    yield dg.AssetCheckResult(
+        check_name="roll_call_contract",
+        passed=True,
+        metadata={"rows": len(frame), "files": dg.MetadataValue.json(files)},
+    )
