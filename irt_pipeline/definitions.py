@@ -13,11 +13,18 @@ irt_chain = dg.define_asset_job(
     description="The whole chain for one (session, chamber) partition, checks included.",
 )
 
-defs = dg.Definitions(
-    assets=CHAIN,
-    jobs=[irt_chain],
-    resources=resources_from_env(),
-    # One process per run: imports (PyMC, nutpie) and compiled kernels are shared by
-    # the steps instead of being paid again per step.
-    executor=dg.in_process_executor,
-)
+
+def make_definitions(root: str | None = None, **resources) -> dg.Definitions:
+    """The project's Definitions. `root` replaces IRT_PIPELINE_ROOT; keyword arguments
+    replace resources by key (tests shrink the sampler this way)."""
+    return dg.Definitions(
+        assets=CHAIN,
+        jobs=[irt_chain],
+        resources={**resources_from_env(root), **resources},
+        # One process per run: imports (PyMC, nutpie) and compiled kernels are shared by
+        # the steps instead of being paid again per step.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = make_definitions()

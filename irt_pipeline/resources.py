@@ -78,11 +78,12 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def resources_from_env() -> dict:
-    """The resources of the deployed definitions, read from the environment."""
+def resources_from_env(root: str | None = None) -> dict:
+    """The resources of the deployed definitions, read from the environment; `root`
+    replaces IRT_PIPELINE_ROOT when given."""
     from irt_pipeline.io_managers import io_managers
 
-    root = default_root()
+    root = root or default_root()
     return {
         "storage": Storage(root=root),
         "vote_filters": VoteFilters(),
