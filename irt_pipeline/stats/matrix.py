@@ -3,7 +3,8 @@
 Yea = 1, Nay = 0; every other vote category is missing (left out of the likelihood,
 not imputed). Lopsided roll calls (minority side under `min_minority_share` of votes
 cast, the Voteview standard of 2.5%) are dropped first, then legislators with fewer
-than `min_votes` Yea/Nay votes on what remains.
+than `min_votes` Yea/Nay votes on what remains (and roll calls those legislators alone
+had voted on).
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ class VoteMatrix:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> VoteMatrix:
-        """Inverse of `to_frame`: row and column order are order of first appearance."""
+        """Inverse of `to_frame`, up to column order.
+
+        Rows and columns are in order of first appearance. For a frame from `to_frame`
+        the rows come back in matrix order; the columns may come back permuted (the long
+        form only holds observed cells), always with the same roll_call_id labels.
+        """
         legislators = (
             frame[["legislator_id", "legislator_name", "party"]]
             .drop_duplicates("legislator_id")
@@ -111,12 +117,19 @@ def build_vote_matrix(
     manifest["roll_calls_dropped_lopsided"] = int((~keep_cols).sum())
 
     per_legislator = np.isfinite(votes).sum(axis=1)
-    keep_rows = per_legislator >= min_votes
+    # A legislator without a single Yea/Nay (possible with min_votes=0) has no place in
+    # the likelihood and would vanish from the long form that is stored.
+    keep_rows = per_legislator >= max(min_votes, 1)
     dropped = legislators.loc[~keep_rows, "legislator_id"].tolist()
     votes = votes[keep_rows]
     legislators = legislators.loc[keep_rows].reset_index(drop=True)
     manifest["legislators_dropped_few_votes"] = len(dropped)
     manifest["dropped_legislator_ids"] = [str(x) for x in dropped]
+    # Roll calls whose only voters were just dropped are left without any vote.
+    voted = np.isfinite(votes).any(axis=0)
+    votes = votes[:, voted]
+    roll_call_ids = roll_call_ids[voted]
+    manifest["roll_calls_dropped_no_votes_left"] = int((~voted).sum())
     manifest["legislators_after"] = int(votes.shape[0])
     manifest["roll_calls_after"] = int(votes.shape[1])
     manifest["yea_nay_votes_after"] = int(np.isfinite(votes).sum())
