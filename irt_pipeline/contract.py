@@ -45,6 +45,43 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def schema_problems(frame: pd.DataFrame) -> list[str]:
+    """The column rules of roll_call_schema.json checked with pandas alone: required
+    columns present, non-nullable ones without empty values, allowed values, the
+    session key pattern and the unique key. A fast pre-flight (milliseconds, no Great
+    Expectations import) for the landing sensor; `validate_roll_calls` stays the gate."""
+    from irt_pipeline.partitions import SESSION_KEY
+
+    schema = roll_call_schema()
+    problems = []
+    for column in schema["columns"]:
+        name = column["name"]
+        if name not in frame.columns:
+            if column["required"]:
+                problems.append(f"missing column {name!r}")
+            continue
+        values = frame[name]
+        empty = values.isna() | (values.astype("string").str.strip() == "")
+        if not column["nullable"] and empty.any():
+            problems.append(f"column {name!r} has empty values ({int(empty.sum())} row(s))")
+        allowed = column.get("allowed")
+        if allowed:
+            outside = sorted(set(values[~empty].astype(str)) - set(allowed))
+            if outside:
+                problems.append(f"column {name!r} has values outside {allowed}: {outside[:5]}")
+    if "session" in frame.columns:
+        bad = sorted({s for s in frame["session"].dropna().astype(str) if not SESSION_KEY.match(s)})
+        if bad:
+            problems.append(f"invalid session key(s) {bad[:3]}")
+    key = schema["unique"]
+    if set(key) <= set(frame.columns):
+        repeated = frame.duplicated(key, keep=False)
+        if repeated.any():
+            first = frame.loc[repeated, key].iloc[0].tolist()
+            problems.append(f"duplicate rows for {key} ({int(repeated.sum())} row(s), e.g. {first})")
+    return problems
+
+
 @dataclass
 class ContractResult:
     where: str
