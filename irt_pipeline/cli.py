@@ -1,4 +1,4 @@
-"""`irt-pipeline`: import vote files, run partitions, print rankings.
+"""`irt-pipeline`: fetch and import vote files, run partitions, print rankings.
 
 Everything runs through Dagster on the instance at $DAGSTER_HOME (the project's
 `.dagster_home/` when unset), so what the CLI does shows in the UI.
@@ -102,6 +102,69 @@ def cmd_import_voteview(args) -> int:
     return 0
 
 
+def _landing():
+    """The landing folder of the storage root in IRT_PIPELINE_ROOT (read now)."""
+    from irt_pipeline.resources import default_root, upath
+
+    return upath(default_root()) / "landing"
+
+
+def _write_atomic(target, data: bytes) -> None:
+    """Write through a hidden temporary name in the same folder, then move into place."""
+    import uuid
+
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+    try:
+        tmp.write_bytes(data)
+        target.fs.mv(tmp.path, target.path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def cmd_import_kansas(args) -> int:
+    """Kansas session folder -> `{session}_{chamber}_{folder}.parquet` in landing (one
+    file per chamber, named after the folder so a special session does not replace
+    its biennium's regular one)."""
+    from irt_pipeline.contract import conform, validate_roll_calls
+    from irt_pipeline.instance import get_instance
+    from irt_pipeline.sources.kansas import read_folder
+
+    frame = conform(read_folder(args.folder, session=args.session))
+    validate_roll_calls(frame, args.folder).raise_if_failed()
+    folder = args.folder.rstrip("/").rsplit("/", 1)[-1]
+    landing = _landing()
+    landing.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (session, chamber), rows in frame.groupby(["session", "chamber"]):
+        target = landing / f"{validate_session_key(session)}_{chamber}_{folder}.parquet"
+        _write_atomic(target, rows.to_parquet(index=False))
+        written.append(str(target))
+    sessions = register_sessions(get_instance(), frame["session"].unique())
+    print(json.dumps({"written": written, "sessions_added": sessions}, indent=2))
+    return 0
+
+
+def cmd_fetch_voteview(args) -> int:
+    from dataclasses import asdict
+
+    from irt_pipeline.sources.download import fetch_voteview
+
+    results = fetch_voteview(
+        args.congress, args.chamber, _landing(), base=args.base_url, progress=not args.quiet
+    )
+    print(json.dumps([asdict(r) for r in results], indent=2))
+    return 0
+
+
+def cmd_split_voteview(args) -> int:
+    from irt_pipeline.sources.batches import write_batches
+
+    written = write_batches(args.votes, args.members, args.out, args.batches)
+    print(json.dumps([str(p) for p in written], indent=2))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from irt_pipeline.demo import DEMO_CHAMBERS, copy_demo_landing, demo_truth
     from irt_pipeline.instance import get_instance
@@ -165,6 +228,34 @@ def build_parser() -> argparse.ArgumentParser:
     vv.add_argument("--members", required=True)
     vv.add_argument("--session", help="session key (default: the Congress number)")
     vv.set_defaults(func=cmd_import_voteview)
+    ks = imp_sub.add_parser(
+        "kansas", help="Kansas session folder ({name}_votes/_rollcalls/_legislators.csv)"
+    )
+    ks.add_argument("--folder", required=True, help="e.g. data/91st_2025-2026 or data/2020s")
+    ks.add_argument("--session", help="session key (default: the biennium of the folder name)")
+    ks.set_defaults(func=cmd_import_kansas)
+
+    fetch = sub.add_parser("fetch", help="download source files into the landing area")
+    fetch_sub = fetch.add_subparsers(dest="source", required=True)
+    fv = fetch_sub.add_parser("voteview", help="one Congress's votes + members files")
+    fv.add_argument("--congress", required=True, type=int)
+    fv.add_argument("--chamber", required=True, choices=["senate", "house"])
+    fv.add_argument(
+        "--base-url",
+        help="site root (default: $IRT_PIPELINE_VOTEVIEW_URL, else https://voteview.com); "
+        "http(s):// or file://",
+    )
+    fv.add_argument("--quiet", action="store_true", help="no progress bars")
+    fv.set_defaults(func=cmd_fetch_voteview)
+
+    split = sub.add_parser("split", help="split source files into arrival batches (demos, tests)")
+    split_sub = split.add_subparsers(dest="source", required=True)
+    sv = split_sub.add_parser("voteview", help="votes file -> {S|H}NNN_votes_batch{i}.csv by roll call")
+    sv.add_argument("--votes", required=True)
+    sv.add_argument("--members", required=True)
+    sv.add_argument("--batches", type=int, default=3)
+    sv.add_argument("--out", required=True, help="folder for the batch files")
+    sv.set_defaults(func=cmd_split_voteview)
 
     demo = sub.add_parser("demo", help="write the built-in demo data and materialize it")
     demo.set_defaults(func=cmd_demo)
