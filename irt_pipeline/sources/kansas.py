@@ -149,6 +149,12 @@ def _describe(votes: pd.DataFrame, rolls: pd.DataFrame) -> pd.Series:
     return text.replace("", pd.NA).astype("string")
 
 
+def _files(votes: pd.DataFrame, column: str, value: str, others) -> str:
+    """'votes file and other files' for a value of the votes that the others lack."""
+    where = votes.loc[votes[column] == value, "_file"].iloc[0]
+    return " and ".join([where, *[str(p) for p in others]])
+
+
 def read_kansas(votes_paths, rollcalls_paths, legislators_paths, session: str) -> pd.DataFrame:
     """Canonical rows (both chambers) from one Kansas session folder's files."""
     people = _legislators(legislators_paths)
@@ -168,13 +174,13 @@ def read_kansas(votes_paths, rollcalls_paths, legislators_paths, session: str) -
     unknown = sorted(set(votes["legislator_slug"]) - set(people.index))
     if unknown:
         raise BadInput(
-            first,
+            _files(votes, "legislator_slug", unknown[0], legislators_paths),
             f"{len(unknown)} legislator slug(s) not in the legislators file(s): {unknown[:5]}",
         )
     missing_rolls = sorted(set(votes["vote_id"]) - set(rolls.index))
     if missing_rolls:
         raise BadInput(
-            first,
+            _files(votes, "vote_id", missing_rolls[0], rollcalls_paths),
             f"{len(missing_rolls)} vote_id(s) not in the rollcalls file(s): {missing_rolls[:3]}",
         )
     slug_chamber = votes["legislator_slug"].map(people["chamber_from_slug"])
