@@ -21,6 +21,7 @@ from irt_pipeline.stats.matrix import build_vote_matrix
             asset="vote_matrix",
             blocking=True,
             description="Both major parties and some votes remain after filtering.",
+            partitions_def=session_chamber_partitions,
         )
     ],
 )
@@ -39,7 +40,7 @@ def vote_matrix(context: dg.AssetExecutionContext, roll_calls: pd.DataFrame, vot
             check_name="vote_matrix_usable",
             passed=False,
             severity=ERROR,
-            metadata={"problem": exc.problem},
+            metadata={"where": exc.where, "problem": exc.problem},
         )
         raise dg.Failure(description=str(exc)) from None
     n, m = matrix.shape
