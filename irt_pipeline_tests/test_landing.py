@@ -1,0 +1,136 @@
+"""Landing discovery (which files feed which partition), the pre-flight schema check,
+and batches of one session adding up in roll_calls."""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import pandas as pd
+import pytest
+from upath import UPath
+
+from irt_pipeline.assets import roll_calls
+from irt_pipeline.contract import schema_problems
+from irt_pipeline.definitions import make_definitions
+from irt_pipeline.errors import BadInput
+from irt_pipeline.landing import check_source, discover, read_partition
+from irt_pipeline.partitions import partition_key
+from irt_pipeline.sources.batches import write_batches
+
+
+def test_discover_groups_every_layout():
+    files = [
+        "S117_votes.csv", "S117_members.csv", "S118_votes_batch1.csv", "S118_votes_batch2.csv",
+        "S118_members.csv", "H090_votes.csv", "H090_members.csv",
+        "2025-2026_House.parquet", "2025-2026_House_batch2.parquet",
+        "91st_2025-2026/91st_2025-2026_votes.csv", "91st_2025-2026/91st_2025-2026_rollcalls.csv",
+        "91st_2025-2026/91st_2025-2026_legislators.csv", "91st_2025-2026/notes.txt",
+        "2024s/2024s_votes.csv", "2024s/2024s_rollcalls.csv", "2024s/2024s_legislators.csv",
+        ".S119_votes.csv.123.part", "91st_2025-2026/.~lock.csv",
+    ]
+    sources, problems = discover(files)
+    assert problems == []
+    got = {(s.kind, s.session, s.chambers, s.name): s.files for s in sources}
+    assert got[("voteview", "118", ("Senate",), "S118")] == (
+        "S118_members.csv", "S118_votes_batch1.csv", "S118_votes_batch2.csv",
+    )
+    assert got[("voteview", "90", ("House",), "H090")] == ("H090_members.csv", "H090_votes.csv")
+    assert ("parquet", "2025-2026", ("House",), "2025-2026_House_batch2.parquet") in got
+    assert got[("kansas", "2025-2026", ("House", "Senate"), "91st_2025-2026")] == (
+        "91st_2025-2026/91st_2025-2026_legislators.csv", "91st_2025-2026/91st_2025-2026_rollcalls.csv",
+        "91st_2025-2026/91st_2025-2026_votes.csv",
+    )
+    assert ("kansas", "2023-2024", ("House", "Senate"), "2024s") in got  # 2024 special -> 2023-2024
+    assert len(sources) == 7
+
+
+@pytest.mark.parametrize(
+    "files, file, problem",
+    [
+        (["S117_votes.csv"], "S117_votes.csv", "Voteview votes file without its members file"),
+        (["votes.csv"], "votes.csv", "file name matches no landing layout"),
+        (["a|b_House.parquet"], "a|b_House.parquet", "invalid session key 'a|b'"),
+        (["x/y/S117_votes.csv"], "x/y/S117_votes.csv", "too deep"),
+        (["misc/data.csv"], "misc/", "folder holds no Kansas"),
+        (["2025-2026/k_votes.csv"], "2025-2026/", "without its _rollcalls.csv and _legislators.csv files"),
+    ],
+)
+def test_discover_reports_unusable_files(files, file, problem):
+    sources, problems = discover(files)
+    assert sources == []
+    assert [p.file for p in problems] == [file]
+    assert problem in problems[0].problem
+
+
+def canonical(**overrides) -> pd.DataFrame:
+    rows = pd.DataFrame(
+        {
+            "session": "117", "chamber": "Senate", "roll_call_id": ["1", "1", "2"],
+            "legislator_id": ["a", "b", "a"], "legislator_name": ["A", "B", "A"],
+            "party": ["Republican", "Democrat", "Republican"], "vote": ["Yea", "Nay", "Absent"],
+        }
+    )
+    return rows.assign(**overrides)
+
+
+def test_schema_problems_follow_the_schema_file():
+    assert schema_problems(canonical()) == []
+    assert schema_problems(canonical().drop(columns="party")) == ["missing column 'party'"]
+    assert schema_problems(canonical(chamber=["Senate", "Senat", "Senate"])) == [
+        "column 'chamber' has values outside ['House', 'Senate']: ['Senat']"
+    ]
+    assert schema_problems(canonical(legislator_name=["A", None, "A"])) == [
+        "column 'legislator_name' has empty values (1 row(s))"
+    ]
+    assert schema_problems(canonical(legislator_id=["a", "a", "a"], roll_call_id=["1", "1", "2"])) == [
+        "duplicate rows for ['session', 'chamber', 'roll_call_id', 'legislator_id'] (2 row(s), e.g. ['117', 'Senate', '1', 'a'])"
+    ]
+    assert schema_problems(canonical(session="11 7")) == ["invalid session key(s) ['11 7']"]
+
+
+def test_check_source_reports_rows_for_another_partition(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    canonical().to_parquet(landing / "117_House.parquet", index=False)  # rows say Senate
+    [source], _ = discover(["117_House.parquet"])
+    with pytest.raises(BadInput) as info:
+        check_source(UPath(str(landing)), source)
+    assert info.value.where == "117_House.parquet"
+    assert "no rows for session 117 and chamber(s) ['House']" in info.value.problem
+
+
+def test_parquet_batches_add_up(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    canonical().iloc[:2].to_parquet(landing / "117_Senate.parquet", index=False)
+    canonical().iloc[1:].to_parquet(landing / "117_Senate_batch2.parquet", index=False)  # row 1 repeated
+    rows, files = read_partition(UPath(str(landing)), "117", "Senate")
+    assert [f["file"] for f in files] == ["117_Senate.parquet", "117_Senate_batch2.parquet"]
+    assert sorted(zip(rows["roll_call_id"], rows["legislator_id"])) == [("1", "a"), ("1", "b"), ("2", "a")]
+
+
+def test_roll_calls_reads_every_batch_so_far(storage_root, instance, shared_voteview, tmp_path):
+    """The 118th Senate arriving in three batches: after each, roll_calls holds all the
+    roll calls so far, and at the end exactly those of the single file."""
+    landing = storage_root / "landing"
+    staged = write_batches(
+        shared_voteview / "S118_votes.csv", shared_voteview / "S118_members.csv", tmp_path / "staged", 3
+    )
+    shutil.copy(staged[0], landing / staged[0].name)
+    instance.add_dynamic_partitions("session", ["118"])
+    resources = make_definitions(str(storage_root)).resources
+    votes = pd.read_csv(shared_voteview / "S118_votes.csv")
+    seen = []
+    for batch in staged[1:]:
+        shutil.copy(batch, landing / batch.name)
+        seen.append(pd.read_csv(batch)["rollnumber"])
+        result = dg.materialize(
+            [roll_calls], instance=instance, partition_key=partition_key("118", "Senate"), resources=resources
+        )
+        assert result.success
+        rows = result.output_for_node("roll_calls")
+        assert set(rows["roll_call_id"].astype(int)) == set(pd.concat(seen))
+        files = result.asset_materializations_for_node("roll_calls")[0].metadata["landing_files"].value
+        assert [f["file"] for f in files] == [staged[0].name] + [b.name for b in staged[1 : len(seen) + 1]]
+    assert rows["roll_call_id"].astype(int).nunique() == votes["rollnumber"].nunique()
