@@ -8,7 +8,8 @@ from irt_pipeline.contract import validate_roll_calls
 from irt_pipeline.errors import BadInput
 from irt_pipeline.landing import read_partition
 from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
-from irt_pipeline.resources import Storage
+from irt_pipeline.resources import Storage, VoteFilters
+from irt_pipeline.stats.matrix import build_vote_matrix
 
 
 @dg.asset(
@@ -21,18 +22,28 @@ from irt_pipeline.resources import Storage
             "roll_call_contract",
             asset="roll_calls",
             blocking=True,
-            description="Landing rows satisfy data_contracts/roll_calls.suite.json.",
+            description="Landing rows satisfy data_contracts/roll_calls.suite.json and "
+            "leave a usable vote matrix (both major parties, some votes) after filtering.",
+            partitions_def=session_chamber_partitions,
         )
     ],
 )
-def roll_calls(context: dg.AssetExecutionContext, storage: Storage):
+def roll_calls(context: dg.AssetExecutionContext, storage: Storage, vote_filters: VoteFilters):
     """Canonical roll-call rows of the partition, read from its landing files and
-    validated against the data contract. A violating file is never written."""
+    validated against the data contract. A violating file is never written, nor one
+    that leaves no usable vote matrix (checked here, before writing, so that a bad
+    landing file leaves the stored partition untouched)."""
     session, chamber = session_and_chamber(context)
     try:
         frame, files = read_partition(storage.landing, session, chamber)
         where = f"{', '.join(f['file'] for f in files)} ({_where(context)})"
         validate_roll_calls(frame, where).raise_if_failed()
+        build_vote_matrix(
+            frame,
+            min_minority_share=vote_filters.min_minority_share,
+            min_votes=vote_filters.min_votes,
+            where=where,
+        )
     except BadInput as exc:
         yield dg.AssetCheckResult(
             check_name="roll_call_contract",
