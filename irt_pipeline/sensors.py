@@ -51,7 +51,10 @@ def landing_sensor(context: dg.SensorEvaluationContext, storage: Storage):
     if result.listing_changed:
         try:
             where = write_quarantine(storage, result.problems)
-            context.log.info(f"landing: {len(result.problems)} problem(s) listed in {where}")
+            if result.problems:
+                context.log.info(f"landing: {len(result.problems)} problem(s) listed in {where}")
+            elif previous.listing:
+                context.log.info(f"landing: nothing quarantined any more ({where})")
         except OSError as exc:
             context.log.warning(f"landing: could not write the quarantine listing ({exc}); retrying next tick")
             cursor.listing = previous.listing

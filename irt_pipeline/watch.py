@@ -65,9 +65,12 @@ def fingerprint(files: tuple[str, ...], infos: dict[str, dict]) -> str:
 
 
 def content_digest(landing, files: tuple[str, ...]) -> str:
-    """sha256 over each file's path and the sha256 of its bytes."""
-    parts = [[rel, hashlib.sha256((landing / rel).read_bytes()).hexdigest()] for rel in files]
-    return _sha256(parts)
+    """sha256 over each file's path and the sha256 of its bytes (streamed), 32 hex."""
+    parts = []
+    for rel in files:
+        with (landing / rel).open("rb") as handle:
+            parts.append([rel, hashlib.file_digest(handle, "sha256").hexdigest()])
+    return _sha256(parts)[:32]
 
 
 def run_key(partition: str, digests: list[tuple[str, str]], previous: str | None) -> str:
