@@ -173,8 +173,11 @@ def scan(
             continue
         states[source.id] = {"fp": fp, **state}
         if "problem" in state:
-            log.append(("warning", f"landing: skipping {state['problem']} (recorded in {QUARANTINE}; "
-                                   "checked again when the file changes)"))
+            message = (
+                f"landing: skipping {state['problem']} (recorded in {QUARANTINE}; "
+                "checked again when the file changes)"
+            )
+            log.append(("warning", message))
     if pending:
         log.append(("info", f"landing: {len(pending)} source(s) left for the next tick: {pending}"))
 

@@ -30,7 +30,7 @@ def site(tmp_path, shared_voteview):
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    truncate: set[str] = set()
+    truncate: frozenset[str] = frozenset()  # names whose download is cut short
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -51,7 +51,7 @@ def server(site):
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
-    _Handler.truncate = set()
+    _Handler.truncate = frozenset()
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_missing_congress_is_a_clear_error_and_writes_nothing(root, server, caps
 
 
 def test_interrupted_download_never_lands(root, server, capsys):
-    _Handler.truncate = {"S117_votes.csv"}
+    _Handler.truncate = frozenset({"S117_votes.csv"})
     code = cli.main(["fetch", "voteview", "--congress", "117", "--chamber", "senate", "--base-url", server, "--quiet"])
     assert code == 2
     err = capsys.readouterr().err

@@ -15,13 +15,13 @@ import pytest
 
 pytest.importorskip("moto.server")
 
-from moto.server import ThreadedMotoServer  # noqa: E402
-from test_sensor import Ticker, added, partitions  # noqa: E402
+from moto.server import ThreadedMotoServer
+from test_sensor import Ticker, added, partitions
 
-from irt_pipeline.assets import pca_init, roll_calls, vote_matrix  # noqa: E402
-from irt_pipeline.definitions import make_definitions  # noqa: E402
-from irt_pipeline.io_managers import NetCDFStore, ParquetStore  # noqa: E402
-from irt_pipeline.partitions import partition_key, session_chamber_partitions  # noqa: E402
+from irt_pipeline.assets import pca_init, roll_calls, vote_matrix
+from irt_pipeline.definitions import make_definitions
+from irt_pipeline.io_managers import NetCDFStore, ParquetStore
+from irt_pipeline.partitions import partition_key, session_chamber_partitions
 
 BUCKET = "irt-test"
 ROOT = f"s3://{BUCKET}/prefix"

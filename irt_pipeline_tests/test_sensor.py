@@ -32,13 +32,15 @@ class Ticker:
         self.root = root
 
     def tick(self):
-        context = dg.build_sensor_context(
+        # `with`: the context opens its own instance from the ref; closing it at once
+        # keeps that instance from being finalized later, inside another test.
+        with dg.build_sensor_context(
             instance_ref=self.instance.get_ref(),
             definitions=self.defs,
             resources=self.defs.resources,
             cursor=self.cursor,
-        )
-        result = self.sensor.evaluate_tick(context)
+        ) as context:
+            result = self.sensor.evaluate_tick(context)
         for request in result.dynamic_partitions_requests or []:
             self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
         self.cursor = result.cursor
