@@ -8,7 +8,7 @@ lives in irt_pipeline.watch; this module only talks to Dagster.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -22,7 +22,7 @@ def write_quarantine(storage: Storage, problems: list[dict]) -> str:
     path = storage.base / QUARANTINE
     path.parent.mkdir(parents=True, exist_ok=True)
     listing = {
-        "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "landing": str(storage.landing),
         "problems": problems,
     }
