@@ -111,7 +111,9 @@ def _describe(result) -> str:
             f"column {column!r} has values outside {sorted(kwargs.get('value_set', []))}"
         ),
         "expect_column_values_to_match_regex": (
-            f"column {column!r} has values not matching {kwargs.get('regex')!r}"
+            f"column {column!r} has blank values"
+            if kwargs.get("regex") == r"\S"
+            else f"column {column!r} has values not matching {kwargs.get('regex')!r}"
         ),
         "expect_compound_columns_to_be_unique": f"duplicate rows for {column}",
         "expect_table_columns_to_match_set": "unexpected column set",
