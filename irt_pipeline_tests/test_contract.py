@@ -70,7 +70,7 @@ def test_good_frame_passes_every_expectation():
     result = validate_roll_calls(good_frame(), WHERE)
     assert result.passed is True
     assert result.failures == []
-    assert result.evaluated == 20
+    assert result.evaluated == 24
     result.raise_if_failed()  # does not raise
 
 
@@ -118,6 +118,15 @@ def test_empty_values_invalid_session_and_unknown_chamber_are_each_reported():
     assert any(f.startswith("column 'legislator_id' has empty values (1 row(s)") for f in failures)
     assert any(f.startswith("column 'session' has values not matching") and "'117|x'" in f for f in failures)
     assert any(f.startswith("column 'chamber' has values outside ['House', 'Senate']") and "'senate'" in f for f in failures)
+
+
+@pytest.mark.parametrize("column", ["roll_call_id", "legislator_id", "legislator_name", "party"])
+def test_blank_values_are_empty_values(column):
+    frame = good_frame()
+    frame.loc[0, column] = ""
+    frame.loc[3, column] = "   "
+    (failure,) = failed(frame)
+    assert failure.startswith(f"column {column!r} has blank values (2 row(s)")
 
 
 def test_the_same_roll_call_in_two_chambers_is_not_a_duplicate():
