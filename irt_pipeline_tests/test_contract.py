@@ -102,7 +102,7 @@ def test_duplicate_legislator_roll_call_rows():
     assert "'roll_call_id': '2'" in failure and "'legislator_id': '100'" in failure
 
 
-def test_identical_duplicate_rows_are_duplicates_too():
+def test_identical_repeated_rows_also_fail():
     frame = good_frame()
     (failure,) = failed(pd.concat([frame, frame.iloc[[0]]], ignore_index=True))
     assert "duplicate rows" in failure

@@ -8,7 +8,7 @@ import pandas as pd
 
 from irt_pipeline.stats.rankings import rank_legislators
 
-ISSUE_COLUMNS = ["legislator_id", "name", "party", "xi_mean", "xi_sd", "xi_hdi_low", "xi_hdi_high", "rank"]
+RANKINGS_SPEC_COLUMNS = ["legislator_id", "name", "party", "xi_mean", "xi_sd", "xi_hdi_low", "xi_hdi_high", "rank"]
 
 
 def known_posterior():
@@ -41,10 +41,10 @@ LEGISLATORS = pd.DataFrame(
 )
 
 
-def test_columns_are_exactly_those_of_the_issue():
+def test_columns_are_exactly_the_specified_ones():
     idata, _ = known_posterior()
     table = rank_legislators(idata, LEGISLATORS)
-    assert table.columns.tolist() == ISSUE_COLUMNS
+    assert table.columns.tolist() == RANKINGS_SPEC_COLUMNS
     assert len(table) == 4  # one row per legislator in the posterior
 
 

@@ -82,7 +82,7 @@ def test_cast_codes_map_to_vote_categories(s117):
 def test_party_names_and_external_score(s117):
     frame, _, members = s117
     senators = members[members["chamber"] == "Senate"]
-    per_legislator = frame.drop_duplicates("legislator_id").set_index("legislator_id")
+    per_legislator = frame[~frame["legislator_id"].duplicated()].set_index("legislator_id")
     names = {100: "Democrat", 200: "Republican", 328: "Independent"}
     for row in senators.itertuples():
         got = per_legislator.loc[str(row.icpsr)]
