@@ -13,7 +13,13 @@ from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
     group_name=GROUP,
     code_version="1",
     check_specs=[
-        dg.AssetCheckSpec(g.name, asset="diagnostics", blocking=True, description=g.description)
+        dg.AssetCheckSpec(
+            g.name,
+            asset="diagnostics",
+            blocking=True,
+            description=g.description,
+            partitions_def=session_chamber_partitions,
+        )
         for g in GATES
     ],
 )

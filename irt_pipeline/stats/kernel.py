@@ -128,98 +128,96 @@ def _normal_logp(x, mu, sigma, log_sigma):
 
 @numba.njit(**_JIT)
 def hierarchical_logp_grad(x, grad, votes, group, centering):
-    """Log-density of the identified hierarchical 2PL model and its gradient.
+    """Log-density of the hierarchical 2PL model in the sampler's coordinates, and its
+    gradient (see `irt_pipeline.stats.model` for the model and the coordinates).
 
-    Unconstrained layout of x (n legislators, m roll calls):
-      x[0:n]          z; xi_raw_i = w mu_g + sigma_g^w z_i (g = party of i, w = centering[g];
-                      legislators outside both parties: xi_raw_i = z_i);
-                      xi = (xi_raw - mean) / sd, the identified ideal points
-      x[n], x[n+1]    mu_party ordered transform: mu_D = x[n], mu_R = mu_D + exp(x[n+1])
-      x[n+2], x[n+3]  log sigma_party (Democrat, Republican)
-      x[n+4:n+4+m]    alpha;  x[n+4+m:n+4+2m]  beta
-    group: (n,) int64, 0 Democrat, 1 Republican, 2 outside both (prior N(0, 1)).
-    centering: (2,) float64 in [0, 1] per party: 0 is the centered form (z = xi_raw),
-    1 the non-centered one. Every w gives the same model (the Jacobian is included);
-    only the sampler's geometry changes.
-    Writes the gradient into `grad` (same shape as x) and returns the log-density,
-    normalizing constants included.
+    x: (n + 2 + 2m,) unconstrained point (z, log s, alpha, beta); grad: same
+    shape, overwritten. votes: (n, m) float64, +1 Yea, -1 Nay, 0 missing. group: (n,)
+    int64, 0 Democrat, 1 Republican, 2 other. centering: (2,) float64, w per party.
+    Returns the log-density with every normalizing constant, equal to
+    `build_hierarchical_model`'s.
     """
     n, m = votes.shape
     z = x[:n]
-    mu = np.empty(2)
-    mu[0] = x[n]
-    gap = math.exp(x[n + 1])
-    mu[1] = mu[0] + gap
-    log_sigma = x[n + 2 : n + 4]
-    sigma = np.exp(log_sigma)
-    alpha = x[n + 4 : n + 4 + m]
-    beta = x[n + 4 + m : n + 4 + 2 * m]
-    scale_w = np.empty(2)  # sigma_g ** w_g
-    for g in range(2):
-        scale_w[g] = math.exp(centering[g] * log_sigma[g])
+    log_s = x[n : n + 2]
+    alpha = x[n + 2 : n + 2 + m]
+    beta = x[n + 2 + m : n + 2 + 2 * m]
+    s = np.exp(log_s)
+    log2 = math.log(2.0)
 
-    raw = np.empty(n)
+    size = np.zeros(2)
+    for i in range(n):
+        if group[i] < 2:
+            size[group[i]] += 1.0
+    n_other = n - size[0] - size[1]
+    scale_w = np.empty(2)  # s_g ** w_g
+    for g in range(2):
+        scale_w[g] = math.exp(centering[g] * log_s[g])
+
+    # Anchored positions v and the standardized ideal points xi = (v - c) / d.
+    v = np.empty(n)
     for i in range(n):
         g = group[i]
-        raw[i] = centering[g] * mu[g] + scale_w[g] * z[i] if g < 2 else z[i]
-    mean = 0.0
+        v[i] = (2.0 * g - 1.0) + scale_w[g] * z[i] if g < 2 else z[i]
+    c = 0.0
     for i in range(n):
-        mean += raw[i]
-    mean /= n
+        c += v[i]
+    c /= n
     ss = 0.0
     for i in range(n):
-        ss += (raw[i] - mean) ** 2
-    scale = math.sqrt(ss / n)
-    xi = (raw - mean) / scale
+        ss += (v[i] - c) ** 2
+    d = math.sqrt(ss / n)
+    xi = (v - c) / d
 
+    grad_v = np.zeros(n)
     grad_xi = np.zeros(n)
-    grad_raw = np.empty(n)
-    grad_mu = np.zeros(2)
-    grad_log_sigma = np.zeros(2)
-    grad_alpha = grad[n + 4 : n + 4 + m]
-    grad_beta = grad[n + 4 + m : n + 4 + 2 * m]
+    grad_log_s = np.zeros(2)
+    grad_c = 0.0
+    grad_d = 0.0
+    grad_alpha = grad[n + 2 : n + 2 + m]
+    grad_beta = grad[n + 2 + m : n + 2 + 2 * m]
 
-    # Gauge prior xi_raw ~ N(0, 1): pins the location and scale of xi_raw only; the
-    # ideal points xi are invariant to both, so it leaves their posterior unchanged.
+    # mu_g = (anchor_g - c) / d ~ N(0, 2); sigma_g = s_g / d ~ HalfNormal(1).
     lp = 0.0
-    for i in range(n):
-        lp += -0.5 * raw[i] * raw[i] - 0.5 * LOG_2PI
-        grad_raw[i] = -raw[i]
+    for g in range(2):
+        mu = ((2.0 * g - 1.0) - c) / d
+        lp += _normal_logp(mu, 0.0, 2.0, log2)
+        grad_c += mu / 4.0 / d
+        grad_d += mu * mu / 4.0 / d
+        sigma = s[g] / d
+        lp += log2 - 0.5 * LOG_2PI - 0.5 * sigma * sigma
+        grad_d += sigma * sigma / d
+        grad_log_s[g] -= sigma * sigma
 
-    # Party hierarchy on the identified scale.
+    # Ideal points. Major parties: N(xi; mu_g, sigma_g) = N(v; anchor_g, s_g) d, the d
+    # folded into the Jacobian term below. Others: N(xi; 0, 2).
     for i in range(n):
         g = group[i]
         if g < 2:
-            zz = (xi[i] - mu[g]) / sigma[g]
-            lp += -0.5 * zz * zz - log_sigma[g] - 0.5 * LOG_2PI
-            grad_xi[i] -= zz / sigma[g]
-            grad_mu[g] += zz / sigma[g]
-            grad_log_sigma[g] += zz * zz - 1.0
+            e = (v[i] - (2.0 * g - 1.0)) / s[g]
+            lp += -0.5 * e * e - log_s[g] - 0.5 * LOG_2PI
+            grad_v[i] -= e / s[g]
+            grad_log_s[g] += e * e - 1.0
         else:
-            lp += -0.5 * xi[i] * xi[i] - 0.5 * LOG_2PI
-            grad_xi[i] -= xi[i]
+            lp += _normal_logp(xi[i], 0.0, 2.0, log2)
+            grad_xi[i] -= xi[i] / 4.0
 
-    # mu_party ~ N(0, 2), ordered: log-Jacobian of the transform is x[n+1].
+    # Log-Jacobian (2/n) d^-(n+3) prod s_g^(w_g n_g + 1), plus the n_major log d above.
+    lp += math.log(2.0 / n) - (n_other + 3.0) * math.log(d)
+    grad_d -= (n_other + 3.0) / d
     for g in range(2):
-        lp += _normal_logp(mu[g], 0.0, 2.0, math.log(2.0))
-        grad_mu[g] -= mu[g] / 4.0
-    lp += x[n + 1]
+        lp += (centering[g] * size[g] + 1.0) * log_s[g]
+        grad_log_s[g] += centering[g] * size[g] + 1.0
 
-    # sigma_party ~ HalfNormal(1), log transform: log-Jacobian log sigma.
-    for g in range(2):
-        lp += math.log(2.0) - 0.5 * LOG_2PI - 0.5 * sigma[g] * sigma[g] + log_sigma[g]
-        grad_log_sigma[g] += 1.0 - sigma[g] * sigma[g]
-
-    # alpha ~ N(0, 5), beta ~ N(0, 1).
+    # Roll calls: alpha ~ N(0, 5), beta ~ N(0, 1).
     for j in range(m):
-        lp += _normal_logp(alpha[j], 0.0, 5.0, math.log(5.0))
-        lp += _normal_logp(beta[j], 0.0, 1.0, 0.0)
+        lp += _normal_logp(alpha[j], 0.0, 5.0, math.log(5.0)) + _normal_logp(beta[j], 0.0, 1.0, 0.0)
         grad_alpha[j] = -alpha[j] / 25.0
         grad_beta[j] = -beta[j]
 
     lp += twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta)
 
-    # Chain rule through the standardization xi = (xi_raw - mean) / scale.
+    # Chain rule through xi = (v - c) / d, with c and d functions of v.
     g_mean = 0.0
     g_dot = 0.0
     for i in range(n):
@@ -228,21 +226,16 @@ def hierarchical_logp_grad(x, grad, votes, group, centering):
     g_mean /= n
     g_dot /= n
     for i in range(n):
-        grad_raw[i] += (grad_xi[i] - g_mean - xi[i] * g_dot) / scale
+        grad_v[i] += (grad_xi[i] - g_mean - xi[i] * g_dot) / d + (grad_c + grad_d * xi[i]) / n
 
-    # Chain rule through xi_raw = w mu + sigma^w z, and its log-Jacobian sum w log sigma.
+    # Chain rule through v = anchor + s^w z.
     for i in range(n):
         g = group[i]
         if g < 2:
-            grad[i] = grad_raw[i] * scale_w[g]
-            grad_mu[g] += centering[g] * grad_raw[i]
-            grad_log_sigma[g] += grad_raw[i] * centering[g] * scale_w[g] * z[i]
-            lp += centering[g] * log_sigma[g]
-            grad_log_sigma[g] += centering[g]
+            grad[i] = grad_v[i] * scale_w[g]
+            grad_log_s[g] += grad_v[i] * centering[g] * (v[i] - (2.0 * g - 1.0))
         else:
-            grad[i] = grad_raw[i]
-    grad[n] = grad_mu[0] + grad_mu[1]
-    grad[n + 1] = grad_mu[1] * gap + 1.0
-    grad[n + 2] = grad_log_sigma[0]
-    grad[n + 3] = grad_log_sigma[1]
+            grad[i] = grad_v[i]
+    grad[n] = grad_log_s[0]
+    grad[n + 1] = grad_log_s[1]
     return lp

@@ -20,14 +20,13 @@ import numpy as np
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.model import (
     PARTY_DIM,
+    REPORTED_VARS,
     HierarchicalLayout,
     build_hierarchical_model,
+    item_logits,
     party_groups,
     start_values,
-    unconstrained_start,
 )
-
-POSTERIOR_VARS = ("xi", "mu_party", "sigma_party", "alpha", "beta")
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ class SamplerSettings:
     seed: int = 20240101
     backend: str = "kernel"
     low_rank_mass_matrix: bool = False
-    centering: float = 0.0  # kernel only: 0 centered, 1 non-centered (same model)
+    centering: tuple[float, float] = (1.0, 1.0)  # w per party: 0 centered, 1 non-centered
+    target_accept: float = 0.8
     cores: int | None = None  # None: min(chains, CPUs)
 
     def as_dict(self) -> dict:
@@ -63,67 +63,76 @@ def _coords_dims(matrix: VoteMatrix):
     return coords, dims
 
 
-def compile_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, centering: float = 0.0):
+def prepare(matrix: VoteMatrix, pca: np.ndarray, centering):
+    """The sampler's coordinates for this matrix, and the item estimates used for the
+    starts: (layout, (alpha, beta))."""
+    pca = np.asarray(pca, float)
+    items = item_logits(matrix.votes, pca)
+    groups = party_groups(matrix.legislators["party"])
+    centering = np.asarray(centering, dtype=float).copy()
+    layout = HierarchicalLayout(*matrix.shape, groups, centering)
+    return layout, items
+
+
+def compile_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, centering):
     """A nutpie model over the numba kernel, its data bound to this matrix."""
     from nutpie.compiled_pyfunc import from_pyfunc
 
     from irt_pipeline.stats.kernel import hierarchical_logp_grad
 
     votes = np.ascontiguousarray(matrix.signed_votes())
-    groups = party_groups(matrix.legislators["party"])
-    centering_w = np.broadcast_to(np.asarray(centering, dtype=float), (2,)).copy()
-    layout = HierarchicalLayout(*votes.shape, groups, centering_w)
+    layout, items = prepare(matrix, pca, centering)
     coords, dims = _coords_dims(matrix)
 
     def make_logp_fn():
         def logp(x, **_):
             grad = np.empty_like(x)
-            value = hierarchical_logp_grad(x, grad, votes, groups, centering_w)
+            value = hierarchical_logp_grad(
+                x, grad, votes, layout.groups, layout.centering
+            )
             return value, grad
 
         return logp
 
     def make_expand_fn(seed1, seed2, chain):
         def expand(x, **_):
-            return layout.constrained(x)
+            return layout.reported(x)
 
         return expand
 
     def make_initial_point(chain_seed):
         rng = np.random.default_rng([seed, int(chain_seed)])
-        return unconstrained_start(layout, start_values(pca, groups, votes.shape[1], rng))
+        return layout.unconstrained(start_values(pca, layout.groups, items, rng))
 
-    shapes = [(votes.shape[0],), (2,), (2,), (votes.shape[1],), (votes.shape[1],)]
+    n, m = votes.shape
+    shapes = {"xi": (n,), "mu_party": (2,), "sigma_party": (2,), "alpha": (m,), "beta": (m,)}
     return from_pyfunc(
         layout.ndim,
         make_logp_fn,
         make_expand_fn,
-        [np.dtype("float64")] * len(POSTERIOR_VARS),
-        shapes,
-        list(POSTERIOR_VARS),
+        [np.dtype("float64")] * len(REPORTED_VARS),
+        [shapes[v] for v in REPORTED_VARS],
+        list(REPORTED_VARS),
         coords=coords,
         dims=dims,
         make_initial_point_fn=make_initial_point,
     )
 
 
-def compile_pymc_backend(matrix: VoteMatrix, pca: np.ndarray, seed: int):
-    """nutpie's own compilation of the PyMC graph, with the same starts."""
+def compile_pymc_backend(matrix: VoteMatrix, pca: np.ndarray, seed: int, centering):
+    """nutpie's own compilation of the identified PyMC graph, with the same starts."""
     import nutpie
 
-    model = build_hierarchical_model(matrix)
-    groups = party_groups(matrix.legislators["party"])
-    start = start_values(pca, groups, matrix.shape[1], np.random.default_rng(seed))
+    layout, items = prepare(matrix, pca, centering)
+    model = build_hierarchical_model(matrix, centering)
+    x = layout.unconstrained(start_values(pca, layout.groups, items, np.random.default_rng(seed)))
+    s = layout.slices()
     return nutpie.compile_pymc_model(
         model,
         backend="numba",
-        initial_points={
-            "xi_raw": start["xi_raw"],
-            "mu_party": start["mu_party"],
-            "sigma_party": start["sigma_party"],
-        },
-        jitter_rvs={model["alpha"], model["beta"], model["mu_party"], model["sigma_party"]},
-        var_names=list(POSTERIOR_VARS),
+        initial_points={name: x[sl] for name, sl in s.items()},
+        jitter_rvs={model["alpha"], model["beta"]},
+        var_names=list(REPORTED_VARS),
     )
 
 
@@ -139,7 +148,7 @@ def sample_hierarchical(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSe
     if settings.backend == "kernel":
         compiled = compile_kernel_model(matrix, np.asarray(pca, float), settings.seed, settings.centering)
     elif settings.backend == "pymc":
-        compiled = compile_pymc_backend(matrix, np.asarray(pca, float), settings.seed)
+        compiled = compile_pymc_backend(matrix, np.asarray(pca, float), settings.seed, settings.centering)
     else:
         raise ValueError(f"unknown sampler backend {settings.backend!r} (kernel or pymc)")
     compile_seconds = time.perf_counter() - start
@@ -153,6 +162,7 @@ def sample_hierarchical(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSe
         seed=settings.seed,
         cores=settings.cores,
         low_rank_modified_mass_matrix=settings.low_rank_mass_matrix,
+        target_accept=settings.target_accept,
         progress_bar=False,
     )
     sampling_seconds = time.perf_counter() - start
