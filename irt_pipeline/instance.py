@@ -4,10 +4,56 @@ own `.dagster_home/` when unset, so CLI runs show up in the UI."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from string import Template
 
 DEFAULT_HOME = ".dagster_home"
+
+
+@dataclass(frozen=True)
+class InstanceLimits:
+    """How much MCMC the instance runs at once on this machine."""
+
+    cores: int
+    chains: int
+    mcmc_pool_limit: int  # posterior steps sampling at once, across runs
+    max_concurrent_runs: int  # runs in progress at once; the rest wait in the queue
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def instance_limits(cores: int | None = None, chains: int | None = None) -> InstanceLimits:
+    """Pool limit cores // chains (at least 1), so sampling never oversubscribes the
+    cores, and one run more than that in progress. chains: IRT_PIPELINE_CHAINS, else
+    the sampler's default."""
+    from irt_pipeline.stats.sampling import SamplerSettings
+
+    cores = cores or available_cores()
+    chains = chains or int(os.environ.get("IRT_PIPELINE_CHAINS", SamplerSettings.chains))
+    pool = max(1, cores // max(1, chains))
+    return InstanceLimits(cores=cores, chains=chains, mcmc_pool_limit=pool, max_concurrent_runs=pool + 1)
+
+
+def write_instance_config(home: Path, limits: InstanceLimits | None = None) -> Path:
+    """Write `home`/dagster.yaml from the packaged template, filled in for this
+    machine (or for `limits`); returns its path."""
+    limits = limits or instance_limits()
+    template = Template(files("irt_pipeline").joinpath("dagster.yaml").read_text())
+    config = Path(home) / "dagster.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        template.substitute(
+            mcmc_pool_limit=limits.mcmc_pool_limit, max_concurrent_runs=limits.max_concurrent_runs
+        )
+    )
+    return config
 
 
 def ensure_dagster_home() -> Path:
@@ -15,9 +61,8 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path(DEFAULT_HOME).resolve())
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(files("irt_pipeline").joinpath("dagster.yaml").read_text())
+    if not (home / "dagster.yaml").exists():
+        write_instance_config(home)
     return home
 
 
