@@ -35,7 +35,7 @@ class SamplerSettings:
 
     chains: int = 4
     tune: int = 1000
-    draws: int = 1000
+    draws: int = 1500
     seed: int = 20240101
     backend: str = "kernel"
     low_rank_mass_matrix: bool = False
