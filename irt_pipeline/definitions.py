@@ -3,6 +3,7 @@
 import dagster as dg
 
 from irt_pipeline.assets import CHAIN
+from irt_pipeline.automation import automation_sensor
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import resources_from_env
 from irt_pipeline.sensors import landing_sensor
@@ -21,7 +22,7 @@ def make_definitions(root: str | None = None, **resources) -> dg.Definitions:
     return dg.Definitions(
         assets=CHAIN,
         jobs=[irt_chain],
-        sensors=[landing_sensor],
+        sensors=[landing_sensor, automation_sensor],
         resources={**resources_from_env(root), **resources},
         # One process per run: imports (PyMC, nutpie) and compiled kernels are shared by
         # the steps instead of being paid again per step.

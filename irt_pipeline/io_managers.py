@@ -50,13 +50,18 @@ class NetCDFIOManager(UPathIOManager):
     extension = ".nc"
 
     def dump_to_path(self, context, obj, path) -> None:
-        with tempfile.TemporaryDirectory() as tmpdir:
-            local = Path(tmpdir) / "posterior.nc"
-            obj.to_netcdf(str(local))
-            _replace(path, lambda tmp: tmp.fs.put_file(str(local), tmp.path))
+        write_netcdf(path, obj)
 
     def load_from_path(self, context, path):
         return load_netcdf(path)
+
+
+def write_netcdf(path, idata) -> None:
+    """InferenceData to a local or remote NetCDF file, atomically (see `_replace`)."""
+    with tempfile.TemporaryDirectory() as tmpdir:
+        local = Path(tmpdir) / "posterior.nc"
+        idata.to_netcdf(str(local))
+        _replace(path, lambda tmp: tmp.fs.put_file(str(local), tmp.path))
 
 
 def load_netcdf(path):

@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP
+from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
 
@@ -11,7 +13,8 @@ from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
     partitions_def=session_chamber_partitions,
     io_manager_key="json_io",
     group_name=GROUP,
-    code_version="1",
+    code_version=versions.DIAGNOSTICS,
+    automation_condition=downstream_condition(),
     check_specs=[
         dg.AssetCheckSpec(
             g.name,
@@ -47,6 +50,7 @@ def diagnostics(posterior):
             "sampling_seconds": summary["sampling_seconds"],
             "leapfrog_steps_per_draw": round(summary["leapfrog_steps_per_draw"], 1),
         },
+        data_version=versions.data_version(summary),
     )
     for g in gates:
         yield dg.AssetCheckResult(

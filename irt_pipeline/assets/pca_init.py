@@ -3,7 +3,9 @@
 import dagster as dg
 import pandas as pd
 
-from irt_pipeline.assets._common import GROUP
+from irt_pipeline import versions
+from irt_pipeline.assets._common import GROUP, frame_digest
+from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.pca import pca_scores
@@ -13,7 +15,8 @@ from irt_pipeline.stats.pca import pca_scores
     partitions_def=session_chamber_partitions,
     io_manager_key="parquet_io",
     group_name=GROUP,
-    code_version="1",
+    code_version=versions.PCA_INIT,
+    automation_condition=downstream_condition(),
 )
 def pca_init(vote_matrix: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """First principal component, standardized and oriented (positive = conservative):
@@ -26,4 +29,5 @@ def pca_init(vote_matrix: pd.DataFrame) -> dg.Output[pd.DataFrame]:
             "explained_variance": round(scores.attrs["explained_variance"], 4),
             "party_means": dg.MetadataValue.json(means),
         },
+        data_version=versions.data_version(frame_digest(scores)),
     )

@@ -7,11 +7,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from irt_pipeline.assets._common import GROUP, where as _where
+from irt_pipeline import versions
+from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
+from irt_pipeline.automation import downstream_condition
+from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts, source_fingerprint
 from irt_pipeline.partitions import session_chamber_partitions
-from irt_pipeline.resources import Sampler
+from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.sampling import sample_hierarchical
+
+MODEL = "hierarchical_2pl"
+# The sampling code loaded in this process, part of the cache key (see versions.py).
+SAMPLING_CODE = source_fingerprint(
+    "irt_pipeline.stats.model", "irt_pipeline.stats.kernel", "irt_pipeline.stats.sampling"
+)
 
 
 def posterior_fingerprint(idata) -> str:
@@ -23,36 +32,56 @@ def posterior_fingerprint(idata) -> str:
     partitions_def=session_chamber_partitions,
     io_manager_key="netcdf_io",
     group_name=GROUP,
-    code_version="1",
+    code_version=versions.POSTERIOR,
+    automation_condition=downstream_condition(),
     pool="mcmc",
 )
 def posterior(
-    context: dg.AssetExecutionContext, vote_matrix: pd.DataFrame, pca_init: pd.DataFrame, sampler: Sampler
+    context: dg.AssetExecutionContext,
+    vote_matrix: pd.DataFrame,
+    pca_init: pd.DataFrame,
+    sampler: Sampler,
+    storage: Storage,
 ) -> dg.Output:
     """Draws of the hierarchical 2PL model from nutpie (NetCDF). xi is standardized:
-    chamber mean 0, sd 1."""
+    chamber mean 0, sd 1. Reused from the posterior cache when the same fit (inputs,
+    settings, seed, code) is stored there; run tag irt/force_refit=true refits."""
     matrix = VoteMatrix.from_frame(vote_matrix)
     start = pca_init.set_index("legislator_id").loc[matrix.legislators["legislator_id"], "pc1"]
     settings = sampler.settings()
-    idata = sample_hierarchical(matrix, start.to_numpy(), settings)
-    legislators = matrix.legislators.set_index("legislator_id")
-    idata.add_groups(
-        constant_data=xr.Dataset(
-            {
-                "legislator_name": ("legislator", legislators["legislator_name"].astype(str).to_numpy()),
-                "party": ("legislator", legislators["party"].astype(str).to_numpy()),
-            },
-            coords={"legislator": legislators.index.astype(str).to_numpy()},
+
+    def fit():
+        idata = sample_hierarchical(matrix, start.to_numpy(), settings)
+        legislators = matrix.legislators.set_index("legislator_id")
+        idata.add_groups(
+            constant_data=xr.Dataset(
+                {
+                    "legislator_name": ("legislator", legislators["legislator_name"].astype(str).to_numpy()),
+                    "party": ("legislator", legislators["party"].astype(str).to_numpy()),
+                },
+                coords={"legislator": legislators.index.astype(str).to_numpy()},
+            )
         )
+        idata.attrs["posterior_id"] = posterior_fingerprint(idata)
+        return idata
+
+    parts = key_parts(
+        MODEL,
+        f"{context.assets_def.code_versions_by_key[context.asset_key]}+{SAMPLING_CODE}",
+        {"vote_matrix": frame_digest(vote_matrix), "pca_init": frame_digest(pca_init)},
+        settings.as_dict(),
     )
-    idata.attrs["posterior_id"] = posterior_fingerprint(idata)
+    idata, cached = fit_or_reuse(storage.base, "posterior", parts, fit, force=force_refit(context))
+    context.log.info(f"posterior cache {cached.status}: {cached.path}")
     idata.attrs["partition"] = _where(context)
     return dg.Output(
         idata,
         metadata={
-            "compile_seconds": idata.attrs["compile_seconds"],
-            "sampling_seconds": idata.attrs["sampling_seconds"],
+            "compile_seconds": float(idata.attrs["compile_seconds"]),
+            "sampling_seconds": float(idata.attrs["sampling_seconds"]),
             "sampler": dg.MetadataValue.json(settings.as_dict()),
             "posterior_id": idata.attrs["posterior_id"],
+            **cached.metadata(),
         },
+        data_version=versions.data_version(idata.attrs["posterior_id"]),
     )

@@ -4,7 +4,9 @@ that passed its gates."""
 import dagster as dg
 import pandas as pd
 
-from irt_pipeline.assets._common import GROUP, where as _where
+from irt_pipeline import versions
+from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
+from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.rankings import rank_legislators
 
@@ -29,7 +31,8 @@ def require_passed_gates(diagnostics: dict, posterior, where: str) -> None:
     partitions_def=session_chamber_partitions,
     io_manager_key="parquet_io",
     group_name=GROUP,
-    code_version="1",
+    code_version=versions.RANKINGS,
+    automation_condition=downstream_condition(),
 )
 def rankings(context: dg.AssetExecutionContext, posterior, diagnostics: dict) -> dg.Output[pd.DataFrame]:
     """One row per legislator: posterior mean, sd, 94% HDI of xi and rank
@@ -52,4 +55,5 @@ def rankings(context: dg.AssetExecutionContext, posterior, diagnostics: dict) ->
             "most_conservative": dg.MetadataValue.md(table.head(5).to_markdown(index=False)),
             "most_liberal": dg.MetadataValue.md(table.tail(5).to_markdown(index=False)),
         },
+        data_version=versions.data_version(frame_digest(table)),
     )

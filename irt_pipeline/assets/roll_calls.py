@@ -3,7 +3,9 @@ and checked against the data contract."""
 
 import dagster as dg
 
+from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
+from irt_pipeline.automation import root_condition
 from irt_pipeline.contract import validate_roll_calls
 from irt_pipeline.errors import BadInput
 from irt_pipeline.landing import read_partition
@@ -16,7 +18,8 @@ from irt_pipeline.stats.matrix import build_vote_matrix
     partitions_def=session_chamber_partitions,
     io_manager_key="parquet_io",
     group_name=GROUP,
-    code_version="1",
+    code_version=versions.ROLL_CALLS,
+    automation_condition=root_condition(),
     check_specs=[
         dg.AssetCheckSpec(
             "roll_call_contract",

@@ -3,7 +3,9 @@
 import dagster as dg
 import pandas as pd
 
-from irt_pipeline.assets._common import ERROR, GROUP, where as _where
+from irt_pipeline import versions
+from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
+from irt_pipeline.automation import downstream_condition
 from irt_pipeline.errors import BadInput
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import VoteFilters
@@ -14,7 +16,8 @@ from irt_pipeline.stats.matrix import build_vote_matrix
     partitions_def=session_chamber_partitions,
     io_manager_key="parquet_io",
     group_name=GROUP,
-    code_version="1",
+    code_version=versions.VOTE_MATRIX,
+    automation_condition=downstream_condition(),
     check_specs=[
         dg.AssetCheckSpec(
             "vote_matrix_usable",
@@ -44,8 +47,10 @@ def vote_matrix(context: dg.AssetExecutionContext, roll_calls: pd.DataFrame, vot
         )
         raise dg.Failure(description=str(exc)) from None
     n, m = matrix.shape
+    frame = matrix.to_frame()
+    filters = {"min_minority_share": vote_filters.min_minority_share, "min_votes": vote_filters.min_votes}
     yield dg.Output(
-        matrix.to_frame(),
+        frame,
         metadata={
             "legislators": n,
             "roll_calls": m,
@@ -53,6 +58,7 @@ def vote_matrix(context: dg.AssetExecutionContext, roll_calls: pd.DataFrame, vot
             "share_missing": round(1 - matrix.n_observed / (n * m), 4),
             "filtering_manifest": dg.MetadataValue.json(manifest),
         },
+        data_version=versions.data_version(frame_digest(frame), filters),
     )
     parties = matrix.legislators["party"].value_counts().to_dict()
     yield dg.AssetCheckResult(
