@@ -4,6 +4,7 @@ import dagster as dg
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP
+from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
@@ -26,8 +27,9 @@ from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
         for g in GATES
     ],
 )
-def diagnostics(posterior):
+def diagnostics(context: dg.AssetExecutionContext, posterior):
     """Convergence summary of the posterior and the four gates (blocking checks)."""
+    from irt_pipeline import plots
     from irt_pipeline.stats.diagnostics import convergence_summary
 
     summary = convergence_summary(posterior)
@@ -38,8 +40,15 @@ def diagnostics(posterior):
         gates_passed=all(g["passed"] for g in gates),
     )
     table = "\n".join(
-        ["| gate | value | threshold | passed |", "|---|---|---|---|"]
-        + [f"| {g['gate']} | {g['value']:.4g} | {g['op']} {g['threshold']:g} | {g['passed']} |" for g in gates]
+        ["| gate | value | threshold | result |", "|---|---|---|---|"]
+        + [
+            f"| {g['gate']} | {g['value']:.4g} | {g['op']} {g['threshold']:g} | {'pass' if g['passed'] else '**FAIL**'} |"
+            for g in gates
+        ]
+    )
+    worst = summary["worst_xi"]
+    mixing = plots.png_bytes(
+        plots.mixing_plot(posterior, worst, title=f"worst-mixing ideal point: {worst} (R-hat {summary['rhat_xi_max']:.4f})")
     )
     yield dg.Output(
         summary,
@@ -49,6 +58,9 @@ def diagnostics(posterior):
             "compile_seconds": summary["compile_seconds"],
             "sampling_seconds": summary["sampling_seconds"],
             "leapfrog_steps_per_draw": round(summary["leapfrog_steps_per_draw"], 1),
+            "worst_xi": worst,
+            "worst_xi_plot": dg.MetadataValue.md(plots.markdown_image(mixing, f"trace and rank plot of xi[{worst}]")),
+            **landing_lineage(context, "posterior"),
         },
         data_version=versions.data_version(summary),
     )

@@ -5,6 +5,7 @@ import pandas as pd
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP, frame_digest
+from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.matrix import VoteMatrix
@@ -18,7 +19,7 @@ from irt_pipeline.stats.pca import pca_scores
     code_version=versions.PCA_INIT,
     automation_condition=downstream_condition(),
 )
-def pca_init(vote_matrix: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+def pca_init(context: dg.AssetExecutionContext, vote_matrix: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """First principal component, standardized and oriented (positive = conservative):
     the sampler's start."""
     scores = pca_scores(VoteMatrix.from_frame(vote_matrix))
@@ -28,6 +29,7 @@ def pca_init(vote_matrix: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         metadata={
             "explained_variance": round(scores.attrs["explained_variance"], 4),
             "party_means": dg.MetadataValue.json(means),
+            **landing_lineage(context, "vote_matrix"),
         },
         data_version=versions.data_version(frame_digest(scores)),
     )

@@ -9,6 +9,7 @@ import xarray as xr
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
+from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
 from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts, source_fingerprint
 from irt_pipeline.partitions import session_chamber_partitions
@@ -81,6 +82,7 @@ def posterior(
             "sampling_seconds": float(idata.attrs["sampling_seconds"]),
             "sampler": dg.MetadataValue.json(settings.as_dict()),
             "posterior_id": idata.attrs["posterior_id"],
+            **landing_lineage(context, "vote_matrix"),
             **cached.metadata(),
         },
         data_version=versions.data_version(idata.attrs["posterior_id"]),

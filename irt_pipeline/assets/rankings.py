@@ -6,8 +6,9 @@ import pandas as pd
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
+from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
-from irt_pipeline.partitions import session_chamber_partitions
+from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
 from irt_pipeline.stats.rankings import rank_legislators
 
 
@@ -37,6 +38,8 @@ def require_passed_gates(diagnostics: dict, posterior, where: str) -> None:
 def rankings(context: dg.AssetExecutionContext, posterior, diagnostics: dict) -> dg.Output[pd.DataFrame]:
     """One row per legislator: posterior mean, sd, 94% HDI of xi and rank
     (1 = most conservative)."""
+    from irt_pipeline import plots
+
     require_passed_gates(diagnostics, posterior, _where(context))
     constant = posterior.constant_data
     legislators = pd.DataFrame(
@@ -47,13 +50,18 @@ def rankings(context: dg.AssetExecutionContext, posterior, diagnostics: dict) ->
         }
     )
     table = rank_legislators(posterior, legislators)
+    session, chamber = session_and_chamber(context)
+    forest = plots.png_bytes(plots.forest_plot(table, title=f"{chamber} {session}: ideal points, 94% HDI"))
+    shown = ["rank", "name", "party", "xi_mean", "xi_hdi_low", "xi_hdi_high"]
     return dg.Output(
         table,
         metadata={
             "legislators": len(table),
             "posterior_id": posterior.attrs["posterior_id"],
-            "most_conservative": dg.MetadataValue.md(table.head(5).to_markdown(index=False)),
-            "most_liberal": dg.MetadataValue.md(table.tail(5).to_markdown(index=False)),
+            "most_conservative": dg.MetadataValue.md(table[shown].head(10).to_markdown(index=False, floatfmt=".3f")),
+            "most_liberal": dg.MetadataValue.md(table[shown].tail(10).to_markdown(index=False, floatfmt=".3f")),
+            "forest_plot": dg.MetadataValue.md(plots.markdown_image(forest, f"forest plot, {chamber} {session}")),
+            **landing_lineage(context, "posterior"),
         },
         data_version=versions.data_version(frame_digest(table)),
     )

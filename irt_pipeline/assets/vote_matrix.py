@@ -5,6 +5,7 @@ import pandas as pd
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
+from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
 from irt_pipeline.errors import BadInput
 from irt_pipeline.partitions import session_chamber_partitions
@@ -57,6 +58,7 @@ def vote_matrix(context: dg.AssetExecutionContext, roll_calls: pd.DataFrame, vot
             "observed_votes": matrix.n_observed,
             "share_missing": round(1 - matrix.n_observed / (n * m), 4),
             "filtering_manifest": dg.MetadataValue.json(manifest),
+            **landing_lineage(context, "roll_calls"),
         },
         data_version=versions.data_version(frame_digest(frame), filters),
     )
