@@ -44,12 +44,42 @@ def _root_cause(error) -> str:
     return error.message.strip()
 
 
-def run_partition(instance, session: str, chamber: str) -> dict:
-    """Materialize the whole chain of one partition in-process; a JSON-ready summary."""
+def step_outcomes(result) -> dict[str, str]:
+    """Per asset of the run, in chain order: "computed", "reused" (its output came from
+    the posterior cache: metadata cache=hit), "failed" or "not run"."""
+    layer = result.job_def.asset_layer
+    selected = layer.selected_asset_keys
+    failed = {event.step_key for event in result.all_events if event.is_step_failure}
+    materialized = {
+        event.event_specific_data.materialization.asset_key: event.event_specific_data.materialization
+        for event in result.get_asset_materialization_events()
+    }
+    outcomes = {}
+    for key in layer.asset_graph.toposorted_asset_keys:
+        if key not in selected:
+            continue
+        if key in materialized:
+            cache = materialized[key].metadata.get("cache")
+            outcomes[key.to_user_string()] = "reused" if cache and cache.value == "hit" else "computed"
+        elif str(layer.get_op_output_handle(key).node_handle) in failed:
+            outcomes[key.to_user_string()] = "failed"
+        else:
+            outcomes[key.to_user_string()] = "not run"
+    return outcomes
+
+
+def run_partition(instance, session: str, chamber: str, force_refit: bool = False) -> dict:
+    """Materialize the whole chain of one partition in-process; a JSON-ready summary.
+    `force_refit` samples the posterior even when the cache holds the same fit."""
+    from irt_pipeline.cache import FORCE_REFIT_TAG
+
     register_sessions(instance, [session])
     job = _definitions().resolve_job_def("irt_chain")
     result = job.execute_in_process(
-        instance=instance, partition_key=partition_key(session, chamber), raise_on_error=False
+        instance=instance,
+        partition_key=partition_key(session, chamber),
+        raise_on_error=False,
+        tags={FORCE_REFIT_TAG: "true"} if force_refit else None,
     )
     checks = []
     for evaluation in result.get_asset_check_evaluations():
@@ -77,6 +107,7 @@ def run_partition(instance, session: str, chamber: str) -> dict:
         "chamber": chamber,
         "success": result.success,
         "run_id": result.run_id,
+        "steps": step_outcomes(result),
         "checks": checks,
         "outputs": outputs,
         "failures": failures,
@@ -191,7 +222,7 @@ def cmd_demo(args) -> int:
 def cmd_run(args) -> int:
     from irt_pipeline.instance import get_instance
 
-    summary = run_partition(get_instance(), args.session, args.chamber)
+    summary = run_partition(get_instance(), args.session, args.chamber, force_refit=args.force_refit)
     print(json.dumps(summary, indent=2))
     return 0 if summary["success"] else 1
 
@@ -263,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialize one partition's whole chain")
     run.add_argument("--session", required=True)
     run.add_argument("--chamber", required=True, choices=CHAMBERS)
+    run.add_argument(
+        "--force-refit",
+        action="store_true",
+        help="sample the posterior even if the cache holds an identical fit (run tag irt/force_refit=true)",
+    )
     run.set_defaults(func=cmd_run)
 
     rank = sub.add_parser("rankings", help="print stored rankings")
