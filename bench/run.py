@@ -1,0 +1,403 @@
+"""Posterior-step benchmark: the shipped sampler against the stock configurations,
+side by side in one run, on the same data.
+
+    python bench/run.py                       # full settings, both cases (about 2 hours)
+    python bench/run.py --quick               # fewer baseline draws (about 25 minutes)
+    python bench/run.py --case senate117 --configs shipped,floor
+
+Configurations (every one starts from the same PCA scores, 4 chains):
+  shipped  the pipeline's posterior step as shipped (`sample_hierarchical`, defaults)
+  stock    the PyMC graph as specified (non-centered, no constraint), compiled by
+           nutpie.compile_pymc_model (numba) and sampled by nutpie.sample
+  pymc     the same graph sampled by PyMC's own NUTS (pm.sample, C backend)
+  numpyro  the same model in NumPyro, NUTS (needs the `bench` extras: jax, numpyro)
+  floor    the fused numba log-density + gradient called in a tight loop: the floor
+           per gradient
+
+Each configuration runs in its own process (its peak memory is its own, and nothing
+compiled by one helps another). ESS and R-hat are over the ideal points standardized
+per draw, the scale the pipeline reports (the stock model's own scale floats).
+Results go to stdout as a table and to bench/out/<case>.json; `--write-results`
+rewrites the tables in bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+SHARED = REPO.parent / "shared" / "data" / "voteview"
+OUT = BENCH / "out"
+CONFIGS = ("shipped", "stock", "pymc", "numpyro", "floor")
+CASES = ("senate117", "kansas_house")
+CHAINS = 4
+
+
+# ---------------------------------------------------------------- data
+
+
+def load_case(case: str):
+    """(VoteMatrix, pca scores) of a benchmark case."""
+    from irt_pipeline.stats.matrix import build_vote_matrix
+    from irt_pipeline.stats.pca import pca_scores
+
+    if case == "senate117":
+        from irt_pipeline.sources.voteview import read_voteview
+
+        rows = read_voteview(SHARED / "S117_votes.csv", SHARED / "S117_members.csv")
+    elif case == "kansas_house":
+        from irt_pipeline.demo import DemoChamber, simulate_chamber
+
+        rows, _ = simulate_chamber(DemoChamber("bench-2025", "House", 130, 300, seed=2025))
+    else:
+        raise SystemExit(f"unknown case {case!r}; expected one of {CASES}")
+    matrix, _ = build_vote_matrix(rows)
+    return matrix, pca_scores(matrix)["pc1"].to_numpy()
+
+
+def stock_start(matrix, pca):
+    """Constrained start values of the stock model from the PCA scores."""
+    from irt_pipeline.stats.model import item_logits, party_groups
+
+    groups = party_groups(matrix.legislators["party"])
+    mu = np.array([pca[groups == g].mean() for g in (0, 1)])
+    sigma = np.array([max(pca[groups == g].std(), 0.05) for g in (0, 1)])
+    offset = np.where(groups < 2, (pca - mu[np.minimum(groups, 1)]) / sigma[np.minimum(groups, 1)], pca / 2.0)
+    alpha, beta = item_logits(matrix.votes, pca)
+    return {"mu_party": mu, "sigma_party": sigma, "xi_offset": offset, "alpha": alpha, "beta": beta}
+
+
+def standardized_xi(xi: np.ndarray) -> np.ndarray:
+    """(chain, draw, legislator) ideal points standardized within each draw."""
+    return (xi - xi.mean(-1, keepdims=True)) / xi.std(-1, keepdims=True)
+
+
+def summarize(xi: np.ndarray, n_steps_total: int, divergences: int, ebfmi) -> dict:
+    import arviz as az
+
+    data = az.convert_to_dataset({"xi": standardized_xi(np.asarray(xi))})
+    return {
+        "min_ess_bulk_xi": float(az.ess(data, method="bulk")["xi"].min()),
+        "max_rhat_xi": float(az.rhat(data)["xi"].max()),
+        "divergences": int(divergences),
+        "min_ebfmi": float(np.min(ebfmi)),
+        "gradient_evals": int(n_steps_total),
+        "xi_mean": standardized_xi(np.asarray(xi)).mean((0, 1)).tolist(),
+    }
+
+
+# ---------------------------------------------------------------- configurations
+
+
+def run_shipped(matrix, pca, tune, draws):
+    from irt_pipeline.stats.diagnostics import convergence_summary
+    from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
+
+    settings = SamplerSettings(chains=CHAINS, **({"tune": tune} if tune else {}), **({"draws": draws} if draws else {}))
+    idata = sample_hierarchical(matrix, pca, settings)
+    diag = convergence_summary(idata)
+    steps = int(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
+    out = summarize(idata.posterior["xi"].values, steps, diag["divergences"], diag["ebfmi_per_chain"])
+    # Setup cost of a second partition in the same process (kernel already compiled).
+    from irt_pipeline.stats.sampling import compile_kernel_model
+
+    other, other_pca = _second_partition(matrix)
+    start = time.perf_counter()
+    compile_kernel_model(other, other_pca, settings.seed, settings.centering)
+    out.update(
+        compile_s=idata.attrs["compile_seconds"],
+        sample_s=idata.attrs["sampling_seconds"],
+        second_partition_setup_s=time.perf_counter() - start,
+        tune=settings.tune,
+        draws=settings.draws,
+    )
+    return out
+
+
+def _second_partition(matrix):
+    """Another matrix of a different shape (drop a tenth of the roll calls)."""
+    from irt_pipeline.stats.matrix import VoteMatrix
+    from irt_pipeline.stats.pca import pca_scores
+
+    keep = np.arange(matrix.shape[1]) % 10 != 0
+    other = VoteMatrix(matrix.legislators, matrix.roll_calls[keep].reset_index(drop=True), matrix.votes[:, keep])
+    return other, pca_scores(other)["pc1"].to_numpy()
+
+
+def run_stock(matrix, pca, tune, draws):
+    import arviz as az
+    import nutpie
+
+    from irt_pipeline.stats.model import build_stock_model
+
+    start = time.perf_counter()
+    model = build_stock_model(matrix)
+    init = stock_start(matrix, pca)
+    compiled = nutpie.compile_pymc_model(
+        model,
+        backend="numba",
+        initial_points=init,
+        jitter_rvs={model["alpha"], model["beta"]},
+        var_names=["xi", "mu_party", "sigma_party"],
+    )
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    idata = nutpie.sample(compiled, chains=CHAINS, tune=tune, draws=draws, seed=1, progress_bar=False)
+    sample_s = time.perf_counter() - start
+    stats = idata.sample_stats
+    steps = int(stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
+    out = summarize(idata.posterior["xi"].values, steps, stats["diverging"].sum(), az.bfmi(idata))
+    out.update(compile_s=compile_s, sample_s=sample_s, tune=tune, draws=draws)
+    return out
+
+
+def run_pymc(matrix, pca, tune, draws):
+    import arviz as az
+    import pymc as pm
+
+    from irt_pipeline.stats.model import build_stock_model
+
+    start = time.perf_counter()
+    model = build_stock_model(matrix)
+    init = stock_start(matrix, pca)
+    setup_s = time.perf_counter() - start
+    start = time.perf_counter()
+    with model:
+        idata = pm.sample(
+            draws=draws, tune=tune, chains=CHAINS, cores=min(CHAINS, os.cpu_count() or 1),
+            initvals=init, random_seed=1, progressbar=False, discard_tuned_samples=False,
+            compute_convergence_checks=False,
+        )
+    sample_s = time.perf_counter() - start
+    stats = idata.sample_stats
+    steps = int(stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
+    out = summarize(idata.posterior["xi"].values, steps, stats["diverging"].sum(), az.bfmi(idata))
+    # PyMC compiles inside pm.sample; its setup is counted in sample_s.
+    out.update(compile_s=setup_s, sample_s=sample_s, tune=tune, draws=draws)
+    return out
+
+
+def run_numpyro(matrix, pca, tune, draws):
+    import numpyro
+
+    numpyro.set_host_device_count(CHAINS)  # chains in parallel rather than in turn
+    import jax
+    import jax.numpy as jnp
+    import numpyro.distributions as dist
+    from numpyro.infer import MCMC, NUTS, init_to_value
+
+    from irt_pipeline.stats.model import party_groups
+
+    groups = party_groups(matrix.legislators["party"])
+    major = jnp.asarray(groups < 2)
+    g = jnp.asarray(np.minimum(groups, 1))
+    rows, cols = np.nonzero(np.isfinite(matrix.votes))
+    y = jnp.asarray(matrix.votes[rows, cols])
+    rows, cols = jnp.asarray(rows), jnp.asarray(cols)
+    n, m = matrix.shape
+
+    def model():
+        mu = numpyro.sample("mu_party", dist.Normal(0.0, 2.0).expand([2]))
+        numpyro.factor("order", jnp.where(mu[0] < mu[1], 0.0, -jnp.inf))
+        sigma = numpyro.sample("sigma_party", dist.HalfNormal(1.0).expand([2]))
+        offset = numpyro.sample("xi_offset", dist.Normal(0.0, 1.0).expand([n]))
+        xi = numpyro.deterministic("xi", jnp.where(major, mu[g] + sigma[g] * offset, 2.0 * offset))
+        alpha = numpyro.sample("alpha", dist.Normal(0.0, 5.0).expand([m]))
+        beta = numpyro.sample("beta", dist.Normal(0.0, 1.0).expand([m]))
+        numpyro.sample("y", dist.Bernoulli(logits=beta[cols] * xi[rows] - alpha[cols]), obs=y)
+
+    init = {k: jnp.asarray(v) for k, v in stock_start(matrix, pca).items()}
+    kernel = NUTS(model, init_strategy=init_to_value(values=init))
+    mcmc = MCMC(kernel, num_warmup=tune, num_samples=draws, num_chains=CHAINS, progress_bar=False)
+    start = time.perf_counter()
+    mcmc.warmup(jax.random.PRNGKey(1), extra_fields=("num_steps",), collect_warmup=True)
+    warm_steps = int(np.sum(mcmc.get_extra_fields()["num_steps"]))
+    mcmc.run(mcmc.post_warmup_state.rng_key, extra_fields=("num_steps", "diverging", "energy"))
+    sample_s = time.perf_counter() - start
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    energy = np.asarray(extra["energy"])
+    ebfmi = np.square(np.diff(energy, axis=1)).mean(1) / energy.var(1)
+    xi = np.asarray(mcmc.get_samples(group_by_chain=True)["xi"])
+    steps = warm_steps + int(np.sum(extra["num_steps"]))
+    out = summarize(xi, steps, int(np.sum(extra["diverging"])), ebfmi)
+    # JAX compiles inside warmup; counted in sample_s.
+    out.update(compile_s=0.0, sample_s=sample_s, tune=tune, draws=draws)
+    return out
+
+
+def run_floor(matrix, pca, tune, draws):
+    """Seconds per call of the fused numba log-density + gradient (the shipped kernel,
+    no sampler around it), after one warm-up call."""
+    from irt_pipeline.stats.kernel import hierarchical_logp_grad
+    from irt_pipeline.stats.model import start_values
+    from irt_pipeline.stats.sampling import SamplerSettings, prepare
+
+    layout, items = prepare(matrix, pca, SamplerSettings().centering)
+    x = layout.unconstrained(start_values(pca, layout.groups, items, np.random.default_rng(0)))
+    votes = np.ascontiguousarray(matrix.signed_votes())
+    grad = np.empty_like(x)
+    hierarchical_logp_grad(x, grad, votes, layout.groups, layout.centering)
+    calls = 2000
+    start = time.perf_counter()
+    for _ in range(calls):
+        hierarchical_logp_grad(x, grad, votes, layout.groups, layout.centering)
+    return {"s_per_grad": (time.perf_counter() - start) / calls}
+
+
+RUNNERS = {"shipped": run_shipped, "stock": run_stock, "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor}
+
+
+def run_one(case: str, config: str, tune: int, draws: int) -> dict:
+    """One configuration, in this process; adds wall-clock totals and peak memory."""
+    matrix, pca = load_case(case)
+    out = RUNNERS[config](matrix, pca, tune, draws)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "gradient_evals" in out:
+        # The posterior step's wall time: compile/setup plus sampling (post-processing
+        # such as ESS computation is not counted for anyone).
+        out["total_s"] = out["compile_s"] + out["sample_s"]
+        parallel = min(CHAINS, os.cpu_count() or 1)
+        out["s_per_grad"] = out["sample_s"] * parallel / out["gradient_evals"]
+        out["ess_per_s"] = out["min_ess_bulk_xi"] / out["total_s"]
+    out.update(case=case, config=config, legislators=matrix.shape[0], roll_calls=matrix.shape[1],
+               observed_votes=matrix.n_observed)
+    return out
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+def run_in_subprocess(case, config, tune, draws) -> dict:
+    OUT.mkdir(exist_ok=True)
+    target = OUT / f"{case}.{config}.json"
+    cmd = [sys.executable, __file__, "--one", case, config, "--tune", str(tune), "--draws", str(draws),
+           "--json", str(target)]
+    print(f"# {case} / {config} (tune {tune}, draws {draws}) ...", flush=True)
+    with tempfile.TemporaryDirectory() as cache:
+        # An empty numba cache: the shipped step's compile time is a cold start's.
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        return {"case": case, "config": config, "error": tail}
+    return json.loads(target.read_text())
+
+
+def table(results: list[dict]) -> str:
+    """Markdown table of one case's results, with ratios against the stock run."""
+    by = {r["config"]: r for r in results}
+    stock = by.get("stock", {})
+    floor = by.get("floor", {})
+    head = ("| config | tune+draws | compile s | sample s | total s | min ESS(xi) | max R-hat(xi) | div "
+            "| ESS/s | x stock ESS/s | grads | s/grad | x floor | peak MB |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in results:
+        if r["config"] == "floor" or "error" in r:
+            continue
+        ratio = r["ess_per_s"] / stock["ess_per_s"] if stock.get("ess_per_s") else float("nan")
+        vs_floor = r["s_per_grad"] / floor["s_per_grad"] if floor.get("s_per_grad") else float("nan")
+        lines.append(
+            f"| {r['config']} | {r['tune']}+{r['draws']} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
+            f"| {r['total_s']:.1f} | {r['min_ess_bulk_xi']:.0f} | {r['max_rhat_xi']:.3f} | {r['divergences']} "
+            f"| {r['ess_per_s']:.2f} | {ratio:.1f} | {r['gradient_evals']:,} | {r['s_per_grad'] * 1e3:.3f} ms "
+            f"| {vs_floor:.2f} | {r['peak_rss_mb']:.0f} |"
+        )
+    if floor.get("s_per_grad"):
+        lines.append(f"| floor (fused kernel, tight loop) | | | | | | | | | | | {floor['s_per_grad'] * 1e3:.3f} ms | 1.00 | |")
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['config']} | failed: {r['error'].splitlines()[-1][:80]} |")
+    return "\n".join(lines)
+
+
+def notes(results: list[dict]) -> str:
+    by = {r["config"]: r for r in results if "error" not in r}
+    out = []
+    shipped = by.get("shipped")
+    if shipped:
+        out.append(
+            f"- shipped: compile {shipped['compile_s']:.1f} s from an empty numba cache; a second partition's "
+            f"setup in the same process {shipped['second_partition_setup_s']:.2f} s"
+        )
+        for other in ("stock", "pymc", "numpyro"):
+            if other in by:
+                r = np.corrcoef(shipped["xi_mean"], by[other]["xi_mean"])[0, 1]
+                out.append(f"- posterior-mean ideal points, shipped vs {other}: r = {r:.4f}")
+    return "\n".join(out)
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for pkg in ("nutpie", "pymc", "pytensor", "numba", "arviz", "numpy", "jax", "numpyro"):
+        try:
+            parts.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            parts.append(f"{pkg} (not installed)")
+    return f"Python {platform.python_version()}, {os.cpu_count()} cores; " + ", ".join(parts)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--case", default=",".join(CASES))
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--quick", action="store_true", help="baselines at 200 tune + 200 draws")
+    parser.add_argument("--baseline-tune", type=int, default=1000)
+    parser.add_argument("--baseline-draws", type=int, default=1000)
+    parser.add_argument("--write-results", action="store_true", help="rewrite the tables in bench/RESULTS.md")
+    parser.add_argument("--one", nargs=2, metavar=("CASE", "CONFIG"), help=argparse.SUPPRESS)
+    parser.add_argument("--tune", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--draws", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.one:
+        result = run_one(*args.one, args.tune, args.draws)
+        Path(args.json).write_text(json.dumps(result))
+        return 0
+
+    base_tune, base_draws = (200, 200) if args.quick else (args.baseline_tune, args.baseline_draws)
+    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    sections = [f"Command: `{command.strip()}`", f"Versions: {versions()}", ""]
+    for case in args.case.split(","):
+        results = []
+        for config in args.configs.split(","):
+            tune, draws = (0, 0) if config in ("shipped", "floor") else (base_tune, base_draws)
+            results.append(run_in_subprocess(case, config, tune, draws))
+        first = next((r for r in results if "legislators" in r), {})
+        title = (f"### {case}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
+                 f"{first.get('observed_votes', 0):,} observed votes, {CHAINS} chains")
+        text = "\n".join([title, "", table(results), "", notes(results), ""])
+        print(text, flush=True)
+        sections.append(text)
+        (OUT / f"{case}.json").write_text(json.dumps(results, indent=1))
+    if args.write_results:
+        write_results("\n".join(sections))
+    return 0
+
+
+def write_results(text: str) -> None:
+    """Replace the measured block of bench/RESULTS.md (between the markers)."""
+    path = BENCH / "RESULTS.md"
+    begin, end = "<!-- measured: begin -->", "<!-- measured: end -->"
+    current = path.read_text() if path.exists() else f"# Benchmark results\n\n{begin}\n{end}\n"
+    head, _, rest = current.partition(begin)
+    _, _, tail = rest.partition(end)
+    path.write_text(f"{head}{begin}\n{text}\n{end}{tail}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
