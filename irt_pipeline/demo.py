@@ -55,8 +55,10 @@ def simulate_chamber(spec: DemoChamber) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = np.array([rng.normal(means[p], spreads[p]) for p in party])
     xi = (raw - raw.mean()) / raw.std()
 
-    alpha = rng.normal(0.0, 1.0, size=m)
+    # Cutpoints spread like the legislators themselves: party-line votes and splits
+    # inside either party, as in a real chamber.
     beta = rng.normal(0.0, 1.5, size=m)
+    alpha = beta * rng.normal(0.0, 1.0, size=m)
     p_yea = 1.0 / (1.0 + np.exp(-(np.outer(xi, beta) - alpha)))
     yea = rng.uniform(size=(n, m)) < p_yea
     vote = np.where(yea, "Yea", "Nay").astype(object)
