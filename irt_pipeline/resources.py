@@ -6,6 +6,7 @@ default, so nothing fails at run launch for want of a variable:
     IRT_PIPELINE_ROOT      storage root: a folder (default ./irt_data) or s3://bucket/prefix
     IRT_PIPELINE_CHAINS, IRT_PIPELINE_TUNE, IRT_PIPELINE_DRAWS, IRT_PIPELINE_SEED
     IRT_PIPELINE_BACKEND   "kernel" (default, fused numba log-density) or "pymc"
+    IRT_PIPELINE_MIN_MINORITY_SHARE, IRT_PIPELINE_MIN_VOTES   vote-matrix filters
 """
 
 from __future__ import annotations
@@ -84,9 +85,13 @@ def resources_from_env(root: str | None = None) -> dict:
     from irt_pipeline.io_managers import io_managers
 
     root = root or default_root()
+    filters = VoteFilters()
     return {
         "storage": Storage(root=root),
-        "vote_filters": VoteFilters(),
+        "vote_filters": VoteFilters(
+            min_minority_share=float(os.environ.get("IRT_PIPELINE_MIN_MINORITY_SHARE", filters.min_minority_share)),
+            min_votes=_env_int("IRT_PIPELINE_MIN_VOTES", filters.min_votes),
+        ),
         "sampler": Sampler(
             chains=_env_int("IRT_PIPELINE_CHAINS", SamplerSettings.chains),
             tune=_env_int("IRT_PIPELINE_TUNE", SamplerSettings.tune),
