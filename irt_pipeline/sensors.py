@@ -2,7 +2,9 @@
 `irt_chain` for exactly the (session, chamber) partitions they feed.
 
 The logic (listing, fingerprints, pre-flight checks, run keys, cursor, quarantine)
-lives in irt_pipeline.watch; this module only talks to Dagster.
+lives in irt_pipeline.watch; this module only talks to Dagster. What changes without a
+landing file (a code-version bump, an asset materialized by hand) is left to declarative
+automation (irt_pipeline.automation), which does not re-run what these runs materialized.
 """
 
 from __future__ import annotations
