@@ -196,3 +196,12 @@ def test_automation_requests_exactly_the_changed_partition_and_stops_at_failed_g
     tick = dg.evaluate_automation_conditions(defs=bumped_defs, instance=instance, cursor=tick.cursor)
     both = {key(a), key(b)}
     assert requested(tick) == {"diagnostics": both, "rankings": both}
+
+
+def test_automation_sensor_is_on_by_default_and_covers_the_chain(storage_root):
+    defs = make_definitions(root=str(storage_root))
+    sensor = defs.resolve_sensor_def("irt_automation")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    graph = defs.resolve_asset_graph()
+    for asset in CHAIN:
+        assert graph.get(asset.key).automation_condition is not None
