@@ -239,3 +239,40 @@ def hierarchical_logp_grad(x, grad, votes, group, centering):
     grad[n] = grad_log_s[0]
     grad[n + 1] = grad_log_s[1]
     return lp
+
+
+@numba.njit(**_JIT)
+def flat_logp_grad(x, grad, votes, free, anchors, anchor_values):
+    """Log-density of the flat 2PL model (see `irt_pipeline.stats.flat_model`) and its
+    gradient.
+
+    x: (n - a + 2m,) unconstrained point (free ideal points, alpha, beta); grad: same
+    shape, overwritten. votes: (n, m) float64, +1 Yea, -1 Nay, 0 missing. free: (n - a,)
+    int64 rows of the free legislators, in x's order; anchors: (a,) int64 rows held at
+    anchor_values (a,) float64. Priors xi ~ N(0, 1) (free legislators), alpha ~ N(0, 5),
+    beta ~ N(0, 1). Returns the log-density with every normalizing constant, equal to
+    `build_flat_model`'s.
+    """
+    n, m = votes.shape
+    k = free.shape[0]
+    xi = np.empty(n)
+    for a in range(anchors.shape[0]):
+        xi[anchors[a]] = anchor_values[a]
+    lp = 0.0
+    for f in range(k):
+        xi[free[f]] = x[f]
+        lp += _normal_logp(x[f], 0.0, 1.0, 0.0)
+    alpha = x[k : k + m]
+    beta = x[k + m : k + 2 * m]
+    grad_alpha = grad[k : k + m]
+    grad_beta = grad[k + m : k + 2 * m]
+    log5 = math.log(5.0)
+    for j in range(m):
+        lp += _normal_logp(alpha[j], 0.0, 5.0, log5) + _normal_logp(beta[j], 0.0, 1.0, 0.0)
+        grad_alpha[j] = -alpha[j] / 25.0
+        grad_beta[j] = -beta[j]
+    grad_xi = np.zeros(n)
+    lp += twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta)
+    for f in range(k):
+        grad[f] = grad_xi[free[f]] - x[f]
+    return lp

@@ -1,0 +1,186 @@
+"""Both models recover simulated truths, PSIS-LOO prefers the model that generated the
+data, the chunked LOO is ArviZ's, and the posterior predictive checks report known fits."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from irt_pipeline.stats.flat_sampling import sample_flat
+from irt_pipeline.stats.loo import (
+    aligned_draws,
+    compare_models,
+    pareto_k_summary,
+    psis_loo,
+    thinned_draws,
+    vote_log_likelihood,
+)
+from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.pca import pca_scores
+from irt_pipeline.stats.ppc import posterior_predictive_checks
+from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
+from simulated import flat_chamber, hierarchical_chamber
+
+SETTINGS = SamplerSettings(chains=2, tune=300, draws=200, seed=3)
+
+
+def fit_both(matrix: VoteMatrix):
+    pca = pca_scores(matrix)["pc1"].to_numpy()
+    return {"hierarchical": sample_hierarchical(matrix, pca, SETTINGS), "flat": sample_flat(matrix, pca, SETTINGS)}
+
+
+def posterior_mean_r(idata, truth) -> float:
+    return float(np.corrcoef(idata.posterior["xi"].mean(("chain", "draw")).values, truth)[0, 1])
+
+
+# Tight, well separated parties and few roll calls (40): the party prior pools each
+# legislator's few votes with the party's.
+@pytest.fixture(scope="module")
+def party_data():
+    matrix, truth = hierarchical_chamber(60, 40, seed=0)
+    return matrix, truth, fit_both(matrix)
+
+
+# The flat model's own story (see simulated.py): many roll calls whose discriminations
+# are N(0, 1) on the anchored scale, where the hierarchical model's beta ~ N(0, 1)
+# on the standardized scale is about twice too wide.
+@pytest.fixture(scope="module")
+def flat_data():
+    matrix, truth = flat_chamber(30, 500, seed=2)
+    return matrix, truth, fit_both(matrix)
+
+
+@pytest.mark.parametrize(
+    ("data", "truth_model"), [("party_data", "hierarchical"), ("flat_data", "flat")]
+)
+def test_loo_prefers_the_model_that_generated_the_data(data, truth_model, request):
+    matrix, _, fits = request.getfixturevalue(data)
+    loos = {name: psis_loo(idata, matrix) for name, idata in fits.items()}
+    table = compare_models(loos)
+    assert table.index[0] == truth_model
+    other = table.iloc[1]
+    assert other["elpd_diff"] > 2 * other["dse"] > 0
+    assert loos[truth_model]["n_data_points"] == matrix.n_observed
+    assert loos[truth_model]["n_samples"] == SETTINGS.chains * SETTINGS.draws
+
+
+def test_hierarchical_model_recovers_its_simulated_truth():
+    matrix, truth = hierarchical_chamber(60, 300, seed=101, sd=0.5)
+    pca = pca_scores(matrix)["pc1"].to_numpy()
+    assert posterior_mean_r(sample_hierarchical(matrix, pca, SETTINGS), truth) >= 0.98
+
+
+def test_flat_model_recovers_its_simulated_truth():
+    matrix, truth = flat_chamber(40, 2000, seed=102)
+    pca = pca_scores(matrix)["pc1"].to_numpy()
+    idata = sample_flat(matrix, pca, SETTINGS)
+    assert posterior_mean_r(idata, truth) >= 0.98
+    # The anchors PCA picked are (among) the true extremes, at +1 and -1 in the truth.
+    ids = matrix.legislators["legislator_id"].to_numpy()
+    assert truth[ids == idata.attrs["anchor_conservative"]][0] > 0.95
+    assert truth[ids == idata.attrs["anchor_liberal"]][0] < -0.95
+
+
+@pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto")
+def test_chunked_loo_equals_arviz_on_the_whole_log_likelihood(party_data):
+    matrix, _, fits = party_data
+    idata = fits["flat"]
+    chunked = psis_loo(idata, matrix, max_draws=None, chunk_votes=97)
+
+    xi, alpha, beta = aligned_draws(idata, matrix, max_draws=None)
+    rows, cols = np.nonzero(np.isfinite(matrix.votes))
+    ll = vote_log_likelihood(xi, alpha, beta, rows, cols, matrix.votes[rows, cols])
+    whole = idata.copy()
+    whole.add_groups(log_likelihood=xr.Dataset({"y": (("chain", "draw", "vote"), ll)}))
+    reference = az.loo(whole, pointwise=True)
+
+    np.testing.assert_allclose(chunked["loo_i"].values, reference["loo_i"].values, rtol=1e-12)
+    np.testing.assert_allclose(chunked["pareto_k"].values, reference["pareto_k"].values, rtol=1e-12)
+    for key in ("elpd_loo", "se", "p_loo"):
+        assert chunked[key] == pytest.approx(reference[key], rel=1e-10)
+    assert chunked["warning"] == reference["warning"]
+
+
+def test_vote_log_likelihood_is_the_bernoulli_logit_log_probability():
+    xi = np.array([[[0.5, -2.0]]])  # 1 chain, 1 draw, 2 legislators
+    alpha, beta = np.array([[[0.3]]]), np.array([[[1.5]]])
+    ll = vote_log_likelihood(xi, alpha, beta, np.array([0, 1]), np.array([0, 0]), np.array([1.0, 0.0]))
+    p = 1 / (1 + np.exp(-(1.5 * np.array([0.5, -2.0]) - 0.3)))
+    np.testing.assert_allclose(ll[0, 0], [np.log(p[0]), np.log(1 - p[1])], rtol=1e-13)
+
+
+def test_thinning_keeps_evenly_spaced_draws_within_each_chain():
+    kept = thinned_draws(1000, 4, 2000)
+    assert len(kept) == 500 and kept[0] == 0 and kept[-1] == 999
+    assert np.ptp(np.diff(kept)) <= 1
+    assert thinned_draws(100, 4, 2000).tolist() == list(range(100))
+
+
+def test_pareto_k_summary_counts_the_bands_and_names_the_worst_votes():
+    matrix = VoteMatrix(
+        pd.DataFrame({"legislator_id": ["A", "B"], "legislator_name": "x", "party": ["Democrat", "Republican"]}),
+        pd.DataFrame({"roll_call_id": ["R1", "R2", "R3"]}),
+        np.array([[1.0, np.nan, 0.0], [0.0, 1.0, 1.0]]),
+    )
+    # observed votes in row-major order: A-R1, A-R3, B-R1, B-R2, B-R3
+    elpd = {"pareto_k": np.array([0.1, 1.3, 0.75, 0.2, 0.69]), "good_k": 0.7}
+    summary = pareto_k_summary(elpd, matrix, top=2)
+    assert (summary["k_above_good"], summary["k_above_1"], summary["votes"]) == (2, 1, 5)
+    assert summary["k_max"] == 1.3
+    assert [(w["legislator_id"], w["roll_call_id"]) for w in summary["worst"]] == [("A", "R3"), ("B", "R1")]
+
+
+def hand_built():
+    """Three legislators, two roll calls, P(Yea) known exactly: xi = (1, -1, 0),
+    beta = (2, -2), alpha = 0 in every draw."""
+    matrix = VoteMatrix(
+        pd.DataFrame({"legislator_id": ["A", "B", "C"], "legislator_name": "x", "party": ["Republican", "Democrat", "Democrat"]}),
+        pd.DataFrame({"roll_call_id": ["R1", "R2"]}),
+        # P(Yea): A (0.88, 0.12), B (0.12, 0.88), C (0.5, 0.5) -> predicted Yea, Nay / Nay, Yea / Yea, Yea
+        np.array([[1.0, 1.0], [0.0, 1.0], [0.0, np.nan]]),
+    )
+    shape = (2, 3)
+    idata = az.from_dict(
+        posterior={
+            "xi": np.broadcast_to([1.0, -1.0, 0.0], (*shape, 3)),
+            "alpha": np.zeros((*shape, 2)),
+            "beta": np.broadcast_to([2.0, -2.0], (*shape, 2)),
+        },
+        coords={"legislator": ["A", "B", "C"], "roll_call": ["R1", "R2"]},
+        dims={"xi": ["legislator"], "alpha": ["roll_call"], "beta": ["roll_call"]},
+    )
+    return matrix, idata
+
+
+def test_ppc_classification_on_a_hand_built_posterior():
+    matrix, idata = hand_built()
+    summary, legislators, roll_calls = posterior_predictive_checks(idata, matrix)
+    # Correct: A-R1, B-R1, B-R2; wrong: A-R2 (predicted Nay), C-R1 (P = 0.5 -> Yea).
+    assert summary["votes"] == 5 and summary["share_correct"] == pytest.approx(3 / 5)
+    # Majority side per roll call: R1 1 Yea of 3 (1 error), R2 2 Yeas of 2 (0 errors).
+    assert summary["share_correct_majority"] == pytest.approx(4 / 5)
+    assert summary["apre"] == pytest.approx((1 - 2) / 1)
+    assert summary["yea_rate_observed"] == pytest.approx(3 / 5)
+    assert legislators["share_correct"].tolist() == pytest.approx([0.5, 1.0, 0.0])
+    assert roll_calls["share_correct"].tolist() == pytest.approx([2 / 3, 1 / 2])
+    assert legislators["yeas"].tolist() == [2, 1, 0] and roll_calls["votes"].tolist() == [3, 2]
+
+
+def test_ppc_of_the_generating_model_is_calibrated_and_a_shifted_one_is_not(party_data):
+    matrix, _, fits = party_data
+    idata = fits["hierarchical"]
+    summary, legislators, roll_calls = posterior_predictive_checks(idata, matrix, seed=1)
+    assert 0.05 < summary["yea_rate_p_value"] < 0.95
+    assert summary["share_correct"] > summary["share_correct_majority"] + 0.05 and summary["apre"] > 0.15
+    assert len(legislators) == matrix.shape[0] and len(roll_calls) == matrix.shape[1]
+    extreme = ((legislators["yea_p_value"] < 0.01) | (legislators["yea_p_value"] > 0.99)).mean()
+    assert extreme < 0.1
+
+    shifted = idata.copy()
+    shifted.posterior["alpha"] = shifted.posterior["alpha"] + 2.0  # far fewer Yeas predicted
+    bad, _, _ = posterior_predictive_checks(shifted, matrix, seed=1)
+    assert bad["yea_rate_p_value"] == 0.0
+    assert bad["yea_rate_replicated_mean"] < summary["yea_rate_observed"] - 0.1
