@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# One `dagster dev` and one demo backfill per test session, shared by the UI tests.
+from ui_server import dagster_ui, demo_backfill  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_VOTEVIEW = REPO.parent / "shared" / "data" / "voteview"
 
