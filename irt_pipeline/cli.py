@@ -68,13 +68,21 @@ def step_outcomes(result) -> dict[str, str]:
     return outcomes
 
 
-def run_partition(instance, session: str, chamber: str, force_refit: bool = False) -> dict:
+# --model: the job `run` executes and the asset `rankings` prints.
+MODEL_JOBS = {"hierarchical": "irt_chain", "flat": "flat_chain", "both": "both_models"}
+MODEL_RANKINGS = {"hierarchical": "rankings", "flat": "flat_rankings"}
+
+
+def run_partition(
+    instance, session: str, chamber: str, force_refit: bool = False, model: str = "hierarchical"
+) -> dict:
     """Materialize the whole chain of one partition in-process; a JSON-ready summary.
-    `force_refit` samples the posterior even when the cache holds the same fit."""
+    `force_refit` samples the posterior even when the cache holds the same fit. `model`:
+    "hierarchical", "flat" or "both" (both chains, then the model checks)."""
     from irt_pipeline.cache import FORCE_REFIT_TAG
 
     register_sessions(instance, [session])
-    job = _definitions().resolve_job_def("irt_chain")
+    job = _definitions().resolve_job_def(MODEL_JOBS[model])
     result = job.execute_in_process(
         instance=instance,
         partition_key=partition_key(session, chamber),
@@ -222,25 +230,28 @@ def cmd_demo(args) -> int:
 def cmd_run(args) -> int:
     from irt_pipeline.instance import get_instance
 
-    summary = run_partition(get_instance(), args.session, args.chamber, force_refit=args.force_refit)
+    summary = run_partition(
+        get_instance(), args.session, args.chamber, force_refit=args.force_refit, model=args.model
+    )
     print(json.dumps(summary, indent=2))
     return 0 if summary["success"] else 1
 
 
-def read_rankings(session: str, chamber: str) -> pd.DataFrame:
-    path = _storage().base / "rankings" / chamber / f"{validate_session_key(session)}.parquet"
+def read_rankings(session: str, chamber: str, model: str = "hierarchical") -> pd.DataFrame:
+    asset = MODEL_RANKINGS[model]
+    path = _storage().base / asset / chamber / f"{validate_session_key(session)}.parquet"
     if not path.exists():
         raise BadInput(
             f"session={session} chamber={chamber}",
-            f"no rankings stored at {path} (run `irt-pipeline run --session {session} "
-            f"--chamber {chamber}` first)",
+            f"no {asset} stored at {path} (run `irt-pipeline run --session {session} "
+            f"--chamber {chamber} --model {model}` first)",
         )
     with path.open("rb") as handle:
         return pd.read_parquet(handle)
 
 
 def cmd_rankings(args) -> int:
-    table = read_rankings(args.session, args.chamber)
+    table = read_rankings(args.session, args.chamber, args.model)
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False)
     else:
@@ -299,12 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sample the posterior even if the cache holds an identical fit (run tag irt/force_refit=true)",
     )
+    run.add_argument(
+        "--model",
+        choices=list(MODEL_JOBS),
+        default="hierarchical",
+        help="hierarchical (default), flat, or both (both chains, then posterior predictive "
+        "checks, the PSIS-LOO comparison and external validation)",
+    )
     run.set_defaults(func=cmd_run)
 
     rank = sub.add_parser("rankings", help="print stored rankings")
     rank.add_argument("--session", required=True)
     rank.add_argument("--chamber", required=True, choices=CHAMBERS)
     rank.add_argument("--format", choices=["csv", "json"], default="csv")
+    rank.add_argument("--model", choices=list(MODEL_RANKINGS), default="hierarchical")
     rank.set_defaults(func=cmd_rankings)
     return parser
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from irt_pipeline.assets import CHAIN
+from irt_pipeline.assets import ALL_ASSETS, CHAIN, FLAT_CHAIN, MODEL_CHECKS
 from irt_pipeline.automation import automation_sensor
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import resources_from_env
@@ -14,14 +14,34 @@ irt_chain = dg.define_asset_job(
     partitions_def=session_chamber_partitions,
     description="The whole chain for one (session, chamber) partition, checks included.",
 )
+flat_chain = dg.define_asset_job(
+    "flat_chain",
+    selection=dg.AssetSelection.assets(*FLAT_CHAIN),
+    partitions_def=session_chamber_partitions,
+    description="The flat model's chain for one partition (roll_calls to flat_rankings), checks included.",
+)
+both_models = dg.define_asset_job(
+    "both_models",
+    selection=dg.AssetSelection.assets(*ALL_ASSETS),
+    partitions_def=session_chamber_partitions,
+    description="Both models' chains for one partition, then posterior predictive checks, "
+    "PSIS-LOO comparison and external validation.",
+)
+model_checks = dg.define_asset_job(
+    "model_checks",
+    selection=dg.AssetSelection.assets(*MODEL_CHECKS),
+    partitions_def=session_chamber_partitions,
+    description="Posterior predictive checks, PSIS-LOO comparison and external validation "
+    "from the stored posteriors and rankings of both models.",
+)
 
 
 def make_definitions(root: str | None = None, **resources) -> dg.Definitions:
     """The project's Definitions. `root` replaces IRT_PIPELINE_ROOT; keyword arguments
     replace resources by key (tests shrink the sampler this way)."""
     return dg.Definitions(
-        assets=CHAIN,
-        jobs=[irt_chain],
+        assets=ALL_ASSETS,
+        jobs=[irt_chain, flat_chain, both_models, model_checks],
         sensors=[landing_sensor, automation_sensor],
         resources={**resources_from_env(root), **resources},
         # One process per run: imports (PyMC, nutpie) and compiled kernels are shared by

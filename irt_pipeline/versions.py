@@ -31,8 +31,18 @@ PCA_INIT = "1"
 POSTERIOR = "1"
 # stats/diagnostics.py (the summary and the gates' thresholds)
 DIAGNOSTICS = "1"
-# stats/rankings.py and require_passed_gates in assets/rankings.py
+# stats/rankings.py and require_passed_gates in assets/rankings.py (flat_rankings too,
+# with stats/flat_model.py's standardized_xi)
 RANKINGS = "1"
+# stats/flat_model.py, stats/flat_sampling.py, stats/kernel.py (the flat model and its
+# draws; its cache key also holds a fingerprint of those files)
+FLAT_POSTERIOR = "1"
+# stats/ppc.py (posterior_predictive, flat_posterior_predictive)
+POSTERIOR_PREDICTIVE = "1"
+# stats/loo.py (model_comparison)
+MODEL_COMPARISON = "1"
+# stats/validation.py (external_validation)
+EXTERNAL_VALIDATION = "1"
 
 
 def digest(*parts) -> str:

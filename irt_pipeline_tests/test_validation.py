@@ -4,19 +4,29 @@ scores come from, and the external_validation asset's WARN checks through Dagste
 from __future__ import annotations
 
 import io
+import json
 
+import arviz as az
+import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from irt_pipeline.assets import ALL_ASSETS, FLAT_CHAIN, external_validation, flat_diagnostics, flat_posterior, flat_rankings, model_comparison
+from irt_pipeline.definitions import make_definitions
+from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.errors import BadInput
+from irt_pipeline.partitions import partition_key
+from irt_pipeline.resources import Sampler
+from irt_pipeline.stats.rankings import RANKING_COLUMNS
 from irt_pipeline.stats.validation import (
     correlation,
     external_scores,
     method_correlations,
     rank_discrepancies,
     read_external_csv,
+    recovery,
 )
 
 
@@ -91,3 +101,202 @@ def test_a_bad_external_csv_names_the_file_and_the_problem(text, problem):
     with pytest.raises(BadInput) as error:
         read_external_csv(io.StringIO(text), "root/external/117_Senate.csv")
     assert error.value.where == "root/external/117_Senate.csv" and problem in error.value.problem
+
+
+# ---------------------------------------------------------------- through Dagster
+
+SESSION, CHAMBER = "ev-2023", "Senate"
+KEY = partition_key(SESSION, CHAMBER)
+GATES = {"rhat_xi", "ess_bulk_xi", "divergences", "ebfmi"}
+# Enough draws for the gates on 40 x 150 votes (as in test_pipeline.py).
+GOOD = Sampler(chains=4, tune=300, draws=400, seed=7)
+TOO_FEW_DRAWS = Sampler(chains=2, tune=15, draws=15, seed=7)
+
+
+def stored(root, asset: str, ext: str):
+    """A stored output: JSON as a dict, parquet as a frame, anything else as its path."""
+    path = root / asset / CHAMBER / f"{SESSION}.{ext}"
+    if ext == "json":
+        return json.loads(path.read_text())
+    return pd.read_parquet(path) if ext == "parquet" else path
+
+
+def evaluations(result) -> dict:
+    return {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+
+
+def step_errors(result) -> str:
+    return " ".join(
+        e.event_specific_data.error.message
+        for e in result.all_events
+        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+    )
+
+
+@pytest.fixture(scope="module")
+def both_models(tmp_path_factory):
+    """One run of the both_models job on a simulated Senate whose rows carry a known
+    external score: the true ideal point plus N(0, 0.15) noise."""
+    root = tmp_path_factory.mktemp("root")
+    (root / "landing").mkdir()
+    rows, truth = simulate_chamber(DemoChamber(SESSION, CHAMBER, 40, 150, seed=11))
+    noise = np.random.default_rng(0).normal(0.0, 0.15, len(truth))
+    score = pd.Series(truth["xi_true"].to_numpy() + noise, index=truth["legislator_id"].astype(str))
+    rows["external_score"] = rows["legislator_id"].map(score)
+    rows.to_parquet(root / "landing" / f"{SESSION}_{CHAMBER}.parquet", index=False)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("session", [SESSION])
+        defs = make_definitions(root=str(root), sampler=GOOD)
+        result = defs.resolve_job_def("both_models").execute_in_process(
+            instance=instance, partition_key=KEY, raise_on_error=False
+        )
+        yield instance, root, result, score, truth
+
+
+def materialize(instance, root, assets, sampler=GOOD):
+    defs = make_definitions(root=str(root), sampler=sampler)
+    return dg.materialize(
+        ALL_ASSETS, selection=assets, instance=instance, partition_key=KEY, resources=defs.resources, raise_on_error=False
+    )
+
+
+def test_both_models_pass_their_gates_and_flat_rankings_have_the_rankings_columns(both_models):
+    _, root, result, _, truth = both_models
+    assert result.success, step_errors(result)
+    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {
+        a.key.to_user_string() for a in ALL_ASSETS
+    }
+    checks = evaluations(result)
+    assert {name: checks[("flat_diagnostics", name)].passed for name in GATES} == dict.fromkeys(GATES, True)
+    assert all(e.partition == KEY for e in checks.values())
+
+    flat, hier = stored(root, "flat_rankings", "parquet"), stored(root, "rankings", "parquet")
+    assert list(flat.columns) == RANKING_COLUMNS and len(flat) == 40
+    assert list(flat["rank"]) == list(range(1, 41)) and flat["xi_mean"].is_monotonic_decreasing
+    # Standardized per draw, like the hierarchical rankings: the same scale and orientation.
+    assert flat["xi_mean"].mean() == pytest.approx(0.0, abs=0.02)
+    by_party = flat.groupby("party")["xi_mean"].mean()
+    assert by_party["Republican"] > 0 > by_party["Democrat"]
+    both = flat.merge(hier, on="legislator_id", suffixes=("_flat", "_hier"))
+    assert stats.spearmanr(both["xi_mean_flat"], both["xi_mean_hier"])[0] > 0.95
+    assert recovery(flat, truth)["pearson_r"] >= 0.95
+
+    # The posterior itself stays on the anchored scale: the anchors at exactly +1 and -1.
+    idata = az.from_netcdf(str(stored(root, "flat_posterior", "nc")))
+    xi = idata.posterior["xi"]
+    assert (xi.sel(legislator=idata.attrs["anchor_conservative"]) == 1.0).all()
+    assert (xi.sel(legislator=idata.attrs["anchor_liberal"]) == -1.0).all()
+    parties = idata.constant_data["party"].to_series()
+    assert parties[idata.attrs["anchor_conservative"]] == "Republican"
+    assert parties[idata.attrs["anchor_liberal"]] == "Democrat"
+
+
+def test_external_validation_numbers_on_a_known_external_score(both_models):
+    _, root, result, score, _ = both_models
+    report = stored(root, "external_validation", "json")
+    assert report["external_source"] == "roll_calls.external_score" and report["external_scored"] == 40
+    pairs = {(p["a"], p["b"]): p for p in report["correlations"]}
+    assert set(pairs) == {
+        ("hierarchical", "flat"), ("hierarchical", "pca"), ("hierarchical", "external"),
+        ("flat", "pca"), ("flat", "external"), ("pca", "external"),
+    }
+    checks = evaluations(result)
+    for model, table in (("hierarchical", "rankings"), ("flat", "flat_rankings")):
+        ranked = stored(root, table, "parquet")
+        known = score.reindex(ranked["legislator_id"]).to_numpy()
+        pearson = stats.pearsonr(ranked["xi_mean"], known)[0]
+        spearman = stats.spearmanr(ranked["xi_mean"], known)[0]
+        assert pairs[(model, "external")]["pearson_r"] == pytest.approx(pearson, abs=1e-12)
+        assert pairs[(model, "external")]["spearman_r"] == pytest.approx(spearman, abs=1e-12)
+        check = checks[("external_validation", f"external_r_{model}")]
+        assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
+        assert check.metadata["pearson_r"].value == pytest.approx(pearson, abs=1e-12)
+        assert pearson > 0.9
+    hier, flat = stored(root, "rankings", "parquet"), stored(root, "flat_rankings", "parquet")
+    between = stats.pearsonr(hier["xi_mean"], flat.set_index("legislator_id").loc[hier["legislator_id"], "xi_mean"])[0]
+    assert pairs[("hierarchical", "flat")]["pearson_r"] == pytest.approx(between, abs=1e-12)
+    # The discrepancy list holds exactly the legislators more than 4 ranks (10% of 40) apart.
+    assert all(d["max_rank_difference"] > 4 for d in report["discrepancies"])
+
+
+def test_model_comparison_and_posterior_predictive_checks_are_stored(both_models):
+    _, root, result, _, _ = both_models
+    comparison = stored(root, "model_comparison", "json")
+    assert {row["model"] for row in comparison["comparison"]} == {"hierarchical", "flat"}
+    best = next(row for row in comparison["comparison"] if row["rank"] == 0)
+    assert best["model"] == comparison["preferred"] and best["elpd_diff"] == 0.0
+    assert comparison["elpd_diff"] >= 0 and comparison["dse"] > 0
+    votes = comparison["votes"]
+    assert all(comparison["pareto_k"][m]["votes"] == votes for m in ("hierarchical", "flat"))
+    assert comparison["draws_used"] == {"hierarchical": 1600, "flat": 1600}
+    for asset in ("posterior_predictive", "flat_posterior_predictive"):
+        ppc = stored(root, asset, "json")
+        assert ppc["votes"] == votes and len(ppc["legislators"]) == 40
+        assert ppc["share_correct"] > ppc["share_correct_majority"]
+        assert 0.01 < ppc["yea_rate_p_value"] < 0.99
+
+
+def test_cli_runs_and_prints_the_model_asked_for(both_models, monkeypatch, capsys):
+    from irt_pipeline import cli
+
+    instance, root, _, _, _ = both_models
+    defs = make_definitions(root=str(root), sampler=GOOD)
+    monkeypatch.setattr(cli, "_definitions", lambda: defs)
+    summary = cli.run_partition(instance, SESSION, CHAMBER, model="flat")
+    assert summary["success"], summary["failures"]
+    assert set(summary["steps"]) == {a.key.to_user_string() for a in FLAT_CHAIN}
+    assert summary["steps"]["flat_posterior"] == "reused"  # the same fit is in the cache
+    assert {c["asset"] for c in summary["checks"]} >= {"flat_diagnostics"}
+
+    capsys.readouterr()
+    assert cli.main(["rankings", "--session", SESSION, "--chamber", CHAMBER, "--model", "flat"]) == 0
+    printed = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"legislator_id": str})
+    expected = stored(root, "flat_rankings", "parquet")
+    assert printed["legislator_id"].tolist() == expected["legislator_id"].tolist()
+    np.testing.assert_allclose(printed["xi_mean"], expected["xi_mean"], rtol=1e-12)
+    assert cli.main(["rankings", "--session", SESSION, "--chamber", CHAMBER]) == 0
+    printed = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"legislator_id": str})
+    assert printed["legislator_id"].tolist() == stored(root, "rankings", "parquet")["legislator_id"].tolist()
+
+
+def test_a_failing_external_check_warns_and_blocks_nothing(both_models):
+    """Rows without an external score and a user CSV that reverses the scale: both
+    checks fail at WARN, the asset is still written and the run succeeds."""
+    instance, root, _, score, _ = both_models
+    landing = root / "landing" / f"{SESSION}_{CHAMBER}.parquet"
+    pd.read_parquet(landing).drop(columns="external_score").to_parquet(landing, index=False)
+    csv = root / "external" / f"{SESSION}_{CHAMBER}.csv"
+    csv.parent.mkdir()
+    pd.DataFrame({"legislator_id": score.index, "score": -score.to_numpy()}).to_csv(csv, index=False)
+
+    spec = next(iter(external_validation.check_specs_by_output_name.values()))
+    assert spec.blocking is False
+    result = materialize(instance, root, ["roll_calls", "external_validation"])
+    assert result.success, step_errors(result)
+    checks = evaluations(result)
+    for model in ("hierarchical", "flat"):
+        check = checks[("external_validation", f"external_r_{model}")]
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+        assert check.metadata["pearson_r"].value < -0.9
+    report = stored(root, "external_validation", "json")
+    assert report["external_source"] == str(csv)
+
+
+def test_failing_flat_gates_block_flat_rankings_and_the_comparison_now_and_later(both_models):
+    instance, root, _, _, _ = both_models
+    ranking_file = root / "flat_rankings" / CHAMBER / f"{SESSION}.parquet"
+    good_bytes = ranking_file.read_bytes()
+
+    bad = materialize(instance, root, [flat_posterior, flat_diagnostics, flat_rankings], sampler=TOO_FEW_DRAWS)
+    assert not bad.success
+    checks = evaluations(bad)
+    assert checks[("flat_diagnostics", "ess_bulk_xi")].passed is False
+    assert "flat_rankings" not in {e.asset_key.to_user_string() for e in bad.get_asset_materialization_events()}
+    assert ranking_file.read_bytes() == good_bytes
+
+    later = materialize(instance, root, [flat_rankings])
+    assert not later.success
+    assert "refusing to rank" in step_errors(later) and "ess_bulk_xi" in step_errors(later)
+    assert ranking_file.read_bytes() == good_bytes
+    compare = materialize(instance, root, [model_comparison])
+    assert not compare.success and "refusing to compare models" in step_errors(compare)

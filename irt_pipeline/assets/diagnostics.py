@@ -10,25 +10,37 @@ from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
 
 
+def gate_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
+    """The four gates as blocking, partitioned checks on `asset`."""
+    return [
+        dg.AssetCheckSpec(
+            g.name,
+            asset=asset,
+            blocking=True,
+            description=g.description,
+            partitions_def=session_chamber_partitions,
+        )
+        for g in GATES
+    ]
+
+
 @dg.asset(
     partitions_def=session_chamber_partitions,
     io_manager_key="json_io",
     group_name=GROUP,
     code_version=versions.DIAGNOSTICS,
     automation_condition=downstream_condition(),
-    check_specs=[
-        dg.AssetCheckSpec(
-            g.name,
-            asset="diagnostics",
-            blocking=True,
-            description=g.description,
-            partitions_def=session_chamber_partitions,
-        )
-        for g in GATES
-    ],
+    check_specs=gate_check_specs("diagnostics"),
 )
 def diagnostics(context: dg.AssetExecutionContext, posterior):
     """Convergence summary of the posterior and the four gates (blocking checks)."""
+    yield from judge_posterior(context, posterior, upstream="posterior")
+
+
+def judge_posterior(context, posterior, upstream: str, metadata: dict | None = None):
+    """The diagnostics stage of any model, whose posterior asset is `upstream`: the
+    summary as output (with `metadata` added) and one result per gate, at ERROR
+    severity."""
     from irt_pipeline import plots
     from irt_pipeline.stats.diagnostics import convergence_summary
 
@@ -60,7 +72,8 @@ def diagnostics(context: dg.AssetExecutionContext, posterior):
             "leapfrog_steps_per_draw": round(summary["leapfrog_steps_per_draw"], 1),
             "worst_xi": worst,
             "worst_xi_plot": dg.MetadataValue.md(plots.markdown_image(mixing, f"trace and rank plot of xi[{worst}]")),
-            **landing_lineage(context, "posterior"),
+            **(metadata or {}),
+            **landing_lineage(context, upstream),
         },
         data_version=versions.data_version(summary),
     )

@@ -29,6 +29,67 @@ def posterior_fingerprint(idata) -> str:
     judged."""
     return hashlib.sha256(np.ascontiguousarray(idata.posterior["xi"].values).tobytes()).hexdigest()
 
+
+def fit_posterior(
+    context: dg.AssetExecutionContext,
+    *,
+    model: str,
+    sampling_code: str,
+    sample,
+    vote_matrix: pd.DataFrame,
+    pca_init: pd.DataFrame,
+    sampler: Sampler,
+    storage: Storage,
+    metadata=None,
+) -> dg.Output:
+    """The posterior stage of any model: `sample(matrix, start, settings)` through the
+    posterior cache (`{root}/cache/<asset name>/`), with the legislators' names and
+    parties attached and the draws fingerprinted. `sampling_code` (a source
+    fingerprint) enters the cache key; `metadata(idata)` adds output metadata."""
+    matrix = VoteMatrix.from_frame(vote_matrix)
+    start = pca_init.set_index("legislator_id").loc[matrix.legislators["legislator_id"], "pc1"]
+    settings = sampler.settings()
+
+    def fit():
+        idata = sample(matrix, start.to_numpy(), settings)
+        legislators = matrix.legislators.set_index("legislator_id")
+        idata.add_groups(
+            constant_data=xr.Dataset(
+                {
+                    "legislator_name": ("legislator", legislators["legislator_name"].astype(str).to_numpy()),
+                    "party": ("legislator", legislators["party"].astype(str).to_numpy()),
+                },
+                coords={"legislator": legislators.index.astype(str).to_numpy()},
+            )
+        )
+        idata.attrs["posterior_id"] = posterior_fingerprint(idata)
+        return idata
+
+    parts = key_parts(
+        model,
+        f"{context.assets_def.code_versions_by_key[context.asset_key]}+{sampling_code}",
+        {"vote_matrix": frame_digest(vote_matrix), "pca_init": frame_digest(pca_init)},
+        settings.as_dict(),
+    )
+    cache_name = context.asset_key.path[-1]
+    idata, cached = fit_or_reuse(storage.base, cache_name, parts, fit, force=force_refit(context))
+    context.log.info(f"{cache_name} cache {cached.status}: {cached.path}")
+    idata.attrs["partition"] = _where(context)
+    return dg.Output(
+        idata,
+        metadata={
+            "compile_seconds": float(idata.attrs["compile_seconds"]),
+            "sampling_seconds": float(idata.attrs["sampling_seconds"]),
+            "sampler": dg.MetadataValue.json(settings.as_dict()),
+            "posterior_id": idata.attrs["posterior_id"],
+            **(metadata(idata) if metadata else {}),
+            **landing_lineage(context, "vote_matrix"),
+            **cached.metadata(),
+        },
+        data_version=versions.data_version(idata.attrs["posterior_id"]),
+    )
+
+
 @dg.asset(
     partitions_def=session_chamber_partitions,
     io_manager_key="netcdf_io",
@@ -47,43 +108,13 @@ def posterior(
     """Draws of the hierarchical 2PL model from nutpie (NetCDF). xi is standardized:
     chamber mean 0, sd 1. Reused from the posterior cache when the same fit (inputs,
     settings, seed, code) is stored there; run tag irt/force_refit=true refits."""
-    matrix = VoteMatrix.from_frame(vote_matrix)
-    start = pca_init.set_index("legislator_id").loc[matrix.legislators["legislator_id"], "pc1"]
-    settings = sampler.settings()
-
-    def fit():
-        idata = sample_hierarchical(matrix, start.to_numpy(), settings)
-        legislators = matrix.legislators.set_index("legislator_id")
-        idata.add_groups(
-            constant_data=xr.Dataset(
-                {
-                    "legislator_name": ("legislator", legislators["legislator_name"].astype(str).to_numpy()),
-                    "party": ("legislator", legislators["party"].astype(str).to_numpy()),
-                },
-                coords={"legislator": legislators.index.astype(str).to_numpy()},
-            )
-        )
-        idata.attrs["posterior_id"] = posterior_fingerprint(idata)
-        return idata
-
-    parts = key_parts(
-        MODEL,
-        f"{context.assets_def.code_versions_by_key[context.asset_key]}+{SAMPLING_CODE}",
-        {"vote_matrix": frame_digest(vote_matrix), "pca_init": frame_digest(pca_init)},
-        settings.as_dict(),
-    )
-    idata, cached = fit_or_reuse(storage.base, "posterior", parts, fit, force=force_refit(context))
-    context.log.info(f"posterior cache {cached.status}: {cached.path}")
-    idata.attrs["partition"] = _where(context)
-    return dg.Output(
-        idata,
-        metadata={
-            "compile_seconds": float(idata.attrs["compile_seconds"]),
-            "sampling_seconds": float(idata.attrs["sampling_seconds"]),
-            "sampler": dg.MetadataValue.json(settings.as_dict()),
-            "posterior_id": idata.attrs["posterior_id"],
-            **landing_lineage(context, "vote_matrix"),
-            **cached.metadata(),
-        },
-        data_version=versions.data_version(idata.attrs["posterior_id"]),
+    return fit_posterior(
+        context,
+        model=MODEL,
+        sampling_code=SAMPLING_CODE,
+        sample=sample_hierarchical,
+        vote_matrix=vote_matrix,
+        pca_init=pca_init,
+        sampler=sampler,
+        storage=storage,
     )
