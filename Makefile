@@ -21,7 +21,7 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest irt_pipeline_tests
 
 ui: $(BIN)/.installed
-	$(BIN)/python -c "from irt_pipeline.instance import ensure_dagster_home; ensure_dagster_home()"
+	$(BIN)/python -c "from irt_pipeline.instance import ensure_dagster_home; ensure_dagster_home(pools=True)"
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:

@@ -10,6 +10,8 @@ from pathlib import Path
 from string import Template
 
 DEFAULT_HOME = ".dagster_home"
+# The concurrency pools the assets use (posterior: pool="mcmc").
+POOLS = ("mcmc",)
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,7 @@ class InstanceLimits:
 
     cores: int
     chains: int
-    mcmc_pool_limit: int  # posterior steps sampling at once, across runs
+    mcmc_pool_limit: int  # runs holding a posterior step in progress at once
     max_concurrent_runs: int  # runs in progress at once; the rest wait in the queue
 
 
@@ -56,13 +58,40 @@ def write_instance_config(home: Path, limits: InstanceLimits | None = None) -> P
     return config
 
 
-def ensure_dagster_home() -> Path:
-    """Set DAGSTER_HOME if unset and give it the project's dagster.yaml if it has none."""
+def initialize_pools(home: Path) -> list[str]:
+    """Give each pool of POOLS not yet known to the instance at `home` its default limit
+    (from dagster.yaml) now; returns the pools initialized. Dagster otherwise creates a
+    pool's limit when the run queue first sees it, after launching that first batch of
+    runs unlimited (seen: a backfill's first two runs sampling together under a limit
+    of 1). A limit already set (CLI, UI) is left alone."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        known = set(storage.get_concurrency_keys())
+        new = [pool for pool in POOLS if pool not in known]
+        for pool in new:
+            storage.initialize_concurrency_limit_to_default(pool)
+    return new
+
+
+def prepare_dagster_home(home: Path, limits: InstanceLimits | None = None) -> Path:
+    """A new DAGSTER_HOME at `home`: dagster.yaml from the template, pools initialized."""
+    write_instance_config(home, limits)
+    initialize_pools(home)
+    return Path(home)
+
+
+def ensure_dagster_home(pools: bool = False) -> Path:
+    """Set DAGSTER_HOME if unset and give it the project's dagster.yaml if it has none;
+    `pools`: also initialize the pools' limits (`make ui` does, before the daemon runs)."""
     home = Path(os.environ.get("DAGSTER_HOME") or Path(DEFAULT_HOME).resolve())
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     if not (home / "dagster.yaml").exists():
         write_instance_config(home)
+    if pools:
+        initialize_pools(home)
     return home
 
 

@@ -9,7 +9,9 @@ import pytest
 from irt_pipeline.instance import (
     InstanceLimits,
     ensure_dagster_home,
+    initialize_pools,
     instance_limits,
+    prepare_dagster_home,
     write_instance_config,
 )
 
@@ -33,7 +35,7 @@ def test_dagster_reads_the_written_pool_and_queue(tmp_path):
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         config = instance.get_concurrency_config()
         assert config.pool_config.default_pool_limit == 3
-        assert config.pool_config.pool_granularity.value == "op"
+        assert config.pool_config.pool_granularity.value == "run"
         assert config.run_queue_config.max_concurrent_runs == 4
 
 
@@ -47,3 +49,26 @@ def test_an_existing_config_is_kept(tmp_path, monkeypatch):
     (home / "dagster.yaml").unlink()
     ensure_dagster_home()
     assert "max_concurrent_runs: " in (home / "dagster.yaml").read_text()
+
+
+def pool_limit(home, pool="mcmc"):
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        if pool not in instance.event_log_storage.get_concurrency_keys():
+            return None
+        return instance.event_log_storage.get_concurrency_info(pool).slot_count
+
+
+def test_a_new_home_knows_the_mcmc_pool_and_its_limit_before_any_run(tmp_path):
+    limits = InstanceLimits(cores=8, chains=4, mcmc_pool_limit=2, max_concurrent_runs=3)
+    write_instance_config(tmp_path, limits)
+    assert pool_limit(tmp_path) is None  # what the run queue would first see
+    prepare_dagster_home(tmp_path, limits)
+    assert pool_limit(tmp_path) == 2
+
+
+def test_a_limit_set_by_hand_is_kept(tmp_path):
+    prepare_dagster_home(tmp_path, InstanceLimits(cores=2, chains=4, mcmc_pool_limit=1, max_concurrent_runs=2))
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        instance.event_log_storage.set_concurrency_slots("mcmc", 3)
+    assert initialize_pools(tmp_path) == []
+    assert pool_limit(tmp_path) == 3

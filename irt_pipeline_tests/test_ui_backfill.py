@@ -73,6 +73,21 @@ def test_one_run_per_partition_each_holding_the_whole_chain(demo_backfill):
         assert sorted(tuple(k["path"]) for k in run["assetSelection"]) == sorted((a,) for a in CHAIN), partition
 
 
+def test_the_mcmc_pool_admits_its_limit_of_runs_at_a_time(demo_backfill):
+    # every run of the backfill holds a posterior step (pool "mcmc"): no more of them
+    # were ever in progress together than the pool's limit, written for this machine
+    limit = demo_backfill.ui.limits.mcmc_pool_limit
+    events = []
+    for run in demo_backfill.runs:
+        assert run["startTime"] and run["endTime"], run
+        events += [(run["startTime"], 1), (run["endTime"], -1)]
+    in_progress, most = 0, 0
+    for _, change in sorted(events, key=lambda e: (e[0], e[1])):  # an end before a start at a tie
+        in_progress += change
+        most = max(most, in_progress)
+    assert most <= limit, (most, limit)
+
+
 def test_a_partition_with_bad_data_fails_alone(demo_backfill):
     runs = run_by_partition(demo_backfill)
     assert {p: runs[p]["status"] for p in demo_backfill.partitions} == dict.fromkeys(

@@ -57,6 +57,7 @@ class DagsterUI:
     root: Path
     log: Path
     process: subprocess.Popen
+    limits: object  # irt_pipeline.instance.InstanceLimits written to its dagster.yaml
     location: str = ""
 
     def graphql(self, query: str, **variables) -> dict:
@@ -116,11 +117,12 @@ def _wait_until_loaded(ui: DagsterUI) -> None:
 def dagster_ui(tmp_path_factory):
     """`dagster dev -w workspace.yaml` on 127.0.0.1, with its own DAGSTER_HOME and
     storage root; killed with its whole process group at the end of the session."""
-    from irt_pipeline.instance import write_instance_config
+    from irt_pipeline.instance import instance_limits, prepare_dagster_home
 
     base = tmp_path_factory.mktemp("dagster_ui")
     home, root = base / "dagster_home", base / "root"
-    write_instance_config(home)
+    limits = instance_limits(chains=int(SAMPLER_ENV["IRT_PIPELINE_CHAINS"]))
+    prepare_dagster_home(home, limits)
     (root / "landing").mkdir(parents=True)
     port = free_port()
     env = {
@@ -143,7 +145,7 @@ def dagster_ui(tmp_path_factory):
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: teardown kills every child
         )
-    ui = DagsterUI(url=f"http://127.0.0.1:{port}", home=home, root=root, log=log, process=process)
+    ui = DagsterUI(url=f"http://127.0.0.1:{port}", home=home, root=root, log=log, process=process, limits=limits)
     try:
         _wait_until_loaded(ui)
         yield ui
@@ -225,7 +227,7 @@ BACKFILL_QUERY = """query($id: String!) { partitionBackfillOrError(backfillId: $
   ... on Error { message } } }"""
 
 RUNS_QUERY = """query($id: String!) { runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
-  __typename ... on Runs { results { runId status
+  __typename ... on Runs { results { runId status startTime endTime
     tags { key value } assetSelection { path } } } } }"""
 
 
