@@ -1,8 +1,8 @@
 """Posterior-step benchmark: the shipped sampler against the stock configurations,
 side by side in one run, on the same data.
 
-    python bench/run.py                       # full settings, both cases (about 2 hours)
-    python bench/run.py --quick               # fewer baseline draws (about 25 minutes)
+    python bench/run.py                # stock at 1,000 + 1,000; PyMC, NumPyro at 200 + 200
+    python bench/run.py --quick        # every baseline at 200 + 200 (about 40 minutes)
     python bench/run.py --case senate117 --configs shipped,floor
 
 Configurations (every one starts from the same PCA scores, 4 chains):
@@ -334,7 +334,13 @@ def notes(results: list[dict]) -> str:
         for other in ("stock", "pymc", "numpyro"):
             if other in by:
                 r = np.corrcoef(shipped["xi_mean"], by[other]["xi_mean"])[0, 1]
-                out.append(f"- posterior-mean ideal points, shipped vs {other}: r = {r:.4f}")
+                speedup = shipped["ess_per_s"] / by[other]["ess_per_s"]
+                out.append(
+                    f"- shipped vs {other}: {speedup:.1f}x the min bulk ESS(xi) per second; "
+                    f"posterior-mean ideal points r = {r:.4f}"
+                )
+        if "floor" in by:
+            out.append(f"- shipped seconds per gradient: {shipped['s_per_grad'] / by['floor']['s_per_grad']:.2f}x the floor")
     return "\n".join(out)
 
 
@@ -354,9 +360,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", default=",".join(CASES))
     parser.add_argument("--configs", default=",".join(CONFIGS))
-    parser.add_argument("--quick", action="store_true", help="baselines at 200 tune + 200 draws")
-    parser.add_argument("--baseline-tune", type=int, default=1000)
-    parser.add_argument("--baseline-draws", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true", help="every baseline at 200 tune + 200 draws")
+    parser.add_argument("--stock-tune", type=int, default=1000, help="stock nutpie configuration")
+    parser.add_argument("--stock-draws", type=int, default=1000)
+    parser.add_argument("--baseline-tune", type=int, default=200, help="PyMC and NumPyro (hours at 1,000)")
+    parser.add_argument("--baseline-draws", type=int, default=200)
     parser.add_argument("--write-results", action="store_true", help="rewrite the tables in bench/RESULTS.md")
     parser.add_argument("--one", nargs=2, metavar=("CASE", "CONFIG"), help=argparse.SUPPRESS)
     parser.add_argument("--tune", type=int, default=0, help=argparse.SUPPRESS)
@@ -369,13 +377,17 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(result))
         return 0
 
-    base_tune, base_draws = (200, 200) if args.quick else (args.baseline_tune, args.baseline_draws)
+    settings = {
+        "stock": (200, 200) if args.quick else (args.stock_tune, args.stock_draws),
+        "pymc": (args.baseline_tune, args.baseline_draws),
+        "numpyro": (args.baseline_tune, args.baseline_draws),
+    }
     command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     sections = [f"Command: `{command.strip()}`", f"Versions: {versions()}", ""]
     for case in args.case.split(","):
         results = []
         for config in args.configs.split(","):
-            tune, draws = (0, 0) if config in ("shipped", "floor") else (base_tune, base_draws)
+            tune, draws = settings.get(config, (0, 0))
             results.append(run_in_subprocess(case, config, tune, draws))
         first = next((r for r in results if "legislators" in r), {})
         title = (f"### {case}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
