@@ -25,6 +25,7 @@ import re
 import pandas as pd
 
 from irt_pipeline.errors import BadInput
+from irt_pipeline.sources.csv_files import read_source_csv
 
 FILE_PATTERN = re.compile(
     r"^(?P<name>.+?)_(?P<kind>votes|rollcalls|legislators)(?P<batch>[^/]*)\.csv$"
@@ -78,20 +79,7 @@ def chamber_of_slug(slug: str) -> str | None:
 
 
 def _read_csv(path, columns: list[str], kind: str) -> pd.DataFrame:
-    from upath import UPath
-
-    try:
-        with UPath(str(path)).open("r", encoding="utf-8") as handle:
-            frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise BadInput(path, f"the Kansas {kind} file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise BadInput(path, f"not a readable CSV file ({exc})") from None
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise BadInput(path, f"the Kansas {kind} file lacks column(s) {missing}")
-    if frame.empty:
-        raise BadInput(path, f"the Kansas {kind} file has a header but no rows")
+    frame = read_source_csv(path, columns, f"the Kansas {kind} file", dtype=str, keep_default_na=False)
     return frame.assign(_file=str(path))
 
 

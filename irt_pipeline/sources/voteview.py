@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from irt_pipeline.errors import BadInput
+from irt_pipeline.sources.csv_files import read_source_csv
 
 FILE_PATTERN = re.compile(r"^(?P<chamber>[SH])(?P<congress>\d{1,3})_(?P<kind>votes|members)(?P<batch>.*)\.csv$")
 CHAMBERS = {"S": "Senate", "H": "House"}
@@ -29,26 +30,7 @@ MEMBERS_COLUMNS = ["congress", "chamber", "icpsr", "party_code", "bioname", "nom
 
 
 def _read_csv(path, columns: list[str], kind: str) -> pd.DataFrame:
-    try:
-        with open_path(path) as handle:
-            frame = pd.read_csv(handle)
-    except pd.errors.EmptyDataError:
-        raise BadInput(path, f"the Voteview {kind} file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise BadInput(path, f"not a readable CSV file ({exc})") from None
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise BadInput(path, f"the Voteview {kind} file lacks column(s) {missing}")
-    if frame.empty:
-        raise BadInput(path, f"the Voteview {kind} file has a header but no rows")
-    return frame
-
-
-def open_path(path):
-    """Open a local path or any fsspec URL (s3://...) for reading text."""
-    from upath import UPath
-
-    return UPath(path).open("r")
+    return read_source_csv(path, columns, f"the Voteview {kind} file")
 
 
 def read_voteview(votes_paths, members_paths, session: str | None = None) -> pd.DataFrame:

@@ -9,7 +9,6 @@ through `nutpie.compiled_pyfunc.from_pyfunc`, and "pymc", nutpie's numba compila
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
@@ -26,7 +25,7 @@ from irt_pipeline.stats.flat_model import (
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.model import item_logits
 from irt_pipeline.stats.pca import orient
-from irt_pipeline.stats.sampling import SamplerSettings
+from irt_pipeline.stats.sampling import SamplerSettings, nutpie_sample, unknown_backend
 
 
 def prepare(matrix: VoteMatrix, pca: np.ndarray, anchors=None):
@@ -81,6 +80,12 @@ def compile_flat_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, an
         rng = np.random.default_rng([seed, int(chain_seed)])
         return layout.unconstrained(start_values(v, items, rng))
 
+    # Compile the kernel now (or load it from numba's disk cache), as for the
+    # hierarchical model: compile time counted as such, a bad start caught here.
+    value, grad = make_logp_fn()(make_initial_point(0))
+    if not (np.isfinite(value) and np.isfinite(grad).all()):
+        raise ValueError(f"the start has log-density {value}: not a valid starting point")
+
     n, m = votes.shape
     shapes = {"xi": (n,), "alpha": (m,), "beta": (m,)}
     compiled = from_pyfunc(
@@ -121,30 +126,14 @@ def sample_flat(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings, 
     at +1 and -1). `idata.attrs` records the anchors' ids, the reflected chains,
     compile_seconds, sampling_seconds and the settings.
     """
-    import nutpie
-
     start = time.perf_counter()
     if settings.backend == "kernel":
         compiled, layout = compile_flat_kernel_model(matrix, pca, settings.seed, anchors)
     elif settings.backend == "pymc":
         compiled, layout = compile_flat_pymc_backend(matrix, pca, settings.seed, anchors)
     else:
-        raise ValueError(f"unknown sampler backend {settings.backend!r} (kernel or pymc)")
-    compile_seconds = time.perf_counter() - start
-
-    start = time.perf_counter()
-    idata = nutpie.sample(
-        compiled,
-        chains=settings.chains,
-        tune=settings.tune,
-        draws=settings.draws,
-        seed=settings.seed,
-        cores=settings.cores,
-        low_rank_modified_mass_matrix=settings.low_rank_mass_matrix,
-        target_accept=settings.target_accept,
-        progress_bar=False,
-    )
-    sampling_seconds = time.perf_counter() - start
+        raise unknown_backend(settings.backend)
+    idata = nutpie_sample(compiled, settings, time.perf_counter() - start)
     orient_chains(idata, matrix.legislators["party"].to_numpy())
     ids = matrix.legislators["legislator_id"].astype(str).to_numpy()
     idata.attrs.update(
@@ -152,8 +141,5 @@ def sample_flat(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings, 
         xi_scale="anchored: conservative anchor +1, liberal anchor -1",
         anchor_conservative=str(ids[layout.anchors[0]]),
         anchor_liberal=str(ids[layout.anchors[1]]),
-        compile_seconds=round(compile_seconds, 3),
-        sampling_seconds=round(sampling_seconds, 3),
-        sampler_settings=json.dumps(settings.as_dict()),
     )
     return idata

@@ -104,6 +104,12 @@ def compile_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, centeri
         rng = np.random.default_rng([seed, int(chain_seed)])
         return layout.unconstrained(start_values(pca, layout.groups, items, rng))
 
+    # Compile the kernel now (or load it from numba's disk cache), so compile time is
+    # counted as such and a start outside the support fails here, not in nutpie.
+    value, grad = make_logp_fn()(make_initial_point(0))
+    if not (np.isfinite(value) and np.isfinite(grad).all()):
+        raise ValueError(f"the start has log-density {value}: not a valid starting point")
+
     n, m = votes.shape
     shapes = {"xi": (n,), "mu_party": (2,), "sigma_party": (2,), "alpha": (m,), "beta": (m,)}
     return from_pyfunc(
@@ -136,22 +142,10 @@ def compile_pymc_backend(matrix: VoteMatrix, pca: np.ndarray, seed: int, centeri
     )
 
 
-def sample_hierarchical(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings):
-    """Posterior of the hierarchical model as ArviZ InferenceData.
-
-    pca: (n_legislators,) oriented, standardized PCA scores in matrix row order.
-    `idata.attrs` records compile_seconds, sampling_seconds and the settings.
-    """
+def nutpie_sample(compiled, settings: SamplerSettings, compile_seconds: float):
+    """Sample a compiled model with nutpie under `settings`; `idata.attrs` records
+    compile_seconds, sampling_seconds and the settings."""
     import nutpie
-
-    start = time.perf_counter()
-    if settings.backend == "kernel":
-        compiled = compile_kernel_model(matrix, np.asarray(pca, float), settings.seed, settings.centering)
-    elif settings.backend == "pymc":
-        compiled = compile_pymc_backend(matrix, np.asarray(pca, float), settings.seed, settings.centering)
-    else:
-        raise ValueError(f"unknown sampler backend {settings.backend!r} (kernel or pymc)")
-    compile_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
     idata = nutpie.sample(
@@ -165,10 +159,30 @@ def sample_hierarchical(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSe
         target_accept=settings.target_accept,
         progress_bar=False,
     )
-    sampling_seconds = time.perf_counter() - start
     idata.attrs.update(
         compile_seconds=round(compile_seconds, 3),
-        sampling_seconds=round(sampling_seconds, 3),
+        sampling_seconds=round(time.perf_counter() - start, 3),
         sampler_settings=json.dumps(settings.as_dict()),  # netCDF attrs hold no bools
     )
     return idata
+
+
+def unknown_backend(backend: str) -> ValueError:
+    return ValueError(f"unknown sampler backend {backend!r} (kernel or pymc)")
+
+
+def sample_hierarchical(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings):
+    """Posterior of the hierarchical model as ArviZ InferenceData.
+
+    pca: (n_legislators,) oriented, standardized PCA scores in matrix row order.
+    `idata.attrs` records compile_seconds, sampling_seconds and the settings.
+    """
+    pca = np.asarray(pca, float)
+    start = time.perf_counter()
+    if settings.backend == "kernel":
+        compiled = compile_kernel_model(matrix, pca, settings.seed, settings.centering)
+    elif settings.backend == "pymc":
+        compiled = compile_pymc_backend(matrix, pca, settings.seed, settings.centering)
+    else:
+        raise unknown_backend(settings.backend)
+    return nutpie_sample(compiled, settings, time.perf_counter() - start)
