@@ -25,8 +25,8 @@ ROLL_CALLS = "1"
 VOTE_MATRIX = "1"
 # stats/pca.py (the start values)
 PCA_INIT = "1"
-# stats/model.py, stats/kernel.py, stats/sampling.py (the model and its draws). The
-# posterior cache key holds this version and also a fingerprint of those three files,
+# stats/model.py, stats/kernel.py, stats/sampling.py, stats/callbacks.py (the model and
+# its draws). The posterior cache key holds this version and also a fingerprint of those files,
 # so an edit there never reuses draws of the old model, bumped or not.
 POSTERIOR = "1"
 # stats/diagnostics.py (the summary and the gates' thresholds)
@@ -34,7 +34,7 @@ DIAGNOSTICS = "1"
 # stats/rankings.py and require_passed_gates in assets/rankings.py (flat_rankings too,
 # with stats/flat_model.py's standardized_xi)
 RANKINGS = "1"
-# stats/flat_model.py, stats/flat_sampling.py, stats/kernel.py (the flat model and its
+# stats/flat_model.py, stats/flat_sampling.py, stats/kernel.py, stats/callbacks.py (the flat model and its
 # draws; its cache key also holds a fingerprint of those files)
 FLAT_POSTERIOR = "1"
 # stats/ppc.py (posterior_predictive, flat_posterior_predictive)

@@ -17,6 +17,7 @@ SAMPLING_CODE = source_fingerprint(
     "irt_pipeline.stats.flat_model",
     "irt_pipeline.stats.flat_sampling",
     "irt_pipeline.stats.kernel",
+    "irt_pipeline.stats.callbacks",
     "irt_pipeline.stats.model",  # item_logits, the starts of alpha and beta
 )
 

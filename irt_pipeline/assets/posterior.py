@@ -20,7 +20,8 @@ from irt_pipeline.stats.sampling import sample_hierarchical
 MODEL = "hierarchical_2pl"
 # The sampling code loaded in this process, part of the cache key (see versions.py).
 SAMPLING_CODE = source_fingerprint(
-    "irt_pipeline.stats.model", "irt_pipeline.stats.kernel", "irt_pipeline.stats.sampling"
+    "irt_pipeline.stats.model", "irt_pipeline.stats.kernel", "irt_pipeline.stats.sampling",
+    "irt_pipeline.stats.callbacks",
 )
 
 

@@ -2,7 +2,7 @@
 
 As for the hierarchical model (`irt_pipeline.stats.sampling`), two backends compute
 the same log-density: "kernel" (default), the numba `flat_logp_grad` handed to nutpie
-through `nutpie.compiled_pyfunc.from_pyfunc`, and "pymc", nutpie's numba compilation of
+as C callbacks (`irt_pipeline.stats.callbacks`), and "pymc", nutpie's numba compilation of
 `build_flat_model`. Settings are the hierarchical model's `SamplerSettings` (its
 `centering` does not apply here).
 """
@@ -52,52 +52,40 @@ def _coords_dims(matrix: VoteMatrix):
 
 
 def compile_flat_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, anchors=None):
-    """A nutpie model over the numba kernel, its data bound to this matrix; and its layout."""
-    from nutpie.compiled_pyfunc import from_pyfunc
-
+    """A nutpie model over the numba kernel (as C callbacks), its data bound to this
+    matrix; and its layout."""
+    from irt_pipeline.stats.callbacks import address, flat_expand, flat_logp, kernel_model
     from irt_pipeline.stats.flat_model import ANCHOR_VALUES
     from irt_pipeline.stats.kernel import flat_logp_grad
 
     votes = np.ascontiguousarray(matrix.signed_votes())
     layout, v, items = prepare(matrix, pca, anchors)
-    free, anchor_rows = layout.free, np.ascontiguousarray(layout.anchors)
+    free = np.ascontiguousarray(layout.free, dtype=np.int64)
+    anchor_rows = np.ascontiguousarray(layout.anchors, dtype=np.int64)
+    anchor_values = np.ascontiguousarray(ANCHOR_VALUES, dtype=np.float64)
     coords, dims = _coords_dims(matrix)
 
-    def make_logp_fn():
-        def logp(x, **_):
-            grad = np.empty_like(x)
-            return flat_logp_grad(x, grad, votes, free, anchor_rows, ANCHOR_VALUES), grad
-
-        return logp
-
-    def make_expand_fn(seed1, seed2, chain):
-        def expand(x, **_):
-            return layout.reported(x)
-
-        return expand
-
-    def make_initial_point(chain_seed):
+    def initial_point(chain_seed):
         rng = np.random.default_rng([seed, int(chain_seed)])
         return layout.unconstrained(start_values(v, items, rng))
 
-    # Compile the kernel now (or load it from numba's disk cache), as for the
-    # hierarchical model: compile time counted as such, a bad start caught here.
-    value, grad = make_logp_fn()(make_initial_point(0))
-    if not (np.isfinite(value) and np.isfinite(grad).all()):
+    # A start outside the support fails here, with a message, not inside nutpie.
+    x = initial_point(0)
+    value = flat_logp_grad(x, np.empty_like(x), votes, free, anchor_rows, anchor_values)
+    if not np.isfinite(value):
         raise ValueError(f"the start has log-density {value}: not a valid starting point")
 
     n, m = votes.shape
+    meta = np.array(
+        [address(votes), n, m, address(free), len(free), address(anchor_rows), address(anchor_values),
+         len(anchor_rows)],
+        dtype=np.int64,
+    )
+    data = {"votes": votes, "free": free, "anchors": anchor_rows, "anchor_values": anchor_values}
     shapes = {"xi": (n,), "alpha": (m,), "beta": (m,)}
-    compiled = from_pyfunc(
-        layout.ndim,
-        make_logp_fn,
-        make_expand_fn,
-        [np.dtype("float64")] * len(REPORTED_VARS),
-        [shapes[name] for name in REPORTED_VARS],
-        list(REPORTED_VARS),
-        coords=coords,
-        dims=dims,
-        make_initial_point_fn=make_initial_point,
+    compiled = kernel_model(
+        flat_logp, flat_expand, meta, data, layout.ndim, {name: shapes[name] for name in REPORTED_VARS},
+        coords, dims, initial_point,
     )
     return compiled, layout
 

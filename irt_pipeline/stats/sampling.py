@@ -2,8 +2,8 @@
 
 Two interchangeable backends compute the same log-density:
 - "kernel" (default): the fused numba kernel in `irt_pipeline.stats.kernel`, handed to
-  nutpie through `nutpie.compiled_pyfunc.from_pyfunc`. Its machine code is cached on
-  disk, so a partition costs no compilation after the first ever run.
+  nutpie as C callbacks (`irt_pipeline.stats.callbacks`). Its machine code is cached
+  on disk, so a partition costs no compilation after the first ever run.
 - "pymc": the PyMC graph from `irt_pipeline.stats.model`, compiled by
   `nutpie.compile_pymc_model` (numba backend): the reference, slower per gradient and
   compiled anew for every partition.
@@ -75,53 +75,32 @@ def prepare(matrix: VoteMatrix, pca: np.ndarray, centering):
 
 
 def compile_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, centering):
-    """A nutpie model over the numba kernel, its data bound to this matrix."""
-    from nutpie.compiled_pyfunc import from_pyfunc
-
+    """A nutpie model over the numba kernel (as C callbacks), its data bound to this matrix."""
+    from irt_pipeline.stats.callbacks import address, hierarchical_expand, hierarchical_logp, kernel_model
     from irt_pipeline.stats.kernel import hierarchical_logp_grad
 
     votes = np.ascontiguousarray(matrix.signed_votes())
     layout, items = prepare(matrix, pca, centering)
+    groups = np.ascontiguousarray(layout.groups, dtype=np.int64)
+    weights = np.ascontiguousarray(layout.centering, dtype=np.float64)
     coords, dims = _coords_dims(matrix)
 
-    def make_logp_fn():
-        def logp(x, **_):
-            grad = np.empty_like(x)
-            value = hierarchical_logp_grad(
-                x, grad, votes, layout.groups, layout.centering
-            )
-            return value, grad
-
-        return logp
-
-    def make_expand_fn(seed1, seed2, chain):
-        def expand(x, **_):
-            return layout.reported(x)
-
-        return expand
-
-    def make_initial_point(chain_seed):
+    def initial_point(chain_seed):
         rng = np.random.default_rng([seed, int(chain_seed)])
         return layout.unconstrained(start_values(pca, layout.groups, items, rng))
 
-    # Compile the kernel now (or load it from numba's disk cache), so compile time is
-    # counted as such and a start outside the support fails here, not in nutpie.
-    value, grad = make_logp_fn()(make_initial_point(0))
-    if not (np.isfinite(value) and np.isfinite(grad).all()):
+    # A start outside the support fails here, with a message, not inside nutpie.
+    x = initial_point(0)
+    value = hierarchical_logp_grad(x, np.empty_like(x), votes, groups, weights)
+    if not np.isfinite(value):
         raise ValueError(f"the start has log-density {value}: not a valid starting point")
 
     n, m = votes.shape
+    meta = np.array([address(votes), n, m, address(groups), address(weights)], dtype=np.int64)
     shapes = {"xi": (n,), "mu_party": (2,), "sigma_party": (2,), "alpha": (m,), "beta": (m,)}
-    return from_pyfunc(
-        layout.ndim,
-        make_logp_fn,
-        make_expand_fn,
-        [np.dtype("float64")] * len(REPORTED_VARS),
-        [shapes[v] for v in REPORTED_VARS],
-        list(REPORTED_VARS),
-        coords=coords,
-        dims=dims,
-        make_initial_point_fn=make_initial_point,
+    return kernel_model(
+        hierarchical_logp, hierarchical_expand, meta, {"votes": votes, "groups": groups, "centering": weights},
+        layout.ndim, {name: shapes[name] for name in REPORTED_VARS}, coords, dims, initial_point,
     )
 
 
