@@ -4,9 +4,12 @@ side by side in one run, on the same data.
     python bench/run.py                # stock at 1,000 + 1,000; PyMC, NumPyro at 200 + 200
     python bench/run.py --quick        # every baseline at 200 + 200 (about 40 minutes)
     python bench/run.py --case senate117 --configs shipped,floor
+    python bench/run.py --reuse stock,pymc,numpyro   # those rows from bench/out/ (an earlier run)
 
 Configurations (every one starts from the same PCA scores, 4 chains):
   shipped  the pipeline's posterior step as shipped (`sample_hierarchical`, defaults)
+  graph    the shipped model (same constraint and coordinates), but its PyMC graph
+           compiled by nutpie.compile_pymc_model (numba): what the kernel adds
   stock    the PyMC graph as specified (non-centered, no constraint), compiled by
            nutpie.compile_pymc_model (numba) and sampled by nutpie.sample
   pymc     the same graph sampled by PyMC's own NUTS (pm.sample, C backend)
@@ -40,7 +43,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SHARED = REPO.parent / "shared" / "data" / "voteview"
 OUT = BENCH / "out"
-CONFIGS = ("shipped", "stock", "pymc", "numpyro", "floor")
+CONFIGS = ("shipped", "graph", "stock", "pymc", "numpyro", "floor")
 CASES = ("senate117", "kansas_house")
 CHAINS = 4
 
@@ -49,22 +52,28 @@ CHAINS = 4
 
 
 def load_case(case: str):
-    """(VoteMatrix, pca scores) of a benchmark case."""
+    """(VoteMatrix, pca scores, reference score per matrix row) of a benchmark case.
+    The reference is DW-NOMINATE dim 1 for the Senate, the true ideal point for the
+    simulated chamber."""
     from irt_pipeline.stats.matrix import build_vote_matrix
     from irt_pipeline.stats.pca import pca_scores
+    from irt_pipeline.stats.validation import external_scores
 
     if case == "senate117":
         from irt_pipeline.sources.voteview import read_voteview
 
         rows = read_voteview(SHARED / "S117_votes.csv", SHARED / "S117_members.csv")
+        reference = external_scores(rows)
     elif case == "kansas_house":
         from irt_pipeline.demo import DemoChamber, simulate_chamber
 
-        rows, _ = simulate_chamber(DemoChamber("bench-2025", "House", 130, 300, seed=2025))
+        rows, truth = simulate_chamber(DemoChamber("bench-2025", "House", 130, 300, seed=2025))
+        reference = truth.set_index("legislator_id")["xi_true"]
     else:
         raise SystemExit(f"unknown case {case!r}; expected one of {CASES}")
     matrix, _ = build_vote_matrix(rows)
-    return matrix, pca_scores(matrix)["pc1"].to_numpy()
+    reference = reference.reindex(matrix.legislators["legislator_id"]).to_numpy(dtype=float)
+    return matrix, pca_scores(matrix)["pc1"].to_numpy(), reference
 
 
 def stock_start(matrix, pca):
@@ -101,28 +110,34 @@ def summarize(xi: np.ndarray, n_steps_total: int, divergences: int, ebfmi) -> di
 # ---------------------------------------------------------------- configurations
 
 
-def run_shipped(matrix, pca, tune, draws):
+def _sample_shipped_model(matrix, pca, tune, draws, backend):
     from irt_pipeline.stats.diagnostics import convergence_summary
     from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
 
-    settings = SamplerSettings(chains=CHAINS, **({"tune": tune} if tune else {}), **({"draws": draws} if draws else {}))
+    settings = SamplerSettings(chains=CHAINS, backend=backend, **({"tune": tune} if tune else {}),
+                               **({"draws": draws} if draws else {}))
     idata = sample_hierarchical(matrix, pca, settings)
     diag = convergence_summary(idata)
     steps = int(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
     out = summarize(idata.posterior["xi"].values, steps, diag["divergences"], diag["ebfmi_per_chain"])
+    out.update(compile_s=idata.attrs["compile_seconds"], sample_s=idata.attrs["sampling_seconds"],
+               tune=settings.tune, draws=settings.draws)
+    return out, settings
+
+
+def run_graph(matrix, pca, tune, draws):
+    return _sample_shipped_model(matrix, pca, tune, draws, backend="pymc")[0]
+
+
+def run_shipped(matrix, pca, tune, draws):
+    out, settings = _sample_shipped_model(matrix, pca, tune, draws, backend="kernel")
     # Setup cost of a second partition in the same process (kernel already compiled).
     from irt_pipeline.stats.sampling import compile_kernel_model
 
     other, other_pca = _second_partition(matrix)
     start = time.perf_counter()
     compile_kernel_model(other, other_pca, settings.seed, settings.centering)
-    out.update(
-        compile_s=idata.attrs["compile_seconds"],
-        sample_s=idata.attrs["sampling_seconds"],
-        second_partition_setup_s=time.perf_counter() - start,
-        tune=settings.tune,
-        draws=settings.draws,
-    )
+    out["second_partition_setup_s"] = time.perf_counter() - start
     return out
 
 
@@ -256,12 +271,12 @@ def run_floor(matrix, pca, tune, draws):
     return {"s_per_grad": (time.perf_counter() - start) / calls}
 
 
-RUNNERS = {"shipped": run_shipped, "stock": run_stock, "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor}
+RUNNERS = {"shipped": run_shipped, "graph": run_graph, "stock": run_stock, "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor}
 
 
 def run_one(case: str, config: str, tune: int, draws: int) -> dict:
     """One configuration, in this process; adds wall-clock totals and peak memory."""
-    matrix, pca = load_case(case)
+    matrix, pca, _ = load_case(case)
     out = RUNNERS[config](matrix, pca, tune, draws)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if "gradient_evals" in out:
@@ -277,6 +292,27 @@ def run_one(case: str, config: str, tune: int, draws: int) -> dict:
 
 
 # ---------------------------------------------------------------- orchestration
+
+
+def reused(case, config) -> dict:
+    """A configuration's stored result from an earlier run, marked as such."""
+    target = OUT / f"{case}.{config}.json"
+    if not target.exists():
+        raise SystemExit(f"--reuse {config}: no stored result {target}")
+    result = json.loads(target.read_text())
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(target.stat().st_mtime))
+    print(f"# {case} / {config}: reusing the result stored {stamp} UTC", flush=True)
+    return {**result, "reused": stamp}
+
+
+def with_reference_r(case: str, results: list[dict]) -> None:
+    """Pearson r of each configuration's posterior-mean ideal points with the case's
+    reference score (DW-NOMINATE dim 1, or the simulated truth)."""
+    _, _, reference = load_case(case)
+    known = np.isfinite(reference)
+    for r in results:
+        if "xi_mean" in r:
+            r["r_reference"] = float(np.corrcoef(np.asarray(r["xi_mean"])[known], reference[known])[0, 1])
 
 
 def run_in_subprocess(case, config, tune, draws) -> dict:
@@ -301,7 +337,7 @@ def table(results: list[dict]) -> str:
     stock = by.get("stock", {})
     floor = by.get("floor", {})
     head = ("| config | tune+draws | compile s | sample s | total s | min ESS(xi) | max R-hat(xi) | div "
-            "| ESS/s | x stock ESS/s | grads | s/grad | x floor | peak MB |")
+            "| ESS/s | x stock ESS/s | grads | s/grad | x floor | peak MB | r reference |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         if r["config"] == "floor" or "error" in r:
@@ -312,14 +348,19 @@ def table(results: list[dict]) -> str:
             f"| {r['config']} | {r['tune']}+{r['draws']} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
             f"| {r['total_s']:.1f} | {r['min_ess_bulk_xi']:.0f} | {r['max_rhat_xi']:.3f} | {r['divergences']} "
             f"| {r['ess_per_s']:.2f} | {ratio:.1f} | {r['gradient_evals']:,} | {r['s_per_grad'] * 1e3:.3f} ms "
-            f"| {vs_floor:.2f} | {r['peak_rss_mb']:.0f} |"
+            f"| {vs_floor:.2f} | {r['peak_rss_mb']:.0f} | {r.get('r_reference', float('nan')):.4f} |"
         )
     if floor.get("s_per_grad"):
-        lines.append(f"| floor (fused kernel, tight loop) | | | | | | | | | | | {floor['s_per_grad'] * 1e3:.3f} ms | 1.00 | |")
+        lines.append(f"| floor (fused kernel, tight loop) | | | | | | | | | | | {floor['s_per_grad'] * 1e3:.3f} ms | 1.00 | | |")
     for r in results:
         if "error" in r:
             lines.append(f"| {r['config']} | failed: {r['error'].splitlines()[-1][:80]} |")
     return "\n".join(lines)
+
+
+def reuse_line(results: list[dict]) -> str:
+    old = [f"{r['config']} ({r['reused']} UTC)" for r in results if "reused" in r]
+    return f"Reused from an earlier run of this script on the same machine: {', '.join(old)}.\n" if old else ""
 
 
 def notes(results: list[dict]) -> str:
@@ -331,7 +372,7 @@ def notes(results: list[dict]) -> str:
             f"- shipped: compile {shipped['compile_s']:.1f} s from an empty numba cache; a second partition's "
             f"setup in the same process {shipped['second_partition_setup_s']:.2f} s"
         )
-        for other in ("stock", "pymc", "numpyro"):
+        for other in ("graph", "stock", "pymc", "numpyro"):
             if other in by:
                 r = np.corrcoef(shipped["xi_mean"], by[other]["xi_mean"])[0, 1]
                 speedup = shipped["ess_per_s"] / by[other]["ess_per_s"]
@@ -366,6 +407,7 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline-tune", type=int, default=200, help="PyMC and NumPyro (hours at 1,000)")
     parser.add_argument("--baseline-draws", type=int, default=200)
     parser.add_argument("--write-results", action="store_true", help="rewrite the tables in bench/RESULTS.md")
+    parser.add_argument("--reuse", default="", help="configs to take from bench/out/ (an earlier run) instead of rerunning")
     parser.add_argument("--one", nargs=2, metavar=("CASE", "CONFIG"), help=argparse.SUPPRESS)
     parser.add_argument("--tune", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--draws", type=int, default=0, help=argparse.SUPPRESS)
@@ -383,29 +425,37 @@ def main(argv=None) -> int:
         "numpyro": (args.baseline_tune, args.baseline_draws),
     }
     command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    sections = [f"Command: `{command.strip()}`", f"Versions: {versions()}", ""]
+    header = f"Command: `{command.strip()}`\n\nVersions: {versions()}\n"
     for case in args.case.split(","):
         results = []
         for config in args.configs.split(","):
             tune, draws = settings.get(config, (0, 0))
-            results.append(run_in_subprocess(case, config, tune, draws))
+            if config in args.reuse.split(","):
+                results.append(reused(case, config))
+            else:
+                results.append(run_in_subprocess(case, config, tune, draws))
+        with_reference_r(case, results)
         first = next((r for r in results if "legislators" in r), {})
         title = (f"### {case}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
                  f"{first.get('observed_votes', 0):,} observed votes, {CHAINS} chains")
-        text = "\n".join([title, "", table(results), "", notes(results), ""])
+        reference = "DW-NOMINATE dim 1" if case == "senate117" else "the simulated true ideal points"
+        text = "\n".join([title, "", table(results), "", f"r reference: Pearson r with {reference}.",
+                          reuse_line(results), notes(results), ""])
         print(text, flush=True)
-        sections.append(text)
         (OUT / f"{case}.json").write_text(json.dumps(results, indent=1))
-    if args.write_results:
-        write_results("\n".join(sections))
+        if args.write_results:
+            write_results(case, f"{header}\n{text}")
     return 0
 
 
-def write_results(text: str) -> None:
-    """Replace the measured block of bench/RESULTS.md (between the markers)."""
+def write_results(case: str, text: str) -> None:
+    """Replace one case's measured block of bench/RESULTS.md (between its markers),
+    so cases measured by separate commands each keep their own command line."""
     path = BENCH / "RESULTS.md"
-    begin, end = "<!-- measured: begin -->", "<!-- measured: end -->"
-    current = path.read_text() if path.exists() else f"# Benchmark results\n\n{begin}\n{end}\n"
+    begin, end = f"<!-- measured {case}: begin -->", f"<!-- measured {case}: end -->"
+    current = path.read_text() if path.exists() else "# Benchmark results\n"
+    if begin not in current:
+        current = current.replace("<!-- measured: end -->", f"{begin}\n{end}\n<!-- measured: end -->")
     head, _, rest = current.partition(begin)
     _, _, tail = rest.partition(end)
     path.write_text(f"{head}{begin}\n{text}\n{end}{tail}")
