@@ -1,5 +1,6 @@
-"""The Kansas importer on a generated biennium (regular + 2020 special session), up to
-pca_init through Dagster, plus its bad-input errors and the `import kansas` CLI."""
+"""The Kansas importer on a generated biennium (regular + 2020 special session), the
+whole chain to gated rankings through Dagster, plus its bad-input errors and the
+`import kansas` CLI."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from kansas_fixture import members, write_biennium
 from upath import UPath
 
 from irt_pipeline import cli
-from irt_pipeline.assets import pca_init, roll_calls, vote_matrix
+from irt_pipeline.assets import diagnostics, pca_init, posterior, rankings, roll_calls, vote_matrix
 from irt_pipeline.definitions import make_definitions
 from irt_pipeline.errors import BadInput
 from irt_pipeline.landing import read_partition
 from irt_pipeline.partitions import partition_key
+from irt_pipeline.resources import Sampler
 from irt_pipeline.sources.kansas import read_folder, session_from_folder
 
 
@@ -92,26 +94,29 @@ def test_bad_kansas_files_name_the_file_and_problem(biennium, kind, change, mess
     assert message in info.value.problem
 
 
-def test_kansas_biennium_materializes_up_to_pca_for_both_chambers(biennium, storage_root, instance):
+def test_kansas_biennium_materializes_to_gated_rankings_for_both_chambers(biennium, storage_root, instance):
     landing = storage_root / "landing"
     for part in ("regular", "special"):
         folder = biennium[part]["votes"].parent
         shutil.copytree(folder, landing / folder.name)
     instance.add_dynamic_partitions("session", ["2019-2020"])
-    defs = make_definitions(str(storage_root))
+    defs = make_definitions(str(storage_root), sampler=Sampler(chains=4, tune=300, draws=400, seed=7))
     truth = {m.slug: m.xi for m in members()}
     special_ids = set(pd.read_csv(biennium["special"]["rollcalls"])["vote_id"])
     sizes = {"House": (36, 60), "Senate": (20, 50)}
     for chamber, (n_members, n_regular) in sizes.items():
         result = dg.materialize(
-            [roll_calls, vote_matrix, pca_init],
+            [roll_calls, vote_matrix, pca_init, posterior, diagnostics, rankings],
             instance=instance,
             partition_key=partition_key("2019-2020", chamber),
             resources=defs.resources,
         )
         assert result.success
         checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-        assert checks == {"roll_call_contract": True, "vote_matrix_usable": True}
+        assert checks == {
+            "roll_call_contract": True, "vote_matrix_usable": True,
+            "rhat_xi": True, "ess_bulk_xi": True, "divergences": True, "ebfmi": True,
+        }
         rows = result.output_for_node("roll_calls")
         assert set(rows["chamber"]) == {chamber}
         assert rows["roll_call_id"].nunique() == n_regular + 4
@@ -126,7 +131,10 @@ def test_kansas_biennium_materializes_up_to_pca_for_both_chambers(biennium, stor
         assert means["Republican"] > 0 > means["Democrat"]
         r = np.corrcoef(scores["pc1"], scores["legislator_id"].map(truth))[0, 1]
         assert r > 0.9
-        stored = UPath(str(storage_root)) / "pca_init" / chamber / "2019-2020.parquet"
+        ranked = result.output_for_node("rankings")
+        assert sorted(ranked["rank"]) == list(range(1, n_members + 1))
+        assert np.corrcoef(ranked["xi_mean"], ranked["legislator_id"].map(truth))[0, 1] > 0.9
+        stored = UPath(str(storage_root)) / "rankings" / chamber / "2019-2020.parquet"
         assert stored.exists()
     assert {"House", "Senate"} == {p.parent.name for p in (storage_root / "roll_calls").rglob("*.parquet")}
 
