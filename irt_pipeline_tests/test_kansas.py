@@ -100,7 +100,7 @@ def test_kansas_biennium_materializes_to_gated_rankings_for_both_chambers(bienni
         folder = biennium[part]["votes"].parent
         shutil.copytree(folder, landing / folder.name)
     instance.add_dynamic_partitions("session", ["2019-2020"])
-    defs = make_definitions(str(storage_root), sampler=Sampler(chains=4, tune=300, draws=400, seed=7))
+    defs = make_definitions(str(storage_root), sampler=Sampler(seed=7))
     truth = {m.slug: m.xi for m in members()}
     special_ids = set(pd.read_csv(biennium["special"]["rollcalls"])["vote_id"])
     sizes = {"House": (36, 60), "Senate": (20, 50)}
