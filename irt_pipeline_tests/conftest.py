@@ -1,5 +1,6 @@
-"""Shared fixtures: a temporary storage root and Dagster instance, and the real
-Voteview files in ../shared (present in CI; tests that need them skip elsewhere)."""
+"""Shared fixtures: a temporary storage root and Dagster instance, the real Voteview
+files in ../shared (present in CI; tests that need them skip elsewhere), and a small
+simulated Senate for the sampler tests."""
 
 from __future__ import annotations
 
@@ -38,3 +39,15 @@ def instance():
 
     with dg.instance_for_test() as inst:
         yield inst
+
+
+@pytest.fixture(scope="module")
+def small_senate():
+    """(VoteMatrix, PCA scores) of a simulated 30-member, 80-roll-call Senate."""
+    from irt_pipeline.demo import DemoChamber, simulate_chamber
+    from irt_pipeline.stats.matrix import build_vote_matrix
+    from irt_pipeline.stats.pca import pca_scores
+
+    rows, _ = simulate_chamber(DemoChamber("sim-2021", "Senate", 30, 80, seed=3))
+    matrix, _ = build_vote_matrix(rows)
+    return matrix, pca_scores(matrix)["pc1"].to_numpy()

@@ -7,42 +7,27 @@ import ctypes
 import numpy as np
 import pytest
 
-from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.stats import callbacks
 from irt_pipeline.stats.flat_sampling import compile_flat_kernel_model
 from irt_pipeline.stats.kernel import flat_logp_grad, hierarchical_logp_grad
-from irt_pipeline.stats.matrix import build_vote_matrix
-from irt_pipeline.stats.pca import pca_scores
 from irt_pipeline.stats.sampling import compile_kernel_model, prepare
-
-DOUBLE_P = ctypes.POINTER(ctypes.c_double)
-
-
-@pytest.fixture(scope="module")
-def chamber():
-    rows, _ = simulate_chamber(DemoChamber("sim-2021", "Senate", 30, 80, seed=3))
-    matrix, _ = build_vote_matrix(rows)
-    return matrix, pca_scores(matrix)["pc1"].to_numpy()
-
-
-def ptr(array):
-    return array.ctypes.data_as(DOUBLE_P)
 
 
 def call_logp(model, x):
-    grad, value = np.full_like(x, np.nan), np.full(1, np.nan)
-    status = model.compiled_logp_func.ctypes(len(x), ptr(x), ptr(grad), ptr(value), model.user_data.ctypes.data)
-    return status, value[0], grad
+    return callbacks.evaluate_logp(model.compiled_logp_func, model.user_data, x)
 
 
 def call_expand(model, x):
     out = np.full(model.n_expanded, np.nan)
-    status = model.compiled_expand_func.ctypes(len(x), model.n_expanded, ptr(x), ptr(out), model.user_data.ctypes.data)
+    doubles = ctypes.POINTER(ctypes.c_double)
+    status = model.compiled_expand_func.ctypes(
+        len(x), model.n_expanded, x.ctypes.data_as(doubles), out.ctypes.data_as(doubles), model.user_data.ctypes.data
+    )
     return status, out
 
 
-def test_hierarchical_callbacks_equal_the_kernel_and_the_layout(chamber):
-    matrix, pca = chamber
+def test_hierarchical_callbacks_equal_the_kernel_and_the_layout(small_senate):
+    matrix, pca = small_senate
     model = compile_kernel_model(matrix, pca, seed=1, centering=(1.0, 0.5))
     layout, _ = prepare(matrix, pca, (1.0, 0.5))
     votes = np.ascontiguousarray(matrix.signed_votes())
@@ -60,8 +45,8 @@ def test_hierarchical_callbacks_equal_the_kernel_and_the_layout(chamber):
         np.testing.assert_allclose(out, np.concatenate(list(layout.reported(x).values())), rtol=1e-12)
 
 
-def test_flat_callbacks_equal_the_kernel_and_the_layout(chamber):
-    matrix, pca = chamber
+def test_flat_callbacks_equal_the_kernel_and_the_layout(small_senate):
+    matrix, pca = small_senate
     model, layout = compile_flat_kernel_model(matrix, pca, seed=1)
     votes = np.ascontiguousarray(matrix.signed_votes())
     x = model.initial_point_func(0) + np.random.default_rng(1).normal(0, 0.3, layout.ndim)
@@ -79,8 +64,8 @@ def test_flat_callbacks_equal_the_kernel_and_the_layout(chamber):
     assert out[layout.anchors[0]] == 1.0 and out[layout.anchors[1]] == -1.0
 
 
-def test_wrong_sizes_and_non_finite_points_are_reported_not_sampled(chamber):
-    matrix, pca = chamber
+def test_wrong_sizes_and_non_finite_points_are_reported_not_sampled(small_senate):
+    matrix, pca = small_senate
     model = compile_kernel_model(matrix, pca, seed=1, centering=(1.0, 1.0))
     x = model.initial_point_func(0)
     status, _, _ = call_logp(model, x[:-1])
@@ -89,3 +74,16 @@ def test_wrong_sizes_and_non_finite_points_are_reported_not_sampled(chamber):
     status, _, _ = call_logp(model, x)
     assert status in (3, 4)
     assert callbacks.address(x) == x.ctypes.data
+
+
+def test_a_start_outside_the_support_is_refused_before_sampling(small_senate):
+    matrix, pca = small_senate
+    model = compile_kernel_model(matrix, pca, seed=1, centering=(1.0, 1.0))
+    bad = model.initial_point_func(0)
+    bad[0] = np.nan
+    with pytest.raises(ValueError, match="not a valid starting point"):
+        callbacks.kernel_model(
+            model.compiled_logp_func, model.compiled_expand_func, model.user_data, model.shared_data,
+            model.n_dim, model.shapes, {k: list(v) for k, v in model.coords.items()}, model.dims,
+            lambda seed: bad,
+        )

@@ -8,21 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from irt_pipeline.demo import DemoChamber, simulate_chamber
-from irt_pipeline.stats.matrix import build_vote_matrix
-from irt_pipeline.stats.pca import pca_scores
 from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
 
 
-@pytest.fixture(scope="module")
-def chamber():
-    rows, _ = simulate_chamber(DemoChamber("sim-2021", "Senate", 30, 80, seed=3))
-    matrix, _ = build_vote_matrix(rows)
-    return matrix, pca_scores(matrix)["pc1"].to_numpy()
-
-
-def test_kernel_and_pymc_backends_agree(chamber):
-    matrix, pca = chamber
+def test_kernel_and_pymc_backends_agree(small_senate):
+    matrix, pca = small_senate
     means = {}
     for backend in ("kernel", "pymc"):
         settings = SamplerSettings(chains=2, tune=300, draws=300, seed=5, backend=backend)
@@ -38,7 +28,7 @@ def test_kernel_and_pymc_backends_agree(chamber):
     assert np.abs(means["kernel"] - means["pymc"]).max() < 0.15
 
 
-def test_unknown_backend_is_refused(chamber):
-    matrix, pca = chamber
+def test_unknown_backend_is_refused(small_senate):
+    matrix, pca = small_senate
     with pytest.raises(ValueError, match="unknown sampler backend 'jax'"):
         sample_hierarchical(matrix, pca, SamplerSettings(backend="jax"))

@@ -18,6 +18,7 @@ import it where sampling starts, not at definitions load.
 
 from __future__ import annotations
 
+import ctypes
 from typing import Callable
 
 import numba
@@ -28,6 +29,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from irt_pipeline.stats.kernel import flat_logp_grad, hierarchical_logp_grad
+from irt_pipeline.stats.model import ANCHORS
 
 # nutpie's C signatures (nutpie.compile_pymc): logp(dim, x, grad, logp, user_data) and
 # expand(dim, n_expanded, x, out, user_data); 0 = success.
@@ -40,7 +42,6 @@ EXPAND_SIGNATURE = types.int64(
 )
 _CFUNC = dict(nogil=True, cache=True, error_model="numpy")
 _NOT_FINITE_LOGP, _NOT_FINITE_GRAD, _WRONG_SIZE = 4, 3, -1
-_ANCHORS = (-1.0, 1.0)  # the hierarchical model's party anchors (model.ANCHORS)
 
 
 @intrinsic
@@ -53,7 +54,7 @@ def _pointer(typingctx, address):
     return types.voidptr(address), codegen
 
 
-@numba.njit(inline="always", **{k: v for k, v in _CFUNC.items() if k != "nogil"})
+@numba.njit(inline="always", **_CFUNC)
 def _status(value, grad):
     if not np.isfinite(value):
         return _NOT_FINITE_LOGP
@@ -98,13 +99,13 @@ def hierarchical_expand(dim, n_expanded, x_, out_, meta_):
     v = np.empty(n)
     for i in range(n):
         g = groups[i]
-        v[i] = _ANCHORS[g] + np.exp(centering[g] * x[n + g]) * x[i] if g < 2 else x[i]
+        v[i] = ANCHORS[g] + np.exp(centering[g] * x[n + g]) * x[i] if g < 2 else x[i]
     center = v.mean()
     sd = np.sqrt(((v - center) ** 2).mean())
     for i in range(n):
         out[i] = (v[i] - center) / sd
     for g in range(2):
-        out[n + g] = (_ANCHORS[g] - center) / sd
+        out[n + g] = (ANCHORS[g] - center) / sd
         out[n + 2 + g] = np.exp(x[n + g]) / sd
     for k in range(2 * m):
         out[n + 4 + k] = x[n + 2 + k]
@@ -161,6 +162,19 @@ def address(array: np.ndarray) -> int:
     return int(array.ctypes.data)
 
 
+def _doubles(array: np.ndarray):
+    return array.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+
+
+def evaluate_logp(logp, meta: np.ndarray, x: np.ndarray) -> tuple[int, float, np.ndarray]:
+    """(status, log-density, gradient) of the callback `logp` at x, called the way
+    nutpie calls it; status 0 = finite value and gradient."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    grad, value = np.full_like(x, np.nan), np.full(1, np.nan)
+    status = logp.ctypes(len(x), _doubles(x), _doubles(grad), _doubles(value), address(meta))
+    return status, float(value[0]), grad
+
+
 def kernel_model(
     logp, expand, meta: np.ndarray, data: dict[str, np.ndarray], ndim: int,
     shapes: dict[str, tuple[int, ...]], coords: dict, dims: dict, initial_point: Callable[[int], np.ndarray],
@@ -172,8 +186,15 @@ def kernel_model(
     shapes: the expanded variables in `expand`'s output order; initial_point(chain
     seed) -> (ndim,) start. nutpie's `CompiledPyMCModel` is the carrier: it is what
     nutpie builds around its own numba callbacks.
+
+    The first chain's start goes through `logp` here, so a start outside the support
+    fails with a message, not inside nutpie.
     """
     from nutpie.compile_pymc import CompiledPyMCModel
+
+    status, value, _ = evaluate_logp(logp, meta, initial_point(0))
+    if status != 0:
+        raise ValueError(f"the start has log-density {value}: not a valid starting point")
 
     names = list(shapes)
     return CompiledPyMCModel(

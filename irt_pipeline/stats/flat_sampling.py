@@ -56,7 +56,6 @@ def compile_flat_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, an
     matrix; and its layout."""
     from irt_pipeline.stats.callbacks import address, flat_expand, flat_logp, kernel_model
     from irt_pipeline.stats.flat_model import ANCHOR_VALUES
-    from irt_pipeline.stats.kernel import flat_logp_grad
 
     votes = np.ascontiguousarray(matrix.signed_votes())
     layout, v, items = prepare(matrix, pca, anchors)
@@ -68,12 +67,6 @@ def compile_flat_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, an
     def initial_point(chain_seed):
         rng = np.random.default_rng([seed, int(chain_seed)])
         return layout.unconstrained(start_values(v, items, rng))
-
-    # A start outside the support fails here, with a message, not inside nutpie.
-    x = initial_point(0)
-    value = flat_logp_grad(x, np.empty_like(x), votes, free, anchor_rows, anchor_values)
-    if not np.isfinite(value):
-        raise ValueError(f"the start has log-density {value}: not a valid starting point")
 
     n, m = votes.shape
     meta = np.array(
