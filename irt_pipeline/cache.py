@@ -3,9 +3,8 @@
 Sampling costs minutes per partition; checking whether an identical fit is already
 stored costs a hash of the inputs and one file lookup. An entry lives at
 `{root}/cache/{name}/{key}.nc` (local or s3://, through UPath), where `key` hashes
-everything that determines the draws: the model name, its code version (and, for
-the hierarchical model, a fingerprint of the sampling code), the content digests of
-the inputs and the sampler settings including the seed. `fit_or_reuse` returns the
+everything that determines the draws: the model name, its code version and a fingerprint of the sampling code
+(`stats.sampling.code_fingerprint`), the content digests of the inputs and the sampler settings including the seed. `fit_or_reuse` returns the
 stored posterior when the key is there and samples (then stores) otherwise.
 
 Entries are written atomically and never deleted; a forced refit replaces its entry.
@@ -25,7 +24,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from irt_pipeline.versions import digest
 
@@ -39,13 +37,6 @@ log = logging.getLogger(__name__)
 def force_refit(context) -> bool:
     """Whether the run carries the force-refit tag (`irt/force_refit=true`)."""
     return str(context.run.tags.get(FORCE_REFIT_TAG, "")).strip().lower() in TRUE_VALUES
-
-
-def source_fingerprint(*modules: str) -> str:
-    """sha256 (16 hex) of the source files of the named modules (not imported here)."""
-    from importlib.util import find_spec
-
-    return digest(*(Path(find_spec(m).origin).read_bytes().hex() for m in modules))[:16]
 
 
 def key_parts(model: str, code_version: str, inputs: Mapping[str, str], settings: Mapping) -> dict:

@@ -4,7 +4,8 @@ Each is configured from the environment when the definitions load, with a local
 default, so nothing fails at run launch for want of a variable:
 
     IRT_PIPELINE_ROOT      storage root: a folder (default ./irt_data) or s3://bucket/prefix
-    IRT_PIPELINE_CHAINS, IRT_PIPELINE_TUNE, IRT_PIPELINE_DRAWS, IRT_PIPELINE_SEED
+    IRT_PIPELINE_CHAINS, IRT_PIPELINE_TUNE, IRT_PIPELINE_SEED
+    IRT_PIPELINE_DRAWS, IRT_PIPELINE_MAX_DRAWS   kept draws per chain at the first look, and the cap
     IRT_PIPELINE_BACKEND   "kernel" (default, fused numba log-density) or "pymc"
     IRT_PIPELINE_MIN_MINORITY_SHARE, IRT_PIPELINE_MIN_VOTES   vote-matrix filters
 """
@@ -55,11 +56,14 @@ class VoteFilters(dg.ConfigurableResource):
 
 
 class Sampler(dg.ConfigurableResource):
-    """nutpie settings, per chain. Defaults pass the gates on the shared Senates."""
+    """nutpie settings and the stopping rule, per chain (defaults and meaning:
+    `SamplerSettings`)."""
 
     chains: int = SamplerSettings.chains
     tune: int = SamplerSettings.tune
     draws: int = SamplerSettings.draws
+    block: int = SamplerSettings.block
+    max_draws: int = SamplerSettings.max_draws
     seed: int = SamplerSettings.seed
     backend: str = SamplerSettings.backend
     low_rank_mass_matrix: bool = False
@@ -69,6 +73,8 @@ class Sampler(dg.ConfigurableResource):
             chains=self.chains,
             tune=self.tune,
             draws=self.draws,
+            block=self.block,
+            max_draws=max(self.max_draws, self.draws),
             seed=self.seed,
             backend=self.backend,
             low_rank_mass_matrix=self.low_rank_mass_matrix,
@@ -96,6 +102,7 @@ def resources_from_env(root: str | None = None) -> dict:
             chains=_env_int("IRT_PIPELINE_CHAINS", SamplerSettings.chains),
             tune=_env_int("IRT_PIPELINE_TUNE", SamplerSettings.tune),
             draws=_env_int("IRT_PIPELINE_DRAWS", SamplerSettings.draws),
+            max_draws=_env_int("IRT_PIPELINE_MAX_DRAWS", SamplerSettings.max_draws),
             seed=_env_int("IRT_PIPELINE_SEED", SamplerSettings.seed),
             backend=os.environ.get("IRT_PIPELINE_BACKEND", SamplerSettings.backend),
         ),

@@ -19,30 +19,32 @@ import json
 
 import dagster as dg
 
-# landing.py, contract.py, sources/*.py (readers, conforming, the contract)
-ROLL_CALLS = "1"
+# landing.py, contract.py, sources/*.py (readers, conforming, the contract). 2: the
+# Voteview importer carries DW-NOMINATE dim 2 and Nokken-Poole
+ROLL_CALLS = "2"
 # stats/matrix.py (filters, the long form)
 VOTE_MATRIX = "1"
 # stats/pca.py (the start values)
 PCA_INIT = "1"
-# stats/model.py, stats/kernel.py, stats/sampling.py, stats/callbacks.py (the model and
-# its draws). The posterior cache key holds this version and also a fingerprint of those files,
-# so an edit there never reuses draws of the old model, bumped or not.
-POSTERIOR = "1"
+# stats/models/hierarchical.py and the shared sampling code (stats/sampling.py,
+# kernel.py, callbacks.py, priors.py, starts.py: the model and its draws). The posterior
+# cache key holds this version and also a fingerprint of those files
+# (stats.sampling.code_fingerprint), so an edit there never reuses draws of the old
+# model, bumped or not. 2: the discrimination scale tau, gates on every reported group.
+POSTERIOR = "2"
 # stats/diagnostics.py (the summary and the gates' thresholds)
-DIAGNOSTICS = "1"
-# stats/rankings.py and require_passed_gates in assets/rankings.py (flat_rankings too,
-# with stats/flat_model.py's standardized_xi)
-RANKINGS = "1"
-# stats/flat_model.py, stats/flat_sampling.py, stats/kernel.py, stats/callbacks.py (the flat model and its
-# draws; its cache key also holds a fingerprint of those files)
-FLAT_POSTERIOR = "1"
+DIAGNOSTICS = "2"
+# stats/rankings.py and require_passed_gates in assets/rankings.py
+RANKINGS = "2"
+# stats/models/flat.py and the shared sampling code, as for POSTERIOR. 2: standardized
+# identification oriented by party (no anchors), tau.
+FLAT_POSTERIOR = "2"
 # stats/ppc.py (posterior_predictive, flat_posterior_predictive)
 POSTERIOR_PREDICTIVE = "1"
 # stats/loo.py (model_comparison)
 MODEL_COMPARISON = "1"
-# stats/validation.py (external_validation)
-EXTERNAL_VALIDATION = "1"
+# stats/validation.py (external_validation). 2: Nokken-Poole beside DW-NOMINATE
+EXTERNAL_VALIDATION = "2"
 
 
 def digest(*parts) -> str:

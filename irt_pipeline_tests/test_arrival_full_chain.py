@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
 from test_sensor import Ticker, partitions
 
 from irt_pipeline.sources.batches import write_batches

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import importlib
 
-import arviz as az
 import dagster as dg
-import numpy as np
 import pandas as pd
 import pytest
+from stand_ins import stand_in_sampler
 from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
 from dagster._core.loader import LoadingContextForTest
 
@@ -49,27 +48,11 @@ def unconverged(monkeypatch) -> set:
     """Sessions whose stand-in posterior fails the R-hat gate (add to the set)."""
     sessions: set[str] = set()
 
-    def stand_in(matrix, pca, settings):
-        rng = np.random.default_rng(0)
-        chains, draws, n = 4, 500, matrix.shape[0]
-        xi = np.asarray(pca)[None, None, :] + 0.1 * rng.standard_normal((chains, draws, n))
+    def shift_for(spec, matrix):
         ids = matrix.legislators["legislator_id"].astype(str).tolist()
-        if any(session in ids[0] for session in sessions):
-            xi[0] += 3.0
-        idata = az.from_dict(
-            posterior={"xi": xi},
-            sample_stats={
-                "diverging": np.zeros((chains, draws), bool),
-                "energy": rng.standard_normal((chains, draws)),
-                "n_steps": np.full((chains, draws), 7),
-            },
-            coords={"legislator": ids},
-            dims={"xi": ["legislator"]},
-        )
-        idata.attrs.update(compile_seconds=0.0, sampling_seconds=0.0)
-        return idata
+        return {"xi": 3.0} if any(session in ids[0] for session in sessions) else {}
 
-    monkeypatch.setattr(POSTERIOR_MODULE, "sample_hierarchical", stand_in)
+    monkeypatch.setattr(POSTERIOR_MODULE, "sample", stand_in_sampler(shift_for))
     return sessions
 
 

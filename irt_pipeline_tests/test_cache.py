@@ -1,7 +1,7 @@
 """The posterior cache through Dagster, on a small simulated Senate and a tiny sampler
 (2 chains x 100 + 100: the gates may fail, which does not matter here).
 
-Sampler calls are counted by wrapping `sample_hierarchical` where the posterior asset
+Sampler calls are counted by wrapping `sample` where the posterior asset
 looks it up. Unchanged inputs: no call, byte-identical outputs, metadata says "hit".
 One changed vote, a code-version bump, the force tag, or an unreadable entry: a call.
 """
@@ -25,7 +25,7 @@ from irt_pipeline.resources import Sampler
 SESSION = "c-2023"
 CHAMBER = "Senate"
 LANDING = f"{SESSION}_{CHAMBER}.parquet"
-TINY = Sampler(chains=2, tune=100, draws=100)
+TINY = Sampler(chains=2, tune=100, draws=100, max_draws=100)
 # The module, not the asset of the same name that irt_pipeline.assets exports.
 POSTERIOR_MODULE = importlib.import_module("irt_pipeline.assets.posterior")
 
@@ -34,13 +34,13 @@ POSTERIOR_MODULE = importlib.import_module("irt_pipeline.assets.posterior")
 def calls(monkeypatch) -> list:
     """Records every call of the sampler the posterior asset uses (and still samples)."""
     recorded = []
-    real = POSTERIOR_MODULE.sample_hierarchical
+    real = POSTERIOR_MODULE.sample
 
     def counting(*args, **kwargs):
         recorded.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(POSTERIOR_MODULE, "sample_hierarchical", counting)
+    monkeypatch.setattr(POSTERIOR_MODULE, "sample", counting)
     return recorded
 
 

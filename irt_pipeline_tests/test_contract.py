@@ -47,7 +47,8 @@ def failed(frame) -> list[str]:
 
 def test_schema_required_columns_and_conform():
     assert canonical_columns(required_only=True) == REQUIRED
-    assert canonical_columns() == REQUIRED + ["roll_call_date", "roll_call_description", "external_score"]
+    scores = ["external_score", "external_score_dim2", "session_score", "session_score_dim2"]
+    assert canonical_columns() == REQUIRED + ["roll_call_date", "roll_call_description", *scores]
     frame = good_frame()
     assert frame.columns.tolist() == canonical_columns()  # optional columns added, in order
     assert frame["roll_call_description"].isna().all() and frame["external_score"].isna().all()

@@ -1,5 +1,6 @@
-"""The hierarchical model: the numba kernel computes the PyMC graph's density, the
-change of variables is exact, and the sampler's coordinates round-trip."""
+"""The hierarchical model, in both of its coordinate systems: the numba kernel computes the
+PyMC graph's density, both read the one priors table, the gauge is inert, the anchored
+Jacobian is exact, the starts round-trip, and the coordinates follow the data."""
 
 from __future__ import annotations
 
@@ -7,142 +8,215 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irt_pipeline.stats.kernel import hierarchical_logp_grad
 from irt_pipeline.stats.matrix import VoteMatrix
-from irt_pipeline.stats.model import (
-    HierarchicalLayout,
-    anchored_from_pca,
-    build_hierarchical_model,
-    item_logits,
-    party_groups,
-    start_values,
-)
+from irt_pipeline.stats.models import hierarchical
+from irt_pipeline.stats.models.hierarchical import ANCHORED, GAUGE, party_groups, party_start, start_values
+from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal
+from irt_pipeline.stats.starts import item_logits
+from simulated import hierarchical_chamber
 
 PARTIES = np.array(
     ["Democrat", "Democrat", "Republican", "Republican", "Republican", "Independent",
      "Democrat", "Republican", "Democrat"]
 )
+DESIGNS = pytest.mark.parametrize("design", [GAUGE, ANCHORED], ids=["gauge", "anchored"])
 
 
-def small_matrix(seed: int = 0) -> VoteMatrix:
+def small_matrix(seed: int = 0, parties=PARTIES, m: int = 6) -> VoteMatrix:
     rng = np.random.default_rng(seed)
-    n, m = len(PARTIES), 6
+    n = len(parties)
     votes = rng.integers(0, 2, size=(n, m)).astype(float)
     votes[rng.uniform(size=(n, m)) < 0.2] = np.nan
     legislators = pd.DataFrame(
-        {"legislator_id": [f"L{i}" for i in range(n)], "legislator_name": "x", "party": PARTIES}
+        {"legislator_id": [f"L{i}" for i in range(n)], "legislator_name": "x", "party": parties}
     )
     return VoteMatrix(legislators, pd.DataFrame({"roll_call_id": [f"R{j}" for j in range(m)]}), votes)
 
 
-def kernel_logp(layout: HierarchicalLayout, matrix: VoteMatrix, x: np.ndarray):
+def bound_with(matrix, design):
+    return hierarchical.bind(matrix, np.linspace(-1.5, 1.5, matrix.shape[0]), design)
+
+
+def kernel_logp(bound, x: np.ndarray):
     grad = np.empty_like(x)
-    value = hierarchical_logp_grad(x, grad, matrix.signed_votes(), layout.groups, layout.centering)
-    return value, grad
+    data = bound.kernel_data
+    return hierarchical.logp_grad(x, grad, data.votes, data.ints, data.floats), grad
 
 
-@pytest.mark.parametrize("centering", [(0.0, 0.0), (1.0, 1.0), (1.0, 0.3)])
-def test_kernel_matches_pymc_graph(centering):
-    matrix = small_matrix()
-    n, m = matrix.shape
-    layout = HierarchicalLayout(n, m, party_groups(PARTIES), np.array(centering))
-    model = build_hierarchical_model(matrix, centering)
+def kernel_minus_graph(matrix, bound, points) -> list[float]:
+    """Kernel log-density minus the graph's at each point; gradients must agree."""
+    model = hierarchical.graph(matrix, bound)
+    assert [v.name for v in model.value_vars] == list(bound.coordinates)
     logp, dlogp = model.compile_logp(), model.compile_dlogp()
-    sizes = {"z": n, "log_spread": 2, "alpha": m, "beta": m}
-    assert [v.name for v in model.value_vars] == list(sizes)
-    rng = np.random.default_rng(1)
-    values = []
-    for _ in range(3):
-        x = rng.normal(size=layout.ndim)
-        point = {name: x[sl] for name, sl in layout.slices().items()}
-        value, grad = kernel_logp(layout, matrix, x)
+    offsets = []
+    for x in points:
+        point = {name: x[where] for name, where in bound.coordinates.items()}
+        value, grad = kernel_logp(bound, x)
         # value_vars are in layout order, so PyMC's flat gradient lines up with ours.
         np.testing.assert_allclose(grad, dlogp(point), rtol=1e-10, atol=1e-10)
-        values.append((value, logp(point)))
-    # Equal up to one constant (PyMC rounds log(sqrt(2 pi)) in its own way).
-    offsets = [k - p for k, p in values]
+        offsets.append(value - logp(point))
+    return offsets
+
+
+@DESIGNS
+def test_kernel_matches_pymc_graph(design):
+    matrix = small_matrix()
+    bound = bound_with(matrix, design)
+    assert np.any(bound.layout.shear != 0)  # the cutpoint shear is in play
+    rng = np.random.default_rng(1)
+    offsets = kernel_minus_graph(matrix, bound, [rng.normal(size=bound.ndim) for _ in range(3)])
     assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
 
 
-def test_kernel_gradient_matches_finite_differences():
+@DESIGNS
+def test_the_priors_table_is_what_both_the_graph_and_the_kernel_read(design, monkeypatch):
+    """One edit of the table changes the kernel's and the graph's density alike."""
+    matrix = small_matrix(2)
+    points = [np.random.default_rng(s).normal(size=bound_with(matrix, design).ndim) for s in range(3)]
+    before = [kernel_logp(bound_with(matrix, design), x)[0] for x in points]
+    changed = {
+        "gauge": Normal(0.2, 1.5),
+        "alpha": Normal(0.5, 3.0),
+        "tau": HalfNormal(1.5),
+        "mu_party": Normal(0.2, 1.5),
+        "sigma_party": Gamma(3.0, 5.0),
+        "xi_other": Normal(-0.1, 1.2),
+    }
+    monkeypatch.setattr(hierarchical, "PRIORS", changed)
+    bound = bound_with(matrix, design)
+    after = [kernel_logp(bound, x)[0] for x in points]
+    assert all(abs(a - b) > 1e-3 for a, b in zip(after, before))
+    offsets = kernel_minus_graph(matrix, bound, points)
+    assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
+
+
+def test_the_kernel_refuses_a_prior_family_it_does_not_implement(monkeypatch):
+    monkeypatch.setattr(hierarchical, "PRIORS", {**hierarchical.PRIORS, "tau": Normal(0.0, 1.0)})
+    with pytest.raises(TypeError, match="prior 'tau' is Normal.*implements HalfNormal"):
+        bound_with(small_matrix(), GAUGE)
+
+
+@DESIGNS
+def test_kernel_gradient_matches_finite_differences(design):
     matrix = small_matrix(3)
-    layout = HierarchicalLayout(*matrix.shape, party_groups(PARTIES), np.array([1.0, 0.4]))
-    x = np.random.default_rng(2).normal(size=layout.ndim)
-    _, grad = kernel_logp(layout, matrix, x)
+    bound = bound_with(matrix, design)
+    x = np.random.default_rng(2).normal(size=bound.ndim)
+    _, grad = kernel_logp(bound, x)
     eps = 1e-6
     numeric = np.array(
-        [
-            (kernel_logp(layout, matrix, x + eps * e)[0] - kernel_logp(layout, matrix, x - eps * e)[0]) / (2 * eps)
-            for e in np.eye(layout.ndim)
-        ]
+        [(kernel_logp(bound, x + eps * e)[0] - kernel_logp(bound, x - eps * e)[0]) / (2 * eps) for e in np.eye(bound.ndim)]
     )
     np.testing.assert_allclose(grad, numeric, atol=1e-6)
 
 
-@pytest.mark.parametrize("centering", [(0.0, 0.0), (1.0, 0.5)])
-def test_log_jacobian_matches_numeric_determinant(centering):
-    """The density in (z, log s) is the model's density on (xi on the standardization
-    surface, mu, sigma) times |det d(xi, mu, sigma)/d(z, log s)|; the graph's
-    closed form of that determinant must equal a numerical one, with xi measured in
-    orthonormal coordinates of the surface's tangent space."""
-    groups = party_groups(PARTIES)
-    n = len(groups)
-    w = np.array(centering)
-    layout = HierarchicalLayout(n, 0, groups, w)
+def test_the_gauge_is_inert():
+    """Moving w by an affine map leaves xi and every model term alone: the density
+    changes by the gauge's own density only (so the posterior of xi, mu, sigma, alpha,
+    beta, tau is the model's, whatever w's mean and sd do)."""
+    matrix = small_matrix(5)
+    bound = bound_with(matrix, GAUGE)
+    gauge = hierarchical.PRIORS["gauge"]
+    w = bound.coordinates["w"]
+
+    def gauge_logp(v):
+        return float(np.sum(-0.5 * ((v - gauge.mu) / gauge.sigma) ** 2))
+
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        x = rng.normal(size=bound.ndim)
+        moved = x.copy()
+        moved[w] = 0.7 + 1.9 * x[w]
+        np.testing.assert_allclose(bound.layout.reported(moved)["xi"], bound.layout.reported(x)["xi"], atol=1e-12)
+        change = kernel_logp(bound, moved)[0] - kernel_logp(bound, x)[0]
+        assert change == pytest.approx(gauge_logp(moved[w]) - gauge_logp(x[w]), abs=1e-9)
+
+
+def test_log_jacobian_matches_numeric_determinant():
+    """Anchored coordinates: the density in (z, log s) is the model's density on (xi on
+    the standardization surface, mu, sigma) times |det d(xi, mu, sigma)/d(z, log s)|;
+    the graph's closed form (2/n) sd^-(n+3) prod_g s_g^(n_g + 1) must equal a numerical
+    determinant, with xi measured in orthonormal coordinates of the surface's tangent
+    space."""
+    matrix = small_matrix(0, m=1)
+    layout = bound_with(matrix, ANCHORED).layout
+    groups, n = layout.groups, layout.n_legislators
     rng = np.random.default_rng(4)
-    theta = rng.normal(size=n + 2)
+    theta = rng.normal(size=layout.ndim)
 
     def mapped(t):
-        out = layout.reported(t)
+        out = layout.party_level(t)
         return out["xi"], out["mu_party"], out["sigma_party"]
 
     xi0, _, _ = mapped(theta)
-    # Tangent space of {mean 0, sd 1} at xi0: orthogonal to 1 and to xi0.
     basis = np.linalg.svd(np.vstack([np.ones(n), xi0]), full_matrices=True)[2][2:]
     eps = 1e-6
     columns = []
-    for e in np.eye(n + 2):
-        plus, minus = mapped(theta + eps * e), mapped(theta - eps * e)
+    for i in range(n + 2):
+        e = np.zeros(layout.ndim)
+        e[i] = eps
+        plus, minus = mapped(theta + e), mapped(theta - e)
         diff = [(p - q) / (2 * eps) for p, q in zip(plus, minus)]
         columns.append(np.concatenate([basis @ diff[0], diff[1], diff[2]]))
     numeric = np.log(abs(np.linalg.det(np.array(columns).T)))
 
-    log_s = theta[n:]
-    sd = layout.anchored(theta).std()
+    log_s = theta[n : n + 2]
+    shift, scale = layout._anchored(log_s)
+    sd = (shift + scale * theta[:n]).std()
     sizes = np.array([(groups == g).sum() for g in (0, 1)])
-    closed = np.log(2.0 / n) - (n + 3) * np.log(sd) + ((w * sizes + 1) * log_s).sum()
+    closed = np.log(2.0 / n) - (n + 3) * np.log(sd) + ((sizes + 1) * log_s).sum()
     assert numeric == pytest.approx(closed, abs=1e-6)
 
 
-def test_reported_scale_is_standardized_and_ordered():
+@DESIGNS
+def test_reported_scale_is_standardized_and_ordered(design):
     matrix = small_matrix()
-    layout = HierarchicalLayout(*matrix.shape, party_groups(PARTIES), np.array([1.0, 1.0]))
+    bound = bound_with(matrix, design)
     for seed in range(5):
-        out = layout.reported(np.random.default_rng(seed).normal(size=layout.ndim))
+        out = bound.layout.reported(np.random.default_rng(seed).normal(size=bound.ndim))
         assert out["xi"].mean() == pytest.approx(0.0, abs=1e-12)
         assert out["xi"].std() == pytest.approx(1.0)
         assert out["mu_party"][0] < out["mu_party"][1]  # Democrats below Republicans
-        assert np.all(out["sigma_party"] > 0)
+        assert np.all(out["sigma_party"] > 0) and out["tau"] > 0
+        assert list(out) == list(bound.reported)
+        assert all(np.shape(out[name]) == shape for name, shape in bound.reported.items())
 
 
-def test_start_round_trips_and_is_finite():
+@DESIGNS
+def test_start_round_trips_and_is_finite(design):
     matrix = small_matrix()
     groups = party_groups(PARTIES)
     pca = np.array([-1.2, -0.8, 0.9, 1.1, 0.7, 0.1, -1.0, 1.3, -0.9])
     pca = (pca - pca.mean()) / pca.std()
     items = item_logits(matrix.votes, pca)
-    for centering in [(0.0, 0.0), (1.0, 1.0)]:
-        layout = HierarchicalLayout(*matrix.shape, groups, np.array(centering))
-        start = start_values(pca, groups, items, np.random.default_rng(0))
-        x = layout.unconstrained(start)
-        value, grad = kernel_logp(layout, matrix, x)
-        assert np.isfinite(value) and np.all(np.isfinite(grad))
-        # The start's ideal points are the PCA scores (standardization is affine).
-        np.testing.assert_allclose(layout.reported(x)["xi"], pca, atol=1e-12)
-    v, spread = anchored_from_pca(pca, groups)
-    assert v[groups == 0].mean() == pytest.approx(-1.0)
-    assert v[groups == 1].mean() == pytest.approx(1.0)
-    assert np.all(spread >= 0.05)
+    bound = hierarchical.bind(matrix, pca, design)
+    start = start_values(pca, groups, items, np.random.default_rng(0))
+    x = bound.layout.unconstrained(start)
+    value, grad = kernel_logp(bound, x)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    reported = bound.layout.reported(x)
+    # The start's ideal points are the PCA scores; the roll calls and tau round-trip,
+    # and so do the party level's (gauge) or their standardized images (anchored).
+    np.testing.assert_allclose(reported["xi"], pca, atol=1e-12)
+    for name in ("alpha", "beta", "tau"):
+        np.testing.assert_allclose(reported[name], start[name], rtol=1e-12, atol=1e-12)
+    if design == GAUGE:
+        np.testing.assert_allclose(reported["mu_party"], start["mu_party"], rtol=1e-12)
+        np.testing.assert_allclose(reported["sigma_party"], start["sigma_party"], rtol=1e-12)
+    assert np.isfinite(kernel_logp(bound, bound.start(np.random.default_rng(1)))[0])
+    mu, sigma = party_start(pca, groups)
+    assert mu[0] < mu[1] and np.all(sigma >= 0.05)
+    np.testing.assert_allclose(mu, [pca[groups == 0].mean(), pca[groups == 1].mean()])
+
+
+def test_the_coordinates_follow_how_much_the_votes_say():
+    """Many informative roll calls: gauge (centered); a handful: anchored."""
+    many, _ = hierarchical_chamber(40, 400, seed=1, sd=0.4)
+    few, _ = hierarchical_chamber(40, 12, seed=1, sd=0.4)
+    for matrix, expected in ((many, "gauge"), (few, "anchored")):
+        pca = np.linspace(-1.5, 1.5, matrix.shape[0])
+        xi = np.where(matrix.legislators["party"] == "Republican", 1.0, -1.0) + 0.1 * pca
+        bound = hierarchical.bind(matrix, (xi - xi.mean()) / xi.std())
+        assert bound.attrs["coordinates"] == expected
 
 
 def test_item_logits_recover_simulated_roll_calls():
@@ -155,3 +229,10 @@ def test_item_logits_recover_simulated_roll_calls():
     a_hat, b_hat = item_logits(votes, x)
     assert np.corrcoef(b_hat, beta)[0, 1] > 0.95
     assert np.corrcoef(a_hat, alpha)[0, 1] > 0.9
+    # Two dimensions: the same regression on (n, 2) scores.
+    x2 = np.column_stack([x, rng.normal(size=400)])
+    beta2 = rng.normal(0, 1.0, size=(30, 2))
+    p2 = 1 / (1 + np.exp(-(x2 @ beta2.T - alpha)))
+    a2, b2 = item_logits((rng.uniform(size=p2.shape) < p2).astype(float), x2)
+    assert b2.shape == (30, 2)
+    assert min(np.corrcoef(b2[:, k], beta2[:, k])[0, 1] for k in range(2)) > 0.9

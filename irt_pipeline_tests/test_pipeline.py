@@ -14,14 +14,16 @@ from irt_pipeline.definitions import make_definitions
 from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.partitions import partition_key
 from irt_pipeline.resources import Sampler
+from irt_pipeline.stats.diagnostics import gates_for
+from irt_pipeline.stats.models import hierarchical
 from irt_pipeline.stats.rankings import RANKING_COLUMNS
 from irt_pipeline.stats.validation import recovery
 
 SESSION, CHAMBER = "sim-2023", "Senate"
-GATES = {"rhat_xi", "ess_bulk_xi", "divergences", "ebfmi"}
+GATES = {g.name for g in gates_for(hierarchical.SPEC.gated)}
 # Small data, enough draws for the gates: 4 chains x 400 draws on 40 x 150 votes.
 GOOD = Sampler(chains=4, tune=300, draws=400, seed=7)
-TOO_FEW_DRAWS = Sampler(chains=2, tune=15, draws=15, seed=7)
+TOO_FEW_DRAWS = Sampler(chains=2, tune=15, draws=15, max_draws=15, seed=7)
 
 
 @pytest.fixture(scope="module")

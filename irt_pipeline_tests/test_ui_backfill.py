@@ -15,7 +15,10 @@ from ui_server import BAD_CHAMBER, BAD_SESSION, CHAIN, sha256_file
 
 from irt_pipeline.demo import DEMO_CHAMBERS, demo_truth, landing_name
 from irt_pipeline.partitions import partition_key
-from irt_pipeline.stats.diagnostics import GATES
+from irt_pipeline.stats.diagnostics import gates_for
+from irt_pipeline.stats.models import hierarchical
+
+GATES = gates_for(hierarchical.SPEC.gated)
 
 CHECKS_QUERY = """query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) {
   assetKey { path } assetChecksOrError { __typename ... on AssetChecks { checks { name blocking } } } } }"""

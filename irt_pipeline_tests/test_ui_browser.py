@@ -20,7 +20,10 @@ import pytest
 from ui_server import CHAIN, REPO, sha256_file
 
 from irt_pipeline.partitions import partition_key
-from irt_pipeline.stats.diagnostics import GATES
+from irt_pipeline.stats.diagnostics import gates_for
+from irt_pipeline.stats.models import hierarchical
+
+GATES = gates_for(hierarchical.SPEC.gated)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

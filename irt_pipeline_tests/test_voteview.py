@@ -52,6 +52,9 @@ def test_canonical_columns_and_keys(s117):
         "roll_call_date",
         "roll_call_description",
         "external_score",
+        "external_score_dim2",
+        "session_score",
+        "session_score_dim2",
     ]
     assert set(frame["session"]) == {"117"}  # the Congress number
     assert set(frame["chamber"]) == {"Senate"}
@@ -89,6 +92,9 @@ def test_party_names_and_external_score(s117):
         assert got["party"] == names[row.party_code]
         assert got["legislator_name"] == row.bioname
         assert got["external_score"] == row.nominate_dim1
+        assert got["external_score_dim2"] == row.nominate_dim2
+        assert got["session_score"] == row.nokken_poole_dim1
+        assert got["session_score_dim2"] == row.nokken_poole_dim2
     assert per_legislator.loc["29147", "party"] == "Independent"  # Sanders
     assert per_legislator.loc["29147", "legislator_name"] == "SANDERS, Bernard"
     parties = per_legislator["party"].value_counts().to_dict()

@@ -1,4 +1,6 @@
-"""diagnostics: convergence summary of the posterior and the four blocking gate checks."""
+"""diagnostics: convergence summary of the posterior and its blocking gate checks
+(R-hat and bulk ESS over every gated parameter group, divergences, E-BFMI).
+`judge_posterior` is the diagnostics stage of every model."""
 
 import dagster as dg
 
@@ -7,20 +9,22 @@ from irt_pipeline.assets._common import ERROR, GROUP
 from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_chamber_partitions
-from irt_pipeline.stats.diagnostics import GATES, evaluate_gates
+from irt_pipeline.stats.diagnostics import gates_for
+from irt_pipeline.stats.models import hierarchical
+from irt_pipeline.stats.models.spec import ModelSpec
 
 
-def gate_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
-    """The four gates as blocking, partitioned checks on `asset`."""
+def gate_check_specs(asset: str, spec: ModelSpec) -> list[dg.AssetCheckSpec]:
+    """The model's gates as blocking, partitioned checks on `asset`."""
     return [
         dg.AssetCheckSpec(
             g.name,
             asset=asset,
             blocking=True,
-            description=g.description,
+            description=f"{g.description} {g.op} {g.threshold:g}",
             partitions_def=session_chamber_partitions,
         )
-        for g in GATES
+        for g in gates_for(spec.gated)
     ]
 
 
@@ -30,34 +34,47 @@ def gate_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
     group_name=GROUP,
     code_version=versions.DIAGNOSTICS,
     automation_condition=downstream_condition(),
-    check_specs=gate_check_specs("diagnostics"),
+    check_specs=gate_check_specs("diagnostics", hierarchical.SPEC),
 )
 def diagnostics(context: dg.AssetExecutionContext, posterior):
-    """Convergence summary of the posterior and the four gates (blocking checks)."""
-    yield from judge_posterior(context, posterior, upstream="posterior")
+    """Convergence summary of the posterior and its gates (blocking checks): R-hat and
+    bulk ESS over the ideal points, the party parameters and tau; divergences; E-BFMI."""
+    yield from judge_posterior(context, posterior, hierarchical.SPEC, upstream="posterior")
 
 
-def judge_posterior(context, posterior, upstream: str, metadata: dict | None = None):
-    """The diagnostics stage of any model, whose posterior asset is `upstream`: the
-    summary as output (with `metadata` added) and one result per gate, at ERROR
-    severity."""
+def _tables(summary: dict, gates: list[dict]) -> tuple[str, str]:
+    """Markdown: the gate table, and R-hat / bulk / tail ESS per parameter group."""
+    gate_rows = [
+        f"| {g['gate']} | {g['value']:.4g} | {g['op']} {g['threshold']:g} | {'pass' if g['passed'] else '**FAIL**'} |"
+        for g in gates
+    ]
+    group_rows = [
+        f"| {group} | {', '.join(variables)} | {summary[f'rhat_{group}_max']:.4f} ({summary[f'rhat_{group}_worst']}) "
+        f"| {summary[f'ess_bulk_{group}_min']:.0f} | {summary[f'ess_tail_{group}_min']:.0f} |"
+        for group, variables in summary["gate_groups"].items()
+    ]
+    return (
+        "\n".join(["| gate | value | threshold | result |", "|---|---|---|---|", *gate_rows]),
+        "\n".join(["| group | variables | max R-hat (where) | min bulk ESS | min tail ESS |",
+                   "|---|---|---|---|---|", *group_rows]),
+    )
+
+
+def judge_posterior(context, posterior, spec: ModelSpec, upstream: str):
+    """The diagnostics stage of `spec`, whose posterior asset is `upstream`: the summary
+    as output and one result per gate, at ERROR severity."""
     from irt_pipeline import plots
-    from irt_pipeline.stats.diagnostics import convergence_summary
+    from irt_pipeline.stats.diagnostics import convergence_summary, evaluate_gates
 
-    summary = convergence_summary(posterior)
-    gates = evaluate_gates(summary)
+    summary = convergence_summary(posterior, spec.gated)
+    gates = evaluate_gates(summary, gates_for(spec.gated))
     summary.update(
+        model=spec.name,
         posterior_id=posterior.attrs["posterior_id"],
         gates=gates,
         gates_passed=all(g["passed"] for g in gates),
     )
-    table = "\n".join(
-        ["| gate | value | threshold | result |", "|---|---|---|---|"]
-        + [
-            f"| {g['gate']} | {g['value']:.4g} | {g['op']} {g['threshold']:g} | {'pass' if g['passed'] else '**FAIL**'} |"
-            for g in gates
-        ]
-    )
+    gate_table, group_table = _tables(summary, gates)
     worst = summary["worst_xi"]
     mixing = plots.png_bytes(
         plots.mixing_plot(posterior, worst, title=f"worst-mixing ideal point: {worst} (R-hat {summary['rhat_xi_max']:.4f})")
@@ -65,14 +82,14 @@ def judge_posterior(context, posterior, upstream: str, metadata: dict | None = N
     yield dg.Output(
         summary,
         metadata={
-            "gates": dg.MetadataValue.md(table),
+            "gates": dg.MetadataValue.md(gate_table),
+            "parameter_groups": dg.MetadataValue.md(group_table),
             "gates_passed": summary["gates_passed"],
             "compile_seconds": summary["compile_seconds"],
             "sampling_seconds": summary["sampling_seconds"],
             "leapfrog_steps_per_draw": round(summary["leapfrog_steps_per_draw"], 1),
             "worst_xi": worst,
             "worst_xi_plot": dg.MetadataValue.md(plots.markdown_image(mixing, f"trace and rank plot of xi[{worst}]")),
-            **(metadata or {}),
             **landing_lineage(context, upstream),
         },
         data_version=versions.data_version(summary),

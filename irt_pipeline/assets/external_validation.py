@@ -9,6 +9,10 @@ The external score of a partition comes from, in this order:
    per legislator, higher = more conservative (any scale: only correlations are used).
 Without either, the checks warn that nothing was compared.
 
+Where the rows also carry `session_score` (Voteview's `nokken_poole_dim1`: NOMINATE
+estimated from this Congress alone, the like-for-like comparator of a per-session
+estimate), it is correlated too, as the method `session_external`.
+
 Checks (WARN: they never block): `external_r_hierarchical` and `external_r_flat` fail
 when Pearson or Spearman r of the model's posterior means with the external score is
 below 0.9 (a negative r, a reflected scale, fails too).
@@ -97,6 +101,9 @@ def external_validation(
     }
     if source is not None:
         columns["external"] = external
+    session_external = external_scores(roll_calls, "session_score")
+    if not session_external.empty:
+        columns["session_external"] = session_external
     scores = pd.DataFrame(columns).reindex(info.index)
     pairs = method_correlations(scores)
     discrepancies = rank_discrepancies(scores)
@@ -105,9 +112,13 @@ def external_validation(
     with_external = {
         model: correlation(scores[model], scores["external"]) if source is not None else None for model in MODELS
     }
+    with_session = {
+        model: correlation(scores[model], scores["session_external"]) for model in MODELS if "session_external" in scores
+    }
     result = {
         "external_source": source,
         "external_scored": int(scores["external"].notna().sum()) if source is not None else 0,
+        "session_external_scored": int(scores["session_external"].notna().sum()) if with_session else 0,
         "legislators": len(scores),
         "correlations": pairs,
         "discrepancy_share": DISCREPANCY_SHARE,
@@ -127,6 +138,11 @@ def external_validation(
                 f"{model}_{kind}_r_external": round(r[f"{kind}_r"], 4)
                 for model, r in with_external.items()
                 if r is not None
+                for kind in ("pearson", "spearman")
+            },
+            **{
+                f"{model}_{kind}_r_session_external": round(r[f"{kind}_r"], 4)
+                for model, r in with_session.items()
                 for kind in ("pearson", "spearman")
             },
         },

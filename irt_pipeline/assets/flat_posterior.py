@@ -1,4 +1,4 @@
-"""flat_posterior: draws of the flat 2PL model (anchors at +1 and -1) from nutpie,
+"""flat_posterior: draws of the flat 2PL model (stats/models/flat.py) from nutpie,
 stored as NetCDF. The posterior stage is shared with `posterior` (`fit_posterior`)."""
 
 import dagster as dg
@@ -7,29 +7,9 @@ import pandas as pd
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP
 from irt_pipeline.assets.posterior import fit_posterior
-from irt_pipeline.cache import source_fingerprint
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import Sampler, Storage
-from irt_pipeline.stats.flat_sampling import sample_flat
-
-MODEL = "flat_2pl"
-SAMPLING_CODE = source_fingerprint(
-    "irt_pipeline.stats.flat_model",
-    "irt_pipeline.stats.flat_sampling",
-    "irt_pipeline.stats.kernel",
-    "irt_pipeline.stats.callbacks",
-    "irt_pipeline.stats.model",  # item_logits, the starts of alpha and beta
-)
-
-
-def flat_metadata(idata) -> dict:
-    """Where the flat posterior's scale comes from, and any chain flipped to party."""
-    return {
-        "xi_scale": idata.attrs["xi_scale"],
-        "anchor_conservative": idata.attrs["anchor_conservative"],
-        "anchor_liberal": idata.attrs["anchor_liberal"],
-        "reflected_chains": idata.attrs.get("reflected_chains", "") or "none",
-    }
+from irt_pipeline.stats.models import flat
 
 
 @dg.asset(
@@ -46,18 +26,7 @@ def flat_posterior(
     sampler: Sampler,
     storage: Storage,
 ) -> dg.Output:
-    """Draws of the flat 2PL model (NetCDF). xi is on the anchored scale: the most
-    conservative Republican on PCA at +1, the most liberal Democrat at -1 (among
-    legislators who voted on at least half the roll calls); chains checked against
-    party. Cached like `posterior` (under {root}/cache/flat_posterior/)."""
-    return fit_posterior(
-        context,
-        model=MODEL,
-        sampling_code=SAMPLING_CODE,
-        sample=sample_flat,
-        vote_matrix=vote_matrix,
-        pca_init=pca_init,
-        sampler=sampler,
-        storage=storage,
-        metadata=flat_metadata,
-    )
+    """Draws of the flat 2PL model (NetCDF): no party in the prior, xi standardized
+    (chamber mean 0, sd 1) with each chain oriented by party. Cached like `posterior`
+    (under {root}/cache/flat_posterior/)."""
+    return fit_posterior(context, flat.SPEC, vote_matrix, pca_init, sampler, storage)

@@ -1,28 +1,27 @@
-"""posterior: draws of the hierarchical 2PL model from nutpie, stored as NetCDF."""
+"""posterior: draws of the hierarchical 2PL model (stats/models/hierarchical.py) from
+nutpie, stored as NetCDF. `fit_posterior` is the posterior stage of every model."""
 
 import hashlib
+import json
 
 import dagster as dg
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
 from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
-from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts, source_fingerprint
+from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.matrix import VoteMatrix
-from irt_pipeline.stats.sampling import sample_hierarchical
+from irt_pipeline.stats.models import hierarchical
+from irt_pipeline.stats.models.spec import ModelSpec
+from irt_pipeline.stats.sampling import code_fingerprint, sample
 
-MODEL = "hierarchical_2pl"
-# The sampling code loaded in this process, part of the cache key (see versions.py).
-SAMPLING_CODE = source_fingerprint(
-    "irt_pipeline.stats.model", "irt_pipeline.stats.kernel", "irt_pipeline.stats.sampling",
-    "irt_pipeline.stats.callbacks",
-)
+# idata.attrs a model's post-processing may record, shown as metadata when present.
+MODEL_ATTRS = ("reflected_chains", "extreme_conservative", "extreme_liberal")
 
 
 def posterior_fingerprint(idata) -> str:
@@ -33,42 +32,32 @@ def posterior_fingerprint(idata) -> str:
 
 def fit_posterior(
     context: dg.AssetExecutionContext,
-    *,
-    model: str,
-    sampling_code: str,
-    sample,
+    spec: ModelSpec,
     vote_matrix: pd.DataFrame,
     pca_init: pd.DataFrame,
     sampler: Sampler,
     storage: Storage,
-    metadata=None,
 ) -> dg.Output:
-    """The posterior stage of any model: `sample(matrix, start, settings)` through the
-    posterior cache (`{root}/cache/<asset name>/`), with the legislators' names and
-    parties attached and the draws fingerprinted. `sampling_code` (a source
-    fingerprint) enters the cache key; `metadata(idata)` adds output metadata."""
+    """The posterior stage of any model: `spec` sampled from the PCA start through the
+    posterior cache (`{root}/cache/<asset name>/`), the draws fingerprinted. The key
+    holds the asset's code version and a fingerprint of the sampling code."""
     matrix = VoteMatrix.from_frame(vote_matrix)
     start = pca_init.set_index("legislator_id").loc[matrix.legislators["legislator_id"], "pc1"]
     settings = sampler.settings()
 
     def fit():
-        idata = sample(matrix, start.to_numpy(), settings)
-        legislators = matrix.legislators.set_index("legislator_id")
-        idata.add_groups(
-            constant_data=xr.Dataset(
-                {
-                    "legislator_name": ("legislator", legislators["legislator_name"].astype(str).to_numpy()),
-                    "party": ("legislator", legislators["party"].astype(str).to_numpy()),
-                },
-                coords={"legislator": legislators.index.astype(str).to_numpy()},
-            )
-        )
+        from irt_pipeline.stats.stopping import describe_progress
+
+        def progress(state: dict) -> None:
+            context.log.info(f"{context.asset_key.to_user_string()} {describe_progress(state)}")
+
+        idata = sample(spec, matrix, start.to_numpy(), settings, progress=progress)
         idata.attrs["posterior_id"] = posterior_fingerprint(idata)
         return idata
 
     parts = key_parts(
-        model,
-        f"{context.assets_def.code_versions_by_key[context.asset_key]}+{sampling_code}",
+        spec.name,
+        f"{context.assets_def.code_versions_by_key[context.asset_key]}+{code_fingerprint(spec)}",
         {"vote_matrix": frame_digest(vote_matrix), "pca_init": frame_digest(pca_init)},
         settings.as_dict(),
     )
@@ -79,11 +68,17 @@ def fit_posterior(
     return dg.Output(
         idata,
         metadata={
+            "model": spec.name,
+            "xi_scale": spec.scale,
+            "priors": dg.MetadataValue.json(json.loads(idata.attrs["priors"])),
             "compile_seconds": float(idata.attrs["compile_seconds"]),
             "sampling_seconds": float(idata.attrs["sampling_seconds"]),
+            "draws_used": int(idata.attrs["draws_used"]),
+            "stop": idata.attrs["stop"],
+            "coordinates": idata.attrs.get("coordinates", "default"),
             "sampler": dg.MetadataValue.json(settings.as_dict()),
             "posterior_id": idata.attrs["posterior_id"],
-            **(metadata(idata) if metadata else {}),
+            **{name: idata.attrs[name] or "none" for name in MODEL_ATTRS if name in idata.attrs},
             **landing_lineage(context, "vote_matrix"),
             **cached.metadata(),
         },
@@ -106,16 +101,8 @@ def posterior(
     sampler: Sampler,
     storage: Storage,
 ) -> dg.Output:
-    """Draws of the hierarchical 2PL model from nutpie (NetCDF). xi is standardized:
-    chamber mean 0, sd 1. Reused from the posterior cache when the same fit (inputs,
+    """Draws of the hierarchical 2PL model from nutpie (NetCDF): xi standardized
+    (chamber mean 0, sd 1), party means and spreads, the discrimination scale tau,
+    alpha and beta. Reused from the posterior cache when the same fit (inputs,
     settings, seed, code) is stored there; run tag irt/force_refit=true refits."""
-    return fit_posterior(
-        context,
-        model=MODEL,
-        sampling_code=SAMPLING_CODE,
-        sample=sample_hierarchical,
-        vote_matrix=vote_matrix,
-        pca_init=pca_init,
-        sampler=sampler,
-        storage=storage,
-    )
+    return fit_posterior(context, hierarchical.SPEC, vote_matrix, pca_init, sampler, storage)

@@ -1,5 +1,6 @@
 """rankings: legislators ordered by posterior mean ideal point, only from a posterior
-that passed its gates."""
+that passed its gates. `rank_posterior` is the rankings stage of every model and
+`require_passed_gates` the guard of everything built on a posterior."""
 
 import dagster as dg
 import pandas as pd
@@ -9,23 +10,26 @@ from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
 from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
-from irt_pipeline.stats.rankings import rank_legislators
+from irt_pipeline.stats.rankings import posterior_legislators, rank_legislators
 
 
-def require_passed_gates(diagnostics: dict, posterior, where: str, action: str = "rank") -> None:
-    """Refuse a posterior that failed its gates or was never judged (a later run of
-    rankings alone must not rank from it). `action` names what is refused."""
-    if diagnostics.get("posterior_id") != posterior.attrs.get("posterior_id"):
+def require_passed_gates(diagnostics, posterior, where: str, action: str = "rank") -> None:
+    """Refuse (dg.Failure) a posterior whose stored diagnostics do not show every gate
+    of its model passed: failed, missing, unreadable, or of another posterior. The
+    model is the one the posterior records (`attrs["model"]`); `action` names what is
+    refused. A later run of rankings alone goes through here too."""
+    from irt_pipeline.stats.diagnostics import gates_for, verify_gates
+    from irt_pipeline.stats.models import spec_named
+
+    spec = spec_named(posterior.attrs.get("model"))
+    if spec is None:
+        problems = [f"the stored posterior names no known model ({posterior.attrs.get('model')!r}); refit it"]
+    else:
+        problems = verify_gates(diagnostics, posterior.attrs.get("posterior_id"), gates_for(spec.gated))
+    if problems:
         raise dg.Failure(
-            description=f"{where}: refusing to {action}: the stored diagnostics are not of the "
-            "stored posterior (materialize diagnostics first)"
-        )
-    failed = [g for g in diagnostics["gates"] if not g["passed"]]
-    if failed:
-        detail = ", ".join(f"{g['gate']}={g['value']:.4g} (needs {g['op']} {g['threshold']:g})" for g in failed)
-        raise dg.Failure(
-            description=f"{where}: refusing to {action} from a posterior that failed its "
-            f"convergence gates: {detail}"
+            description=f"{where}: refusing to {action} from this posterior: its convergence gates "
+            f"are not shown passed: {'; '.join(problems)}"
         )
 
 
@@ -42,28 +46,13 @@ def rankings(context: dg.AssetExecutionContext, posterior, diagnostics: dict) ->
     return rank_posterior(context, posterior, diagnostics, upstream="posterior")
 
 
-def posterior_legislators(posterior) -> pd.DataFrame:
-    """legislator_id, legislator_name, party, as stored with the posterior."""
-    constant = posterior.constant_data
-    return pd.DataFrame(
-        {
-            "legislator_id": constant["legislator"].values.astype(str),
-            "legislator_name": constant["legislator_name"].values.astype(str),
-            "party": constant["party"].values.astype(str),
-        }
-    )
-
-
-def rank_posterior(
-    context, posterior, diagnostics: dict, upstream: str, ranked=None, metadata: dict | None = None
-) -> dg.Output[pd.DataFrame]:
+def rank_posterior(context, posterior, diagnostics: dict, upstream: str) -> dg.Output[pd.DataFrame]:
     """The rankings stage of any model, whose posterior asset is `upstream`: refuse a
-    posterior that failed its gates, then rank `ranked` (the posterior restated on
-    another scale; default the posterior itself)."""
+    posterior that failed its gates, then rank its legislators."""
     from irt_pipeline import plots
 
     require_passed_gates(diagnostics, posterior, _where(context))
-    table = rank_legislators(posterior if ranked is None else ranked, posterior_legislators(posterior))
+    table = rank_legislators(posterior, posterior_legislators(posterior))
     session, chamber = session_and_chamber(context)
     forest = plots.png_bytes(plots.forest_plot(table, title=f"{chamber} {session}: ideal points, 94% HDI"))
     shown = ["rank", "name", "party", "xi_mean", "xi_hdi_low", "xi_hdi_high"]
@@ -72,10 +61,10 @@ def rank_posterior(
         metadata={
             "legislators": len(table),
             "posterior_id": posterior.attrs["posterior_id"],
+            "xi_scale": posterior.attrs.get("xi_scale", ""),
             "most_conservative": dg.MetadataValue.md(table[shown].head(10).to_markdown(index=False, floatfmt=".3f")),
             "most_liberal": dg.MetadataValue.md(table[shown].tail(10).to_markdown(index=False, floatfmt=".3f")),
             "forest_plot": dg.MetadataValue.md(plots.markdown_image(forest, f"forest plot, {chamber} {session}")),
-            **(metadata or {}),
             **landing_lineage(context, upstream),
         },
         data_version=versions.data_version(frame_digest(table)),

@@ -27,6 +27,13 @@ CAST_CODES = {
 }
 VOTES_COLUMNS = ["congress", "chamber", "rollnumber", "icpsr", "cast_code"]
 MEMBERS_COLUMNS = ["congress", "chamber", "icpsr", "party_code", "bioname", "nominate_dim1"]
+# Voteview's scores, carried into the canonical rows for validation (never for fitting).
+SCORE_COLUMNS = {
+    "external_score": "nominate_dim1",
+    "external_score_dim2": "nominate_dim2",
+    "session_score": "nokken_poole_dim1",
+    "session_score_dim2": "nokken_poole_dim2",
+}
 
 
 def _read_csv(path, columns: list[str], kind: str) -> pd.DataFrame:
@@ -94,6 +101,11 @@ def read_voteview(votes_paths, members_paths, session: str | None = None) -> pd.
             "vote": votes["cast_code"].astype(int).map(CAST_CODES).to_numpy(),
             "roll_call_date": pd.NA,
             "roll_call_description": pd.NA,
-            "external_score": info.loc[votes["icpsr"], "nominate_dim1"].to_numpy(dtype=float),
+            **{
+                column: (
+                    info.loc[votes["icpsr"], source].to_numpy(dtype=float) if source in info.columns else float("nan")
+                )
+                for column, source in SCORE_COLUMNS.items()
+            },
         }
     )

@@ -1,4 +1,4 @@
-"""The numba kernels handed to nutpie as C callbacks.
+"""Model kernels handed to nutpie as C callbacks.
 
 nutpie calls a model's log-density from its own sampler threads. Through
 `nutpie.compiled_pyfunc.from_pyfunc` every call goes through Python and takes the
@@ -7,19 +7,34 @@ kernel itself on a Kansas-House-sized chamber (bench/RESULTS.md). As C callbacks
 (`numba.cfunc`, the way nutpie runs its own numba-compiled PyMC graphs) the calls never
 touch Python.
 
-The callbacks take their data from a small int64 array `meta` passed by address:
-pointers to the arrays and their sizes, so one compiled callback (cached on disk)
-serves every partition, and a new partition costs no compilation. `kernel_model`
-keeps those arrays alive alongside the model.
+Every model's kernels have one calling convention, so the callbacks of a model are two
+short functions in its module (see `stats/models/hierarchical.py`):
 
-Importing this module compiles the callbacks (or loads them from numba's cache):
-import it where sampling starts, not at definitions load.
+    logp_grad(x, grad, votes, ints, floats) -> log-density   (writes grad)
+    expand(x, out, votes, ints, floats)                       (writes the reported values)
+
+with votes (n, m) float64 (+1 Yea, -1 Nay, 0 missing), `ints` and `floats` 1-D arrays of
+the model's constants (party groups, prior parameters ...). The callbacks find them
+through a small int64 array `meta` passed by address (`Meta` below), so one compiled
+callback serves every partition and a new partition costs no compilation.
+
+The carrier is nutpie's `CompiledPyMCModel`, the dataclass nutpie builds around its own
+numba callbacks; it is not public API. nutpie is pinned (pyproject.toml) and
+`irt_pipeline_tests/test_callbacks.py::test_nutpie_carrier_samples_the_callbacks`
+constructs it and samples through it: run that test when raising the pin (nutpie
+0.16.9 adds a required field, `shared_var_keys`, filled below when present).
 """
 
 from __future__ import annotations
 
 import ctypes
-from typing import Callable
+import dataclasses
+import functools
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -28,8 +43,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from irt_pipeline.stats.kernel import flat_logp_grad, hierarchical_logp_grad
-from irt_pipeline.stats.model import ANCHORS
+from irt_pipeline.stats import jit
 
 # nutpie's C signatures (nutpie.compile_pymc): logp(dim, x, grad, logp, user_data) and
 # expand(dim, n_expanded, x, out, user_data); 0 = success.
@@ -40,8 +54,9 @@ LOGP_SIGNATURE = types.int64(
 EXPAND_SIGNATURE = types.int64(
     types.uint64, types.uint64, types.CPointer(types.double), types.CPointer(types.double), types.voidptr,
 )
-_CFUNC = dict(nogil=True, cache=True, error_model="numpy")
-_NOT_FINITE_LOGP, _NOT_FINITE_GRAD, _WRONG_SIZE = 4, 3, -1
+NOT_FINITE_LOGP, NOT_FINITE_GRAD, WRONG_SIZE = 4, 3, -1
+# meta: [ndim, n_expanded, n, m, votes address, ints address, len ints, floats address, len floats]
+META_SIZE = 9
 
 
 @intrinsic
@@ -54,112 +69,115 @@ def _pointer(typingctx, address):
     return types.voidptr(address), codegen
 
 
-@numba.njit(inline="always", **_CFUNC)
-def _status(value, grad):
+@jit.njit(inline="always")
+def _data(meta_):
+    meta = numba.carray(meta_, (META_SIZE,), np.int64)
+    votes = numba.carray(_pointer(meta[4]), (meta[2], meta[3]), np.float64)
+    ints = numba.carray(_pointer(meta[5]), (meta[6],), np.int64)
+    floats = numba.carray(_pointer(meta[7]), (meta[8],), np.float64)
+    return meta, votes, ints, floats
+
+
+@jit.njit(inline="always")
+def logp_arguments(dim, x_, grad_, meta_):
+    """(sizes agree, x, grad, votes, ints, floats) of a logp call."""
+    meta, votes, ints, floats = _data(meta_)
+    return dim == meta[0], numba.carray(x_, (dim,)), numba.carray(grad_, (dim,)), votes, ints, floats
+
+
+@jit.njit(inline="always")
+def expand_arguments(dim, n_expanded, x_, out_, meta_):
+    """(sizes agree, x, out, votes, ints, floats) of an expand call."""
+    meta, votes, ints, floats = _data(meta_)
+    ok = dim == meta[0] and n_expanded == meta[1]
+    return ok, numba.carray(x_, (dim,)), numba.carray(out_, (n_expanded,)), votes, ints, floats
+
+
+@jit.njit(inline="always")
+def finish(value, grad, logp_):
+    """Store the log-density for nutpie; 0 when it and the gradient are finite."""
+    numba.carray(logp_, (1,))[0] = value
     if not np.isfinite(value):
-        return _NOT_FINITE_LOGP
+        return NOT_FINITE_LOGP
     for k in range(grad.shape[0]):
         if not np.isfinite(grad[k]):
-            return _NOT_FINITE_GRAD
+            return NOT_FINITE_GRAD
     return 0
 
 
-# ------------------------------------------------------------ hierarchical model
-# meta: [votes address, n, m, groups address, centering address]
+@functools.cache
+def compiled(function: Callable, expand: bool = False):
+    """The C callback of a model's module-level `function` (logp or expand signature),
+    loaded from the on-disk cache (`stats/jit.py`), which a child process fills first.
+
+    Why a child: in the process that compiles them, the kernels' results can differ in
+    the last bit from those of the cached code every later process loads (numba links
+    the freshly compiled callees), so the first run on a machine would draw differently
+    from every rerun. Compiled elsewhere, every sampling process runs the same code and a
+    rerun with the same seed reproduces its draws exactly."""
+    _compile_in_child()
+    return jit.cfunc(EXPAND_SIGNATURE if expand else LOGP_SIGNATURE, function)
 
 
-@numba.cfunc(LOGP_SIGNATURE, **_CFUNC)
-def hierarchical_logp(dim, x_, grad_, logp_, meta_):
-    meta = numba.carray(meta_, (5,), np.int64)
-    n, m = meta[1], meta[2]
-    if dim != n + 2 + 2 * m:
-        return _WRONG_SIZE
-    x = numba.carray(x_, (dim,))
-    grad = numba.carray(grad_, (dim,))
-    votes = numba.carray(_pointer(meta[0]), (n, m), np.float64)
-    groups = numba.carray(_pointer(meta[3]), (n,), np.int64)
-    centering = numba.carray(_pointer(meta[4]), (2,), np.float64)
-    value = hierarchical_logp_grad(x, grad, votes, groups, centering)
-    numba.carray(logp_, (1,))[0] = value
-    return _status(value, grad)
+_CHILD = "IRT_PIPELINE_KERNEL_CHILD"
+log = logging.getLogger(__name__)
 
 
-@numba.cfunc(EXPAND_SIGNATURE, **_CFUNC)
-def hierarchical_expand(dim, n_expanded, x_, out_, meta_):
-    """`HierarchicalLayout.reported` as one flat vector: xi (n), mu_party (2),
-    sigma_party (2), alpha (m), beta (m)."""
-    meta = numba.carray(meta_, (5,), np.int64)
-    n, m = meta[1], meta[2]
-    if dim != n + 2 + 2 * m or n_expanded != n + 4 + 2 * m:
-        return _WRONG_SIZE
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (n_expanded,))
-    groups = numba.carray(_pointer(meta[3]), (n,), np.int64)
-    centering = numba.carray(_pointer(meta[4]), (2,), np.float64)
-    v = np.empty(n)
-    for i in range(n):
-        g = groups[i]
-        v[i] = ANCHORS[g] + np.exp(centering[g] * x[n + g]) * x[i] if g < 2 else x[i]
-    center = v.mean()
-    sd = np.sqrt(((v - center) ** 2).mean())
-    for i in range(n):
-        out[i] = (v[i] - center) / sd
-    for g in range(2):
-        out[n + g] = (ANCHORS[g] - center) / sd
-        out[n + 2 + g] = np.exp(x[n + g]) / sd
-    for k in range(2 * m):
-        out[n + 4 + k] = x[n + 2 + k]
-    return 0
+@functools.cache
+def _compile_in_child() -> None:
+    marker = jit.cache_dir() / "compiled"
+    if marker.exists() or os.environ.get(_CHILD):
+        return
+    code = "from irt_pipeline.stats.callbacks import compile_all; compile_all()"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, _CHILD: "1"}, capture_output=True, text=True
+    )
+    if done.returncode != 0:  # compile here instead: correct, only not bit-reproducible
+        log.warning("kernels: compiling in a child process failed (%s); compiling here", done.stderr[-500:])
+        return
+    marker.touch()
 
 
-# ------------------------------------------------------------ flat model
-# meta: [votes address, n, m, free rows address, k free, anchor rows address,
-#        anchor values address, a anchors]
+def compile_all() -> None:
+    """Compile every registered model's callbacks into the on-disk cache."""
+    from irt_pipeline.stats.models import MODELS
 
-
-@numba.cfunc(LOGP_SIGNATURE, **_CFUNC)
-def flat_logp(dim, x_, grad_, logp_, meta_):
-    meta = numba.carray(meta_, (8,), np.int64)
-    n, m, k, a = meta[1], meta[2], meta[4], meta[7]
-    if dim != k + 2 * m:
-        return _WRONG_SIZE
-    x = numba.carray(x_, (dim,))
-    grad = numba.carray(grad_, (dim,))
-    votes = numba.carray(_pointer(meta[0]), (n, m), np.float64)
-    free = numba.carray(_pointer(meta[3]), (k,), np.int64)
-    anchors = numba.carray(_pointer(meta[5]), (a,), np.int64)
-    anchor_values = numba.carray(_pointer(meta[6]), (a,), np.float64)
-    value = flat_logp_grad(x, grad, votes, free, anchors, anchor_values)
-    numba.carray(logp_, (1,))[0] = value
-    return _status(value, grad)
-
-
-@numba.cfunc(EXPAND_SIGNATURE, **_CFUNC)
-def flat_expand(dim, n_expanded, x_, out_, meta_):
-    """`FlatLayout.reported` as one flat vector: xi (n), alpha (m), beta (m)."""
-    meta = numba.carray(meta_, (8,), np.int64)
-    n, m, k, a = meta[1], meta[2], meta[4], meta[7]
-    if dim != k + 2 * m or n_expanded != n + 2 * m:
-        return _WRONG_SIZE
-    x = numba.carray(x_, (dim,))
-    out = numba.carray(out_, (n_expanded,))
-    free = numba.carray(_pointer(meta[3]), (k,), np.int64)
-    anchors = numba.carray(_pointer(meta[5]), (a,), np.int64)
-    anchor_values = numba.carray(_pointer(meta[6]), (a,), np.float64)
-    for i in range(a):
-        out[anchors[i]] = anchor_values[i]
-    for i in range(k):
-        out[free[i]] = x[i]
-    for j in range(2 * m):
-        out[n + j] = x[k + j]
-    return 0
-
-
-# ------------------------------------------------------------ nutpie model
+    for spec in MODELS.values():
+        compiled(spec.logp)
+        compiled(spec.expand, expand=True)
 
 
 def address(array: np.ndarray) -> int:
     return int(array.ctypes.data)
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelData:
+    """What a model's callbacks read, kept alive with the nutpie model.
+
+    votes: (n, m) float64, +1 Yea, -1 Nay, 0 missing; ints, floats: the model's
+    constants (1-D, C-contiguous, never written).
+    """
+
+    votes: np.ndarray
+    ints: np.ndarray
+    floats: np.ndarray
+
+    @classmethod
+    def of(cls, votes, ints, floats) -> KernelData:
+        return cls(
+            np.ascontiguousarray(votes, dtype=np.float64),
+            np.ascontiguousarray(np.atleast_1d(ints), dtype=np.int64),
+            np.ascontiguousarray(np.atleast_1d(floats), dtype=np.float64),
+        )
+
+    def meta(self, ndim: int, n_expanded: int) -> np.ndarray:
+        n, m = self.votes.shape
+        return np.array(
+            [ndim, n_expanded, n, m, address(self.votes), address(self.ints), len(self.ints),
+             address(self.floats), len(self.floats)],
+            dtype=np.int64,
+        )
 
 
 def _doubles(array: np.ndarray):
@@ -175,29 +193,33 @@ def evaluate_logp(logp, meta: np.ndarray, x: np.ndarray) -> tuple[int, float, np
     return status, float(value[0]), grad
 
 
+def evaluate_expand(expand, meta: np.ndarray, x: np.ndarray, n_expanded: int) -> tuple[int, np.ndarray]:
+    """(status, expanded values) of the callback `expand` at x, called as nutpie does."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.full(n_expanded, np.nan)
+    return expand.ctypes(len(x), n_expanded, _doubles(x), _doubles(out), address(meta)), out
+
+
 def kernel_model(
-    logp, expand, meta: np.ndarray, data: dict[str, np.ndarray], ndim: int,
-    shapes: dict[str, tuple[int, ...]], coords: dict, dims: dict, initial_point: Callable[[int], np.ndarray],
+    logp, expand, kernel_data: KernelData, ndim: int, shapes: dict[str, tuple[int, ...]],
+    coords: dict, dims: dict, initial_point: Callable[[int], np.ndarray],
 ):
-    """A nutpie model over C callbacks `logp` and `expand`.
+    """A nutpie model over C callbacks `logp` and `expand` (from `compiled`).
 
-    meta: int64 array the callbacks read (addresses and sizes of `data`); data: the
-    arrays meta points into, kept alive with the model (C-contiguous, never written);
     shapes: the expanded variables in `expand`'s output order; initial_point(chain
-    seed) -> (ndim,) start. nutpie's `CompiledPyMCModel` is the carrier: it is what
-    nutpie builds around its own numba callbacks.
-
-    The first chain's start goes through `logp` here, so a start outside the support
-    fails with a message, not inside nutpie.
+    seed) -> (ndim,) start. The first chain's start goes through `logp` here, so a
+    start outside the support fails with a message, not inside nutpie.
     """
     from nutpie.compile_pymc import CompiledPyMCModel
 
+    n_expanded = int(sum(np.prod(shape, dtype=int) for shape in shapes.values()))
+    meta = kernel_data.meta(ndim, n_expanded)
     status, value, _ = evaluate_logp(logp, meta, initial_point(0))
     if status != 0:
         raise ValueError(f"the start has log-density {value}: not a valid starting point")
 
     names = list(shapes)
-    return CompiledPyMCModel(
+    fields = dict(
         _n_dim=ndim,
         dims=dims,
         _coords={name: pd.Index(values) for name, values in coords.items()},
@@ -205,10 +227,14 @@ def kernel_model(
         compiled_logp_func=logp,
         compiled_expand_func=expand,
         initial_point_func=initial_point,
-        shared_data=data,
+        # the very arrays meta points into (asdict would copy them)
+        shared_data={f.name: getattr(kernel_data, f.name) for f in dataclasses.fields(kernel_data)},
         user_data=meta,
-        n_expanded=int(sum(np.prod(shape, dtype=int) for shape in shapes.values())),
+        n_expanded=n_expanded,
         shape_info=(names, None, [shapes[name] for name in names]),
         logp_func=None,
         expand_func=None,
     )
+    if "shared_var_keys" in {f.name for f in dataclasses.fields(CompiledPyMCModel)}:
+        fields["shared_var_keys"] = []  # nutpie >= 0.16.9: no PyTensor shared variables here
+    return CompiledPyMCModel(**fields)

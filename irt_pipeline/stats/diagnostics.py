@@ -1,15 +1,34 @@
-"""Convergence diagnostics of a posterior and the four gates it must pass.
+"""Convergence diagnostics of a posterior and the gates it must pass.
 
-Gates (the pipeline's blocking checks): max R-hat(xi) < 1.01, min bulk ESS(xi) > 400,
-zero divergent transitions, E-BFMI > 0.3 on every chain.
+A model names the groups of reported variables its users read (`ModelSpec.gated`, e.g.
+{"xi": ("xi",), "party": ("mu_party", "sigma_party"), "tau": ("tau",)}); every group
+gets two gates, and every posterior two more:
+
+    rhat_<group>      max rank-normalized split R-hat over the group   < 1.01
+    ess_bulk_<group>  min bulk ESS over the group                      > 400
+    divergences       divergent transitions after tuning, all chains   == 0
+    ebfmi             min E-BFMI over chains                           > 0.3
+
+Tail ESS is reported beside bulk ESS (`ess_tail_<group>_min`), not gated.
+
+`verify_gates` is the guard of everything downstream of a posterior: it re-evaluates
+every gate the model expects from the stored values with the thresholds here, and
+refuses (fails closed) on a gate that is missing, unreadable, not finite or failing,
+or on diagnostics of another posterior.
 """
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+RHAT_MAX = 1.01
+ESS_BULK_MIN = 400
+EBFMI_MIN = 0.3
+_OPS = {"<": operator.lt, ">": operator.gt, "==": operator.eq}
 
 
 @dataclass(frozen=True)
@@ -20,43 +39,72 @@ class Gate:
     threshold: float
     description: str
 
-    def passes(self, value: float) -> bool:
-        ops = {"<": operator.lt, ">": operator.gt, "==": operator.eq}
-        return bool(np.isfinite(value) and ops[self.op](value, self.threshold))
+    def passes(self, value) -> bool:
+        """Whether `value` is a finite number on the right side of the threshold (a
+        string, a bool or None is no number: it fails)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            return False
+        return bool(np.isfinite(value) and _OPS[self.op](value, self.threshold))
 
 
-GATES = (
-    Gate("rhat_xi", "rhat_xi_max", "<", 1.01, "max rank-normalized split R-hat over ideal points"),
-    Gate("ess_bulk_xi", "ess_bulk_xi_min", ">", 400, "min bulk ESS over ideal points"),
-    Gate("divergences", "divergences", "==", 0, "divergent transitions after tuning, all chains"),
-    Gate("ebfmi", "ebfmi_min", ">", 0.3, "min E-BFMI over chains"),
-)
+def gates_for(gated: Mapping[str, Sequence[str]]) -> tuple[Gate, ...]:
+    """The gates of a model whose gate groups are `gated` (group -> variable names)."""
+    gates = []
+    for group, variables in gated.items():
+        over = ", ".join(variables)
+        gates += [
+            Gate(f"rhat_{group}", f"rhat_{group}_max", "<", RHAT_MAX, f"max rank-normalized split R-hat over {over}"),
+            Gate(f"ess_bulk_{group}", f"ess_bulk_{group}_min", ">", ESS_BULK_MIN, f"min bulk ESS over {over}"),
+        ]
+    gates += [
+        Gate("divergences", "divergences", "==", 0, "divergent transitions after tuning, all chains"),
+        Gate("ebfmi", "ebfmi_min", ">", EBFMI_MIN, "min E-BFMI over chains"),
+    ]
+    return tuple(gates)
 
 
-def convergence_summary(idata, party_vars=("mu_party", "sigma_party")) -> dict:
+def _worst(dataset, largest: bool) -> tuple[float, str]:
+    """The largest (or smallest) value over every element of an ArviZ result, NaN
+    counting as worst, and where it is ("xi[14226]")."""
+    found = None
+    for name, values in dataset.data_vars.items():
+        flat = values.values.ravel()
+        if flat.size == 0:
+            continue
+        badness = np.where(np.isnan(flat), np.inf, flat if largest else -flat)
+        i = int(np.argmax(badness))
+        if found is None or badness[i] > found[0]:
+            position = np.unravel_index(i, values.shape) if values.ndim else ()
+            label = ",".join(str(values[dim].values[p]) for dim, p in zip(values.dims, position))
+            found = (badness[i], float(flat[i]), f"{name}[{label}]" if label else name)
+    return (np.nan, "missing") if found is None else found[1:]
+
+
+def convergence_summary(idata, gated: Mapping[str, Sequence[str]]) -> dict:
     """Diagnostics of `idata` as a JSON-ready dict.
 
-    R-hat and ESS over xi and (separately) over the party parameters present in the
-    posterior; divergences; E-BFMI per chain; leapfrog steps; the timings nutpie
-    recorded in idata.attrs.
+    Per gate group: `rhat_<g>_max` and where (`rhat_<g>_worst`, e.g. "xi[14226]"),
+    `ess_bulk_<g>_min`, `ess_tail_<g>_min`; then divergences, E-BFMI per chain,
+    leapfrog steps and the timings nutpie recorded in idata.attrs. A group none of
+    whose variables is in the posterior gets NaN values (its gates then fail).
     """
     import arviz as az
 
     post = idata.posterior
-    rhat_xi = az.rhat(idata, var_names=["xi"])["xi"]
-    summary = {
-        "rhat_xi_max": float(rhat_xi.max()),
-        "ess_bulk_xi_min": float(az.ess(idata, var_names=["xi"], method="bulk")["xi"].min()),
-        "ess_tail_xi_min": float(az.ess(idata, var_names=["xi"], method="tail")["xi"].min()),
-        "worst_xi": str(rhat_xi.idxmax().item()),
-    }
-    present = [v for v in party_vars if v in post]
-    if present:
-        summary.update(
-            rhat_party_max=_max_over(az.rhat(idata, var_names=present)),
-            ess_bulk_party_min=_min_over(az.ess(idata, var_names=present, method="bulk")),
-            ess_tail_party_min=_min_over(az.ess(idata, var_names=present, method="tail")),
-        )
+    summary: dict = {"gate_groups": {group: list(variables) for group, variables in gated.items()}}
+    for group, variables in gated.items():
+        present = [v for v in variables if v in post]
+        if not present:
+            summary.update({f"rhat_{group}_max": np.nan, f"ess_bulk_{group}_min": np.nan,
+                            f"ess_tail_{group}_min": np.nan, f"rhat_{group}_worst": "missing"})
+            continue
+        rhat, where = _worst(az.rhat(idata, var_names=present), largest=True)
+        bulk, _ = _worst(az.ess(idata, var_names=present, method="bulk"), largest=False)
+        tail, _ = _worst(az.ess(idata, var_names=present, method="tail"), largest=False)
+        summary.update({f"rhat_{group}_max": rhat, f"rhat_{group}_worst": where,
+                        f"ess_bulk_{group}_min": bulk, f"ess_tail_{group}_min": tail})
+    if "xi" in post:
+        summary["worst_xi"] = str(az.rhat(idata, var_names=["xi"])["xi"].idxmax().item())
     stats = idata.sample_stats
     ebfmi = np.atleast_1d(az.bfmi(idata))
     n_steps = stats["n_steps"].values
@@ -74,16 +122,9 @@ def convergence_summary(idata, party_vars=("mu_party", "sigma_party")) -> dict:
     return summary
 
 
-def _max_over(dataset) -> float:
-    return float(max(dataset[v].max() for v in dataset.data_vars))
-
-
-def _min_over(dataset) -> float:
-    return float(min(dataset[v].min() for v in dataset.data_vars))
-
-
-def evaluate_gates(summary: dict) -> list[dict]:
-    """One record per gate: name, value, threshold, passed."""
+def evaluate_gates(summary: dict, gates: Sequence[Gate]) -> list[dict]:
+    """One record per gate: name, value, threshold, passed. A value missing from the
+    summary is an error, not a pass."""
     return [
         {
             "gate": gate.name,
@@ -93,9 +134,39 @@ def evaluate_gates(summary: dict) -> list[dict]:
             "passed": gate.passes(summary[gate.summary_key]),
             "description": gate.description,
         }
-        for gate in GATES
+        for gate in gates
     ]
 
 
-def gates_passed(summary: dict) -> bool:
-    return all(g["passed"] for g in evaluate_gates(summary))
+def verify_gates(diagnostics, posterior_id: str, gates: Sequence[Gate]) -> list[str]:
+    """Why a stored diagnostics record does not clear its posterior (empty: it does).
+
+    Fails closed: anything but a record of this posterior that holds every expected gate
+    with a finite value passing today's threshold is a problem, whatever its `passed`
+    flags or `gates_passed` say.
+    """
+    if not isinstance(diagnostics, Mapping):
+        return ["the stored diagnostics are not a record (materialize diagnostics again)"]
+    if diagnostics.get("posterior_id") != posterior_id:
+        return ["the stored diagnostics are not of the stored posterior (materialize diagnostics first)"]
+    stored = diagnostics.get("gates")
+    if not isinstance(stored, list):
+        return ["the stored diagnostics hold no list of gates"]
+    by_name = {g.get("gate"): g for g in stored if isinstance(g, Mapping)}
+    problems = []
+    for gate in gates:
+        record = by_name.get(gate.name)
+        if record is None:
+            problems.append(f"{gate.name} missing")
+        elif not gate.passes(record.get("value")):
+            problems.append(f"{gate.name}={_show(record.get('value'))} (needs {gate.op} {gate.threshold:g})")
+    if not problems and diagnostics.get("gates_passed") is not True:
+        problems.append("gates_passed is not true")
+    return problems
+
+
+def _show(value) -> str:
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return repr(value)

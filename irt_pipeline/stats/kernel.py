@@ -1,4 +1,4 @@
-"""Fused numba log-density and gradient of the 2PL IRT models.
+"""numba building blocks shared by the models' log-densities (`stats/models/`).
 
 The likelihood is the hot loop: one pass over the dense (legislator x roll call) vote
 matrix computing, per observed vote, eta = beta_j * xi_i - alpha_j, the Bernoulli-logit
@@ -6,24 +6,23 @@ log-probability and its three partial derivatives. Missing cells carry weight 0.
 
 `exp` and `log1p` are written as branch-free polynomials so LLVM vectorizes the loop
 (AVX2, 4 doubles per instruction); libm's scalar calls made the loop ~2.7x slower here.
-Both agree with libm to a few ulp (see irt_pipeline_tests/test_kernel.py), and the
-whole log-density matches the PyMC graph of the same model to ~1e-12 relative.
+Both agree with libm to a few ulp (see irt_pipeline_tests/test_kernel.py), and every
+model's log-density matches its PyMC graph to ~1e-12 relative.
 
-Every function takes its data as arguments (no globals), so `cache=True` stores the
-machine code on disk once and every later partition and process reuses it.
+Every function takes its data as arguments (no globals), so the machine code is cached
+on disk once (`stats/jit.py`) and every later partition and process reuses it.
 """
 
 from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-_JIT = dict(fastmath=True, error_model="numpy", nogil=True, cache=True)
+from irt_pipeline.stats.jit import njit
 
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -31,6 +30,7 @@ _LN2_LO = 1.90821492927058770002e-10
 _LN2 = 0.6931471805599453
 _SQRT2_M1 = 0.41421356237309503
 LOG_2PI = math.log(2.0 * math.pi)
+LOG_2 = math.log(2.0)
 
 
 @intrinsic
@@ -44,7 +44,7 @@ def _int64_bits_as_float64(typingctx, bits):
     return sig, codegen
 
 
-@numba.njit(inline="always", **_JIT)
+@njit(inline="always")
 def exp_nonpositive(x):
     """exp(x) for x <= 0 (values below -700 are clamped; exp(-700) ~ 1e-304)."""
     x = max(x, -700.0)
@@ -68,7 +68,7 @@ def exp_nonpositive(x):
     return p * _int64_bits_as_float64((1023 - np.int64(k)) << 52)  # times 2^-k
 
 
-@numba.njit(inline="always", **_JIT)
+@njit(inline="always")
 def log1p_unit(t):
     """log(1 + t) for t in [0, 1], via 2 atanh(z) with |z| <= 0.1716."""
     big = t > _SQRT2_M1  # then log(1+t) = ln2 + log((1+t)/2)
@@ -91,7 +91,7 @@ def log1p_unit(t):
     return res + _LN2 if big else res
 
 
-@numba.njit(**_JIT)
+@njit
 def twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta):
     """Bernoulli-logit 2PL log-likelihood; adds its gradient into the grad_* arrays.
 
@@ -120,45 +120,51 @@ def twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta):
     return total
 
 
-@numba.njit(inline="always", **_JIT)
-def _normal_logp(x, mu, sigma, log_sigma):
+@njit(inline="always")
+def normal_logp(x, mu, sigma):
+    """log N(x; mu, sigma) with its constant."""
     z = (x - mu) / sigma
-    return -0.5 * z * z - log_sigma - 0.5 * LOG_2PI
+    return -0.5 * z * z - math.log(sigma) - 0.5 * LOG_2PI
 
 
-@numba.njit(**_JIT)
-def hierarchical_logp_grad(x, grad, votes, group, centering):
-    """Log-density of the hierarchical 2PL model in the sampler's coordinates, and its
-    gradient (see `irt_pipeline.stats.model` for the model and the coordinates).
+@njit(inline="always")
+def halfnormal_logp(x, sigma):
+    """log HalfNormal(x; sigma) for x >= 0, with its constant."""
+    z = x / sigma
+    return LOG_2 - 0.5 * z * z - math.log(sigma) - 0.5 * LOG_2PI
 
-    x: (n + 2 + 2m,) unconstrained point (z, log s, alpha, beta); grad: same
-    shape, overwritten. votes: (n, m) float64, +1 Yea, -1 Nay, 0 missing. group: (n,)
-    int64, 0 Democrat, 1 Republican, 2 other. centering: (2,) float64, w per party.
-    Returns the log-density with every normalizing constant, equal to
-    `build_hierarchical_model`'s.
-    """
-    n, m = votes.shape
-    z = x[:n]
-    log_s = x[n : n + 2]
-    alpha = x[n + 2 : n + 2 + m]
-    beta = x[n + 2 + m : n + 2 + 2 * m]
-    s = np.exp(log_s)
-    log2 = math.log(2.0)
 
-    size = np.zeros(2)
-    for i in range(n):
-        if group[i] < 2:
-            size[group[i]] += 1.0
-    n_other = n - size[0] - size[1]
-    scale_w = np.empty(2)  # s_g ** w_g
-    for g in range(2):
-        scale_w[g] = math.exp(centering[g] * log_s[g])
+@njit(inline="always")
+def gamma_logp(x, shape, rate):
+    """log Gamma(x; shape, rate) for x > 0, with its constant."""
+    return shape * math.log(rate) - math.lgamma(shape) + (shape - 1.0) * math.log(x) - rate * x
 
-    # Anchored positions v and the standardized ideal points xi = (v - c) / d.
-    v = np.empty(n)
-    for i in range(n):
-        g = group[i]
-        v[i] = (2.0 * g - 1.0) + scale_w[g] * z[i] if g < 2 else z[i]
+
+@njit
+def items_logp(alpha, log_tau, beta, grad_alpha, grad_beta, alpha_mu, alpha_sd, tau_sd):
+    """Roll-call priors alpha_j ~ N(alpha_mu, alpha_sd), beta_j ~ N(0, tau), tau ~
+    HalfNormal(tau_sd), sampled as log tau (its log-Jacobian included). Writes the
+    gradient into grad_alpha and grad_beta (overwriting) and returns (log-density,
+    d/d log tau)."""
+    tau = math.exp(log_tau)
+    m = alpha.shape[0]
+    lp = halfnormal_logp(tau, tau_sd) + log_tau
+    grad_log_tau = 1.0 - (tau / tau_sd) ** 2
+    ss = 0.0
+    for j in range(m):
+        lp += normal_logp(alpha[j], alpha_mu, alpha_sd)
+        grad_alpha[j] = -(alpha[j] - alpha_mu) / (alpha_sd * alpha_sd)
+        ss += beta[j] * beta[j]
+        grad_beta[j] = -beta[j] / (tau * tau)
+    lp += -0.5 * ss / (tau * tau) - m * log_tau - 0.5 * m * LOG_2PI
+    grad_log_tau += ss / (tau * tau) - m
+    return lp, grad_log_tau
+
+
+@njit
+def standardize(v, out):
+    """out = (v - mean v) / sd v (population sd); returns sd v. v, out: (n,)."""
+    n = v.shape[0]
     c = 0.0
     for i in range(n):
         c += v[i]
@@ -167,57 +173,16 @@ def hierarchical_logp_grad(x, grad, votes, group, centering):
     for i in range(n):
         ss += (v[i] - c) ** 2
     d = math.sqrt(ss / n)
-    xi = (v - c) / d
-
-    grad_v = np.zeros(n)
-    grad_xi = np.zeros(n)
-    grad_log_s = np.zeros(2)
-    grad_c = 0.0
-    grad_d = 0.0
-    grad_alpha = grad[n + 2 : n + 2 + m]
-    grad_beta = grad[n + 2 + m : n + 2 + 2 * m]
-
-    # mu_g = (anchor_g - c) / d ~ N(0, 2); sigma_g = s_g / d ~ HalfNormal(1).
-    lp = 0.0
-    for g in range(2):
-        mu = ((2.0 * g - 1.0) - c) / d
-        lp += _normal_logp(mu, 0.0, 2.0, log2)
-        grad_c += mu / 4.0 / d
-        grad_d += mu * mu / 4.0 / d
-        sigma = s[g] / d
-        lp += log2 - 0.5 * LOG_2PI - 0.5 * sigma * sigma
-        grad_d += sigma * sigma / d
-        grad_log_s[g] -= sigma * sigma
-
-    # Ideal points. Major parties: N(xi; mu_g, sigma_g) = N(v; anchor_g, s_g) d, the d
-    # folded into the Jacobian term below. Others: N(xi; 0, 2).
     for i in range(n):
-        g = group[i]
-        if g < 2:
-            e = (v[i] - (2.0 * g - 1.0)) / s[g]
-            lp += -0.5 * e * e - log_s[g] - 0.5 * LOG_2PI
-            grad_v[i] -= e / s[g]
-            grad_log_s[g] += e * e - 1.0
-        else:
-            lp += _normal_logp(xi[i], 0.0, 2.0, log2)
-            grad_xi[i] -= xi[i] / 4.0
+        out[i] = (v[i] - c) / d
+    return d
 
-    # Log-Jacobian (2/n) d^-(n+3) prod s_g^(w_g n_g + 1), plus the n_major log d above.
-    lp += math.log(2.0 / n) - (n_other + 3.0) * math.log(d)
-    grad_d -= (n_other + 3.0) / d
-    for g in range(2):
-        lp += (centering[g] * size[g] + 1.0) * log_s[g]
-        grad_log_s[g] += centering[g] * size[g] + 1.0
 
-    # Roll calls: alpha ~ N(0, 5), beta ~ N(0, 1).
-    for j in range(m):
-        lp += _normal_logp(alpha[j], 0.0, 5.0, math.log(5.0)) + _normal_logp(beta[j], 0.0, 1.0, 0.0)
-        grad_alpha[j] = -alpha[j] / 25.0
-        grad_beta[j] = -beta[j]
-
-    lp += twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta)
-
-    # Chain rule through xi = (v - c) / d, with c and d functions of v.
+@njit
+def standardize_backward(grad_xi, xi, d, grad_v):
+    """Chain rule through xi = standardize(v) (see `standardize`, d = sd v): adds
+    d(f)/dv to grad_v given grad_xi = d(f)/d(xi)."""
+    n = xi.shape[0]
     g_mean = 0.0
     g_dot = 0.0
     for i in range(n):
@@ -226,53 +191,4 @@ def hierarchical_logp_grad(x, grad, votes, group, centering):
     g_mean /= n
     g_dot /= n
     for i in range(n):
-        grad_v[i] += (grad_xi[i] - g_mean - xi[i] * g_dot) / d + (grad_c + grad_d * xi[i]) / n
-
-    # Chain rule through v = anchor + s^w z.
-    for i in range(n):
-        g = group[i]
-        if g < 2:
-            grad[i] = grad_v[i] * scale_w[g]
-            grad_log_s[g] += grad_v[i] * centering[g] * (v[i] - (2.0 * g - 1.0))
-        else:
-            grad[i] = grad_v[i]
-    grad[n] = grad_log_s[0]
-    grad[n + 1] = grad_log_s[1]
-    return lp
-
-
-@numba.njit(**_JIT)
-def flat_logp_grad(x, grad, votes, free, anchors, anchor_values):
-    """Log-density of the flat 2PL model (see `irt_pipeline.stats.flat_model`) and its
-    gradient.
-
-    x: (n - a + 2m,) unconstrained point (free ideal points, alpha, beta); grad: same
-    shape, overwritten. votes: (n, m) float64, +1 Yea, -1 Nay, 0 missing. free: (n - a,)
-    int64 rows of the free legislators, in x's order; anchors: (a,) int64 rows held at
-    anchor_values (a,) float64. Priors xi ~ N(0, 1) (free legislators), alpha ~ N(0, 5),
-    beta ~ N(0, 1). Returns the log-density with every normalizing constant, equal to
-    `build_flat_model`'s.
-    """
-    n, m = votes.shape
-    k = free.shape[0]
-    xi = np.empty(n)
-    for a in range(anchors.shape[0]):
-        xi[anchors[a]] = anchor_values[a]
-    lp = 0.0
-    for f in range(k):
-        xi[free[f]] = x[f]
-        lp += _normal_logp(x[f], 0.0, 1.0, 0.0)
-    alpha = x[k : k + m]
-    beta = x[k + m : k + 2 * m]
-    grad_alpha = grad[k : k + m]
-    grad_beta = grad[k + m : k + 2 * m]
-    log5 = math.log(5.0)
-    for j in range(m):
-        lp += _normal_logp(alpha[j], 0.0, 5.0, log5) + _normal_logp(beta[j], 0.0, 1.0, 0.0)
-        grad_alpha[j] = -alpha[j] / 25.0
-        grad_beta[j] = -beta[j]
-    grad_xi = np.zeros(n)
-    lp += twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta)
-    for f in range(k):
-        grad[f] = grad_xi[free[f]] - x[f]
-    return lp
+        grad_v[i] += (grad_xi[i] - g_mean - xi[i] * g_dot) / d

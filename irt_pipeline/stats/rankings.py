@@ -18,6 +18,18 @@ RANKING_COLUMNS = [
 ]
 
 
+def posterior_legislators(idata) -> pd.DataFrame:
+    """legislator_id, legislator_name, party, as stored with a posterior (constant data)."""
+    constant = idata.constant_data
+    return pd.DataFrame(
+        {
+            "legislator_id": constant["legislator"].values.astype(str),
+            "legislator_name": constant["legislator_name"].values.astype(str),
+            "party": constant["party"].values.astype(str),
+        }
+    )
+
+
 def rank_legislators(idata, legislators: pd.DataFrame) -> pd.DataFrame:
     """One row per legislator: posterior mean, sd and 94% HDI of xi, and the rank.
 

@@ -1,160 +1,195 @@
-"""Sample the hierarchical model with nutpie.
+"""Sample any model (`stats/models/`) with nutpie: one path for every model.
 
 Two interchangeable backends compute the same log-density:
-- "kernel" (default): the fused numba kernel in `irt_pipeline.stats.kernel`, handed to
-  nutpie as C callbacks (`irt_pipeline.stats.callbacks`). Its machine code is cached
-  on disk, so a partition costs no compilation after the first ever run.
-- "pymc": the PyMC graph from `irt_pipeline.stats.model`, compiled by
-  `nutpie.compile_pymc_model` (numba backend): the reference, slower per gradient and
-  compiled anew for every partition.
+- "kernel" (default): the model's fused numba kernel, handed to nutpie as C callbacks
+  (`stats/callbacks.py`). Its machine code is cached on disk (`stats/jit.py`), so a
+  partition costs no compilation after the first ever run.
+- "pymc": the model's PyMC graph, compiled by `nutpie.compile_pymc_model` (numba
+  backend): the reference, slower per gradient and compiled anew for every partition.
+
+Either way the chains run until every gate passes with a margin (`stats/stopping.py`),
+and the posterior comes back with the legislators' names and parties
+as constant data, the model's post-processing applied (e.g. chains oriented), and a
+record of the model, its priors, the settings and the timings in `idata.attrs`.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
+from irt_pipeline.stats.jit import STATS, source_fingerprint
 from irt_pipeline.stats.matrix import VoteMatrix
-from irt_pipeline.stats.model import (
-    PARTY_DIM,
-    REPORTED_VARS,
-    HierarchicalLayout,
-    build_hierarchical_model,
-    item_logits,
-    party_groups,
-    start_values,
+from irt_pipeline.stats.models.spec import Bound, ModelSpec
+from irt_pipeline.stats.priors import describe
+
+BACKENDS = ("kernel", "pymc")
+# What determines a model's draws besides its own module and its inputs.
+SAMPLING_SOURCES = (
+    "sampling.py", "stopping.py", "jit.py", "kernel.py", "callbacks.py", "priors.py", "starts.py", "matrix.py",
+    "pca.py", "models/spec.py",
 )
+
+
+def code_fingerprint(spec: ModelSpec) -> str:
+    """Fingerprint of the code that turns inputs into this model's draws: its module and
+    `SAMPLING_SOURCES` (part of the posterior cache key)."""
+    module = Path(sys.modules[spec.logp.__module__].__file__)
+    return source_fingerprint([module, *(STATS / name for name in SAMPLING_SOURCES)])
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """nutpie settings. draws and tune are per chain."""
+    """nutpie settings and the stopping rule (`stats/stopping.py`), per chain.
+
+    After `tune` tuning draws, the chains are judged after `draws` kept draws and every
+    `block` draws after that, and stop at the first look that clears every gate with a
+    margin, or at `max_draws`. A divergence restarts the sampling once with
+    `retry_target_accept` (smaller steps). cores: chains run at once (None: all).
+    """
 
     chains: int = 4
     tune: int = 1000
-    draws: int = 1500
+    draws: int = 500
+    block: int = 250
+    max_draws: int = 4000
     seed: int = 20240101
     backend: str = "kernel"
     low_rank_mass_matrix: bool = False
-    centering: tuple[float, float] = (1.0, 1.0)  # w per party: 0 centered, 1 non-centered
     target_accept: float = 0.8
-    cores: int | None = None  # None: min(chains, CPUs)
+    retry_target_accept: float = 0.95
+    cores: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def _coords_dims(matrix: VoteMatrix):
-    coords = {
-        "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
-        "party": PARTY_DIM,
-        "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
-    }
-    dims = {
-        "xi": ("legislator",),
-        "mu_party": ("party",),
-        "sigma_party": ("party",),
-        "alpha": ("roll_call",),
-        "beta": ("roll_call",),
-    }
-    return coords, dims
+def initial_point_function(bound: Bound, seed: int):
+    """chain seed -> that chain's start (seeded by the run seed and the chain)."""
+    return lambda chain_seed: bound.start(np.random.default_rng([seed, int(chain_seed)]))
 
 
-def prepare(matrix: VoteMatrix, pca: np.ndarray, centering):
-    """The sampler's coordinates for this matrix, and the item estimates used for the
-    starts: (layout, (alpha, beta))."""
-    pca = np.asarray(pca, float)
-    items = item_logits(matrix.votes, pca)
-    groups = party_groups(matrix.legislators["party"])
-    centering = np.asarray(centering, dtype=float).copy()
-    layout = HierarchicalLayout(*matrix.shape, groups, centering)
-    return layout, items
+def compile_kernel(spec: ModelSpec, bound: Bound, seed: int):
+    """A nutpie model over the model's numba kernel, as C callbacks."""
+    from irt_pipeline.stats import callbacks
 
-
-def compile_kernel_model(matrix: VoteMatrix, pca: np.ndarray, seed: int, centering):
-    """A nutpie model over the numba kernel (as C callbacks), its data bound to this matrix."""
-    from irt_pipeline.stats.callbacks import address, hierarchical_expand, hierarchical_logp, kernel_model
-
-    votes = np.ascontiguousarray(matrix.signed_votes())
-    layout, items = prepare(matrix, pca, centering)
-    groups = np.ascontiguousarray(layout.groups, dtype=np.int64)
-    weights = np.ascontiguousarray(layout.centering, dtype=np.float64)
-    coords, dims = _coords_dims(matrix)
-
-    def initial_point(chain_seed):
-        rng = np.random.default_rng([seed, int(chain_seed)])
-        return layout.unconstrained(start_values(pca, layout.groups, items, rng))
-
-    n, m = votes.shape
-    meta = np.array([address(votes), n, m, address(groups), address(weights)], dtype=np.int64)
-    shapes = {"xi": (n,), "mu_party": (2,), "sigma_party": (2,), "alpha": (m,), "beta": (m,)}
-    return kernel_model(
-        hierarchical_logp, hierarchical_expand, meta, {"votes": votes, "groups": groups, "centering": weights},
-        layout.ndim, {name: shapes[name] for name in REPORTED_VARS}, coords, dims, initial_point,
+    return callbacks.kernel_model(
+        callbacks.compiled(spec.logp), callbacks.compiled(spec.expand, expand=True), bound.kernel_data,
+        bound.ndim, dict(bound.reported), dict(bound.coords), dict(bound.dims), initial_point_function(bound, seed),
     )
 
 
-def compile_pymc_backend(matrix: VoteMatrix, pca: np.ndarray, seed: int, centering):
-    """nutpie's own compilation of the identified PyMC graph, with the same starts."""
+def graph_start(model, bound: Bound, x: np.ndarray) -> dict:
+    """x (the sampler's coordinates, named as the graph's value variables) as the
+    untransformed values PyMC's initial points take, by the graph's own transforms."""
+    start = {}
+    for rv in model.free_RVs:
+        value = x[bound.coordinates[model.rvs_to_values[rv].name]]
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is not None:
+            value = transform.backward(value, *rv.owner.inputs).eval()
+        start[rv.name] = np.asarray(value).reshape(()) if rv.type.ndim == 0 else np.asarray(value)
+    return start
+
+
+def compile_graph(spec: ModelSpec, matrix: VoteMatrix, bound: Bound, seed: int):
+    """nutpie's own compilation of the model's PyMC graph, from the same start."""
     import nutpie
 
-    layout, items = prepare(matrix, pca, centering)
-    model = build_hierarchical_model(matrix, centering)
-    x = layout.unconstrained(start_values(pca, layout.groups, items, np.random.default_rng(seed)))
-    s = layout.slices()
+    model = spec.graph(matrix, bound)
+    x = initial_point_function(bound, seed)(0)
     return nutpie.compile_pymc_model(
         model,
         backend="numba",
-        initial_points={name: x[sl] for name, sl in s.items()},
-        jitter_rvs={model["alpha"], model["beta"]},
-        var_names=list(REPORTED_VARS),
+        initial_points=graph_start(model, bound, x),
+        jitter_rvs={model[name] for name in spec.jittered},
+        var_names=list(bound.reported),
     )
 
 
-def nutpie_sample(compiled, settings: SamplerSettings, compile_seconds: float):
-    """Sample a compiled model with nutpie under `settings`; `idata.attrs` records
-    compile_seconds, sampling_seconds and the settings."""
+def constant_data(matrix: VoteMatrix):
+    """The legislators' names and parties on the `legislator` coordinate (xarray)."""
+    import xarray as xr
+
+    legislators = matrix.legislators.set_index("legislator_id")
+    return xr.Dataset(
+        {
+            "legislator_name": ("legislator", legislators["legislator_name"].astype(str).to_numpy()),
+            "party": ("legislator", legislators["party"].astype(str).to_numpy()),
+        },
+        coords={"legislator": legislators.index.astype(str).to_numpy()},
+    )
+
+
+def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, target_accept: float, progress):
+    """One sampling run under the stopping rule: (idata, record)."""
+    import arviz  # noqa: F401 - imported before the chains start, not at their first look
     import nutpie
 
-    start = time.perf_counter()
-    idata = nutpie.sample(
+    from irt_pipeline.stats.stopping import sample_until_clear
+
+    sampler = nutpie.sample(
         compiled,
         chains=settings.chains,
         tune=settings.tune,
-        draws=settings.draws,
+        draws=settings.max_draws,
         seed=settings.seed,
-        cores=settings.cores,
+        cores=settings.cores or settings.chains,
         low_rank_modified_mass_matrix=settings.low_rank_mass_matrix,
-        target_accept=settings.target_accept,
+        target_accept=target_accept,
         progress_bar=False,
+        blocking=False,
     )
+    idata, record = sample_until_clear(
+        sampler, tune=settings.tune, draws=settings.draws, block=settings.block, max_draws=settings.max_draws,
+        gated=spec.gated, coords=dict(bound.coords), dims=dict(bound.dims), progress=progress,
+    )
+    return idata, {**record, "target_accept": target_accept}
+
+
+def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings, progress=None):
+    """Posterior of `spec` on `matrix` as ArviZ InferenceData, sampled until the gates
+    pass (`stats/stopping.py`).
+
+    pca: (n_legislators,) oriented, standardized PCA scores in matrix row order (the
+    starts). progress: called with a dict at every look-in (see `stats/stopping.py`).
+    `idata.attrs` records the model, its priors, compile_seconds, sampling_seconds, the
+    settings, the draws used and why sampling stopped, and whatever the model's
+    post-processing reports.
+    """
+    if settings.backend not in BACKENDS:
+        raise ValueError(f"unknown sampler backend {settings.backend!r} ({' or '.join(BACKENDS)})")
+    start = time.perf_counter()
+    bound = spec.bind(matrix, np.asarray(pca, float))
+    if settings.backend == "kernel":
+        compiled = compile_kernel(spec, bound, settings.seed)
+    else:
+        compiled = compile_graph(spec, matrix, bound, settings.seed)
+    compile_seconds = time.perf_counter() - start
+
+    runs = []
+    for target_accept in (settings.target_accept, settings.retry_target_accept):
+        idata, record = _run(compiled, bound, spec, settings, target_accept, progress)
+        runs.append(record)
+        if record["stop"] != "divergence":
+            break
+    idata.add_groups(constant_data=constant_data(matrix))
     idata.attrs.update(
+        model=spec.name,
+        xi_scale=spec.scale,
+        priors=json.dumps(describe(spec.priors)),
         compile_seconds=round(compile_seconds, 3),
-        sampling_seconds=round(time.perf_counter() - start, 3),
+        sampling_seconds=round(sum(r["sampling_seconds"] for r in runs), 3),
+        draws_used=int(runs[-1]["draws_used"]),
+        stop=runs[-1]["stop"],
+        sampling_runs=json.dumps(runs),
         sampler_settings=json.dumps(settings.as_dict()),  # netCDF attrs hold no bools
+        **bound.attrs,
+        **spec.postprocess(idata, bound),
     )
     return idata
-
-
-def unknown_backend(backend: str) -> ValueError:
-    return ValueError(f"unknown sampler backend {backend!r} (kernel or pymc)")
-
-
-def sample_hierarchical(matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings):
-    """Posterior of the hierarchical model as ArviZ InferenceData.
-
-    pca: (n_legislators,) oriented, standardized PCA scores in matrix row order.
-    `idata.attrs` records compile_seconds, sampling_seconds and the settings.
-    """
-    pca = np.asarray(pca, float)
-    start = time.perf_counter()
-    if settings.backend == "kernel":
-        compiled = compile_kernel_model(matrix, pca, settings.seed, settings.centering)
-    elif settings.backend == "pymc":
-        compiled = compile_pymc_backend(matrix, pca, settings.seed, settings.centering)
-    else:
-        raise unknown_backend(settings.backend)
-    return nutpie_sample(compiled, settings, time.perf_counter() - start)

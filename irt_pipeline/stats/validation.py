@@ -82,14 +82,16 @@ def rank_discrepancies(scores: pd.DataFrame, share: float = DISCREPANCY_SHARE) -
     return out.rename_axis("legislator_id").reset_index()[columns]
 
 
-def external_scores(roll_calls: pd.DataFrame) -> pd.Series:
-    """External score per legislator_id (str) from canonical rows' optional
-    `external_score` column (Voteview's nominate_dim1); empty when there is none."""
-    if "external_score" not in roll_calls.columns:
+def external_scores(roll_calls: pd.DataFrame, column: str = "external_score") -> pd.Series:
+    """An external score per legislator_id (str) from an optional column of canonical
+    rows: `external_score` (Voteview's DW-NOMINATE dim 1, a common-space score) or
+    `session_score` (Nokken-Poole dim 1, estimated from this session alone), or their
+    `_dim2` twins; empty when the rows carry none."""
+    if column not in roll_calls.columns:
         return pd.Series(dtype=float)
-    rows = roll_calls[["legislator_id", "external_score"]].dropna()
+    rows = roll_calls[["legislator_id", column]].dropna()
     rows = rows.assign(legislator_id=rows["legislator_id"].astype(str))
-    return rows.drop_duplicates("legislator_id").set_index("legislator_id")["external_score"].astype(float)
+    return rows.drop_duplicates("legislator_id").set_index("legislator_id")[column].astype(float)
 
 
 def read_external_csv(handle, where: str) -> pd.Series:

@@ -1,0 +1,294 @@
+"""The flat 2PL IRT model: no party in the prior. Priors, coordinates, starts, graph,
+kernel and the per-chain orientation.
+
+Per chamber and session (n legislators, m roll calls), with the priors of `PRIORS`:
+
+    w_i      ~ PRIORS["gauge"]                  iid
+    xi       = (w - mean w) / sd w              standardized: chamber mean 0, sd 1
+    alpha_j  ~ PRIORS["alpha"]
+    tau      ~ PRIORS["tau"],  beta_j ~ Normal(0, tau)
+    logit P(Yea_ij) = beta_j * xi_i - alpha_j   observed votes only
+    Republicans' mean xi above Democrats'       (orientation, see below)
+
+Every legislator's position is a priori exchangeable: iid Normal positions standardized
+are uniform on the set {mean 0, sd 1}, whatever the gauge's mean and sd (they only set
+how the sampler's coordinates move), so the prior on xi is "iid Normal, conditioned on
+the chamber's mean and sd". As in the hierarchical model, the constraint fixes location
+and scale exactly, the priors of alpha and beta act on the same standardized scale, and
+xi is reported in standard deviations of the chamber: the two models' posteriors compare
+directly.
+
+Orientation. The likelihood is unchanged by xi -> -xi, beta -> -beta, so the posterior
+has two mirror-image modes; the model is the half with Republicans' mean above the
+Democrats'. Chains start from PCA scores oriented that way and never cross between the
+modes (that needs the two parties' means to meet), so each chain is checked after
+sampling and a chain that settled in the mirror image has xi and beta negated (alpha
+unchanged; the likelihood is unchanged) and is named in `idata.attrs["reflected_chains"]`.
+That is exactly the truncated posterior.
+
+The legislators an anchored model would pin (the most conservative Republican and the
+most liberal Democrat on PCA, among those who voted on at least half the roll calls) are
+recorded in `idata.attrs` as a check that the scale says what PCA says: they should rank
+at the ends (docs/models.md).
+
+Coordinates. The sampler moves x = (w (n), a (m), log tau, beta (m)) with
+alpha_j = a_j + c_j beta_j, the cutpoint shear of the hierarchical model
+(`stats/models/hierarchical.py` says why).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from irt_pipeline.stats import callbacks
+from irt_pipeline.stats import kernel as k
+from irt_pipeline.stats.jit import njit
+from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.models.spec import Bound, ModelSpec
+from irt_pipeline.stats.pca import orient
+from irt_pipeline.stats.priors import HalfNormal, Normal, logp, pack
+from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
+
+# The priors, written here only: the PyMC graph and the kernel both read this table.
+PRIORS = {
+    "gauge": Normal(0.0, 1.0),
+    "alpha": Normal(0.0, 5.0),
+    "tau": HalfNormal(5.0),
+}
+KERNEL_PRIORS = (("gauge", Normal), ("alpha", Normal), ("tau", HalfNormal))
+GATED = {"xi": ("xi",), "tau": ("tau",)}
+SCALE = "standardized: chamber mean 0, sd 1; positive = conservative (chains oriented by party)"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The unconstrained vector x (n legislators, m roll calls): w (n), a (m), log tau
+    (1), beta (m). shear: (m,) cutpoints c_j, alpha_j = a_j + c_j beta_j; extremes: (2,)
+    rows from `extreme_legislators`."""
+
+    n_legislators: int
+    n_roll_calls: int
+    shear: np.ndarray
+    extremes: np.ndarray
+
+    @property
+    def ndim(self) -> int:
+        return self.n_legislators + 1 + 2 * self.n_roll_calls
+
+    def slices(self) -> dict[str, slice]:
+        n, m = self.n_legislators, self.n_roll_calls
+        return {  # named as the PyMC graph's value variables
+            "w": slice(0, n), "a": slice(n, n + m), "tau_log__": n + m,  # a scalar
+            "beta": slice(n + m + 1, n + 1 + 2 * m),
+        }
+
+    def reported(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        s = self.slices()
+        w, beta = x[s["w"]], x[s["beta"]]
+        return {"xi": (w - w.mean()) / w.std(), "tau": np.exp(x[s["tau_log__"]]).reshape(()),
+                "alpha": x[s["a"]] + self.shear * beta, "beta": beta.copy()}
+
+    def unconstrained(self, start: dict) -> np.ndarray:
+        s = self.slices()
+        x = np.empty(self.ndim)
+        x[s["w"]] = start["xi"]
+        x[s["a"]] = start["alpha"] - self.shear * start["beta"]
+        x[s["tau_log__"]] = math.log(start["tau"])
+        x[s["beta"]] = start["beta"]
+        return x
+
+
+def extreme_legislators(matrix: VoteMatrix, pca: np.ndarray) -> np.ndarray:
+    """(2,) int64 matrix rows: [the Republican with the highest PCA score, the Democrat
+    with the lowest], among legislators with Yea/Nay votes on at least half the roll
+    calls (a party none of whose members did: its members with the most votes). An
+    anchored model would pin these two; here they check the orientation and scale.
+
+    pca: (n,) PCA scores in matrix row order (oriented here against party).
+    """
+    parties = np.asarray(matrix.legislators["party"])
+    pca = orient(np.asarray(pca, float), parties)
+    counts = np.isfinite(matrix.votes).sum(axis=1)
+    eligible = 2 * counts >= matrix.shape[1]
+    rows = []
+    for party, pick in (("Republican", np.argmax), ("Democrat", np.argmin)):
+        members = parties == party
+        candidates = members & eligible
+        if not candidates.any():
+            candidates = members & (counts == counts[members].max())
+        index = np.flatnonzero(candidates)
+        rows.append(index[pick(pca[index])])
+    return np.array(rows, dtype=np.int64)
+
+
+def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
+    """The model on this matrix; pca: (n,) PCA scores in matrix row order, oriented
+    here against party (so a reflected input gives the same start)."""
+    parties = matrix.legislators["party"]
+    pca = orient(np.asarray(pca, float), parties)
+    pca = (pca - pca.mean()) / pca.std()
+    n, m = matrix.shape
+    items = item_logits(matrix.votes, pca)
+    layout = Layout(n, m, cutpoint_shear(*items), extreme_legislators(matrix, pca))
+    tau = max(float(np.sqrt(np.mean(items[1] ** 2))), 0.1)
+
+    def start(rng):
+        alpha, beta = jittered_items(*items, rng)
+        return layout.unconstrained({"xi": pca, "alpha": alpha, "beta": beta,
+                                     "tau": tau * math.exp(rng.uniform(-0.2, 0.2))})
+
+    return Bound(
+        ndim=layout.ndim,
+        coordinates=layout.slices(),
+        reported={"xi": (n,), "tau": (), "alpha": (m,), "beta": (m,)},
+        dims={"xi": ("legislator",), "tau": (), "alpha": ("roll_call",), "beta": ("roll_call",)},
+        coords={
+            "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
+            "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
+        },
+        start=start,
+        kernel_data=callbacks.KernelData.of(
+            matrix.signed_votes(), 0, np.concatenate([pack(PRIORS, KERNEL_PRIORS), layout.shear])
+        ),
+        layout=layout,
+    )
+
+
+def graph(matrix: VoteMatrix, bound: Bound):
+    """The model as a PyMC graph in the sampler's coordinates (value variables in
+    `Layout.slices` order). The kernel computes the same density faster (tested equal)."""
+    import pymc as pm
+
+    shear = bound.layout.shear
+    rows, cols = np.nonzero(np.isfinite(matrix.votes))
+    with pm.Model(coords={**bound.coords, "vote": np.arange(len(rows))}) as model:
+        w = PRIORS["gauge"].rv("w", dims="legislator")
+        a = pm.Flat("a", dims="roll_call")
+        tau = PRIORS["tau"].rv("tau")
+        beta = pm.Normal("beta", 0.0, tau, dims="roll_call")
+        alpha = pm.Deterministic("alpha", a + shear * beta, dims="roll_call")
+        pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
+        xi = pm.Deterministic("xi", (w - w.mean()) / w.std(), dims="legislator")
+        pm.Bernoulli(
+            "y", logit_p=beta[cols] * xi[rows] - alpha[cols],
+            observed=matrix.votes[rows, cols].astype("int8"), dims="vote",
+        )
+    return model
+
+
+@njit
+def logp_grad(x, grad, votes, ints, floats):
+    """Log-density in the sampler's coordinates and its gradient (written to grad).
+
+    x: (n + 1 + 2m,) (w, a, log tau, beta); votes: (n, m) +1/-1/0; floats: the packed
+    PRIORS (KERNEL_PRIORS order), then the m cutpoints. Returns the log-density with
+    every constant, equal to `graph`'s.
+    """
+    n, m = votes.shape
+    gauge_mu, gauge_sd, alpha_mu, alpha_sd, tau_sd = floats[0], floats[1], floats[2], floats[3], floats[4]
+    shear = floats[5 : 5 + m]
+    w = x[:n]
+    a = x[n : n + m]
+    log_tau = x[n + m]
+    beta = x[n + m + 1 : n + 1 + 2 * m]
+    grad_w = grad[:n]
+    grad_a = grad[n : n + m]
+    grad_beta = grad[n + m + 1 : n + 1 + 2 * m]
+
+    lp = 0.0
+    for i in range(n):
+        lp += k.normal_logp(w[i], gauge_mu, gauge_sd)
+        grad_w[i] = -(w[i] - gauge_mu) / (gauge_sd * gauge_sd)
+    alpha = a + shear * beta
+    items, grad_log_tau = k.items_logp(alpha, log_tau, beta, grad_a, grad_beta, alpha_mu, alpha_sd, tau_sd)
+    lp += items
+    grad[n + m] = grad_log_tau
+    xi = np.empty(n)
+    d = k.standardize(w, xi)
+    grad_xi = np.zeros(n)
+    lp += k.twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_a, grad_beta)
+    for j in range(m):
+        grad_beta[j] += shear[j] * grad_a[j]
+    k.standardize_backward(grad_xi, xi, d, grad_w)
+    return lp
+
+
+@njit
+def expand(x, out, votes, ints, floats):
+    """`Layout.reported` as one flat vector: xi (n), tau (1), alpha (m), beta (m)."""
+    n, m = votes.shape
+    shear = floats[5 : 5 + m]
+    k.standardize(x[:n], out[:n])
+    out[n] = np.exp(x[n + m])
+    for j in range(m):
+        beta = x[n + m + 1 + j]
+        out[n + 1 + j] = x[n + j] + shear[j] * beta
+        out[n + 1 + m + j] = beta
+
+
+# nutpie's C callbacks (compiled on first use by `callbacks.compiled`).
+def nutpie_logp(dim, x_, grad_, logp_, meta_):
+    ok, x, grad, votes, ints, floats = callbacks.logp_arguments(dim, x_, grad_, meta_)
+    return callbacks.finish(logp_grad(x, grad, votes, ints, floats), grad, logp_) if ok else callbacks.WRONG_SIZE
+
+
+def nutpie_expand(dim, n_expanded, x_, out_, meta_):
+    ok, x, out, votes, ints, floats = callbacks.expand_arguments(dim, n_expanded, x_, out_, meta_)
+    if ok:
+        expand(x, out, votes, ints, floats)
+    return 0 if ok else callbacks.WRONG_SIZE
+
+
+def reflected_chains(xi: np.ndarray, parties) -> list[int]:
+    """Chains whose Republicans' mean is not above the Democrats'.
+    xi: (chains, draws, n); parties: (n,) party names."""
+    parties = np.asarray(parties)
+    rep = xi[..., parties == "Republican"].mean(axis=(1, 2))
+    dem = xi[..., parties == "Democrat"].mean(axis=(1, 2))
+    return [int(c) for c in np.flatnonzero(~(rep > dem))]
+
+
+def orient_chains(idata, parties) -> list[int]:
+    """Negate xi and beta of every reflected chain of `idata.posterior`, in place;
+    returns the chains flipped. parties: (n,) in the posterior's legislator order."""
+    post = idata.posterior
+    flipped = reflected_chains(post["xi"].values, parties)
+    if flipped:
+        sign = np.ones(post.sizes["chain"])
+        sign[flipped] = -1.0
+        for name in ("xi", "beta"):
+            factor = post[name].dims.index("chain")
+            shape = [1] * post[name].ndim
+            shape[factor] = -1
+            post[name] = post[name].copy(data=post[name].values * sign.reshape(shape))
+    return flipped
+
+
+def postprocess(idata, bound: Bound) -> dict:
+    """Orient every chain by party; record the flipped chains and the PCA extremes."""
+    parties = idata.constant_data["party"].values.astype(str)
+    flipped = orient_chains(idata, parties)
+    ids = np.asarray(bound.coords["legislator"])
+    extremes = bound.layout.extremes
+    return {
+        "reflected_chains": ",".join(str(c) for c in flipped),
+        "extreme_conservative": str(ids[extremes[0]]),
+        "extreme_liberal": str(ids[extremes[1]]),
+    }
+
+
+SPEC = ModelSpec(
+    name="flat_2pl",
+    priors=PRIORS,
+    gated=GATED,
+    bind=bind,
+    graph=graph,
+    logp=nutpie_logp,
+    expand=nutpie_expand,
+    scale=SCALE,
+    postprocess=postprocess,
+    jittered=("a", "beta"),
+)

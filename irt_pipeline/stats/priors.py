@@ -1,0 +1,109 @@
+"""Prior distributions as data, read by both a model's PyMC graph and its numba kernel.
+
+Each model module writes its priors once, as a `dict` of name -> `Normal` / `HalfNormal`.
+The PyMC graph builds its distributions from those entries (`dist`, `rv`) and the kernel
+receives their parameters as a float64 vector (`pack`), so a prior is one edit, and the
+kernel == graph tests check that both read it. The kernel implements fixed families: `pack`
+refuses an entry of another family instead of handing the kernel numbers it would misread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass
+
+import numpy as np
+
+
+def _f64(value) -> np.float64:
+    """A parameter as float64: PyTensor stores a Python float that float32 holds exactly
+    (3.0, 0.5) as float32, and PyMC's Gamma then computes 1/(1/3) and gammaln(3) in
+    float32 (errors ~1e-7)."""
+    return np.float64(value)
+
+
+@dataclass(frozen=True)
+class Normal:
+    mu: float
+    sigma: float
+
+    def dist(self):
+        import pymc as pm
+
+        return pm.Normal.dist(_f64(self.mu), _f64(self.sigma))
+
+    def rv(self, name: str, **kwargs):
+        import pymc as pm
+
+        return pm.Normal(name, _f64(self.mu), _f64(self.sigma), **kwargs)
+
+    def __str__(self) -> str:
+        return f"Normal({self.mu:g}, {self.sigma:g})"
+
+
+@dataclass(frozen=True)
+class HalfNormal:
+    sigma: float
+
+    def dist(self):
+        import pymc as pm
+
+        return pm.HalfNormal.dist(_f64(self.sigma))
+
+    def rv(self, name: str, **kwargs):
+        import pymc as pm
+
+        return pm.HalfNormal(name, _f64(self.sigma), **kwargs)
+
+    def __str__(self) -> str:
+        return f"HalfNormal({self.sigma:g})"
+
+
+@dataclass(frozen=True)
+class Gamma:
+    alpha: float  # shape
+    beta: float  # rate
+
+    def dist(self):
+        import pymc as pm
+
+        return pm.Gamma.dist(alpha=_f64(self.alpha), beta=_f64(self.beta))
+
+    def rv(self, name: str, **kwargs):
+        import pymc as pm
+
+        return pm.Gamma(name, alpha=_f64(self.alpha), beta=_f64(self.beta), **kwargs)
+
+    def __str__(self) -> str:
+        return f"Gamma({self.alpha:g}, {self.beta:g})"
+
+
+Prior = Normal | HalfNormal | Gamma
+
+
+def logp(prior: Prior, value):
+    """The log-density of `prior` at a PyTensor `value` (for potentials)."""
+    import pymc as pm
+
+    return pm.logp(prior.dist(), value)
+
+
+def pack(priors: Mapping[str, Prior], order: Sequence[tuple[str, type]]) -> np.ndarray:
+    """The parameters of `priors[name]` for each (name, family) of `order`, concatenated
+    in that order: the kernel's view of the table. Raises if an entry is missing or of
+    another family than the kernel implements."""
+    values = []
+    for name, family in order:
+        prior = priors.get(name)
+        if not isinstance(prior, family):
+            raise TypeError(
+                f"prior {name!r} is {prior}; the kernel implements {family.__name__} for it "
+                "(change the kernel together with the family)"
+            )
+        values.extend(astuple(prior))
+    return np.array(values, dtype=np.float64)
+
+
+def describe(priors: Mapping[str, Prior]) -> dict[str, str]:
+    """name -> 'Normal(0, 5)' (for metadata and documentation)."""
+    return {name: str(prior) for name, prior in priors.items()}

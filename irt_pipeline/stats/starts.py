@@ -1,0 +1,55 @@
+"""Starting values shared by the models: roll-call parameters from the PCA scores."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def item_logits(votes: np.ndarray, scores: np.ndarray, prior_sd: float = 2.5, steps: int = 25):
+    """Per roll call, a penalized logistic regression of the votes on the scores:
+    logit P(Yea) = beta_j . score_i - alpha_j with N(0, prior_sd) penalties (finite even
+    for perfectly separated votes), by Newton's method. Returns alpha (m,) and beta
+    (m,) for (n,) scores, or (m, d) for (n, d) scores.
+
+    votes: (n, m) float64, 1 Yea, 0 Nay, NaN missing; scores: standardized PCA scores.
+    """
+    observed = np.isfinite(votes)
+    y = np.where(observed, votes, 0.0)
+    x = np.asarray(scores, float)
+    one_dimensional = x.ndim == 1
+    x = x.reshape(len(x), -1)
+    n, m = votes.shape
+    d = x.shape[1]
+    design = np.hstack([-np.ones((n, 1)), x])  # eta = design @ (alpha, beta)
+    theta = np.zeros((m, d + 1))
+    penalty = np.eye(d + 1) / prior_sd**2
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(design @ theta.T)))
+        r = np.where(observed, y - p, 0.0)
+        w = np.where(observed, p * (1.0 - p), 0.0)
+        grad = r.T @ design - theta @ penalty  # (m, d + 1)
+        hess = np.einsum("im,ia,ib->mab", w, design, design) + penalty
+        theta = theta + np.linalg.solve(hess, grad[..., None])[..., 0]
+    alpha, beta = theta[:, 0], theta[:, 1:]
+    return alpha, (beta[:, 0] if one_dimensional else beta)
+
+
+def jittered_items(alpha: np.ndarray, beta: np.ndarray, rng: np.random.Generator):
+    """alpha + U(-0.5, 0.5) and beta times exp(U(-0.3, 0.3)): one chain's roll-call start."""
+    return alpha + rng.uniform(-0.5, 0.5, size=alpha.shape), beta * np.exp(rng.uniform(-0.3, 0.3, size=beta.shape))
+
+
+SHEAR_MIN_BETA = 0.5  # |beta| of a start below which a roll call's cutpoint is not used
+SHEAR_MAX_CUT = 2.5  # cutpoints are clipped to +-2.5 sd of the chamber
+
+
+def cutpoint_shear(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """(m,) cutpoints c_j = alpha_j / beta_j of the start's roll calls (0 where the start's
+    discrimination is under SHEAR_MIN_BETA, so its cutpoint means little), clipped to
+    +-SHEAR_MAX_CUT: the fixed shear alpha_j = a_j + c_j beta_j of the models' coordinates.
+    Any values give the same posterior; good ones make near-party-line roll calls cheap
+    to sample."""
+    c = np.zeros_like(np.asarray(alpha, float))
+    big = np.abs(beta) > SHEAR_MIN_BETA
+    c[big] = np.clip(alpha[big] / beta[big], -SHEAR_MAX_CUT, SHEAR_MAX_CUT)
+    return c
