@@ -8,7 +8,7 @@ the hierarchical model, a fingerprint of the sampling code), the content digests
 the inputs and the sampler settings including the seed. `fit_or_reuse` returns the
 stored posterior when the key is there and samples (then stores) otherwise.
 
-Entries are written atomically and never deleted; a forced refit replaces its entry.
+Entries are written atomically (irt_pipeline.files) and never deleted; a forced refit replaces its entry.
 Both a fresh fit and a hit return the InferenceData as read back from the entry, so
 the asset's output is written from the same object either way and is byte-identical.
 
@@ -42,10 +42,13 @@ def force_refit(context) -> bool:
 
 
 def source_fingerprint(*modules: str) -> str:
-    """sha256 (16 hex) of the source files of the named modules (not imported here)."""
+    """16 hex digits of the sha256 over the sha256 of each named module's source file
+    (the modules are not imported here)."""
     from importlib.util import find_spec
 
-    return digest(*(Path(find_spec(m).origin).read_bytes().hex() for m in modules))[:16]
+    from irt_pipeline.files import sha256_file
+
+    return digest(*(sha256_file(Path(find_spec(m).origin)) for m in modules))[:16]
 
 
 def key_parts(model: str, code_version: str, inputs: Mapping[str, str], settings: Mapping) -> dict:
