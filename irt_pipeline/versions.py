@@ -20,7 +20,9 @@ import json
 import dagster as dg
 
 # landing.py, contract.py, sources/*.py (readers, conforming, the contract)
-ROLL_CALLS = "1"
+# 2: Voteview party codes named from Voteview's list; rows for another partition,
+# conflicting names or parties and unknown parquet columns refused, never dropped.
+ROLL_CALLS = "2"
 # stats/matrix.py (filters, the long form)
 VOTE_MATRIX = "1"
 # stats/pca.py (the start values)
