@@ -17,14 +17,13 @@ import shutil
 
 import dagster as dg
 import pytest
-from hostile_cases import CASES, CHAMBER, CLEAN_IMPORT_SHA256, PARQUET, RUN, SESSION, VOTES, Workspace
+from hostile_cases import (
+    CASES, CHAMBER, CLEAN_IMPORT_SHA256, PARQUET, SAMPLER_ENV, SESSION, VOTES, Workspace, make_baseline,
+)
 
 from irt_pipeline import cli
 from irt_pipeline.files import sha256_file
 
-# Enough draws for every gate on the 118th Senate with margin (R-hat 1.004, bulk ESS
-# 1,380 here), a third of the product's default cost.
-SAMPLER_ENV = {"IRT_PIPELINE_CHAINS": "4", "IRT_PIPELINE_TUNE": "1000", "IRT_PIPELINE_DRAWS": "1000"}
 
 
 REPORT_ENV = "IRT_HOSTILE_REPORT"
@@ -50,17 +49,14 @@ def use(ws: Workspace, monkeypatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def baseline(tmp_path_factory, request):
+def baseline(tmp_path_factory):
     """A workspace holding the 118th Senate imported and run through every gate."""
     from conftest import SHARED_VOTEVIEW
 
     if not (SHARED_VOTEVIEW / VOTES).exists():
         pytest.skip(f"real Voteview files not found at {SHARED_VOTEVIEW}")
     ws = Workspace(tmp_path_factory.mktemp("hostile-baseline"), SHARED_VOTEVIEW)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        use(ws, monkeypatch)
-        assert cli.main(ws.import_argv()) == 0
-        assert cli.main(RUN) == 0, "the baseline run must pass every gate"
+    make_baseline(ws, SAMPLER_ENV)
     assert (ws.root / "rankings" / CHAMBER / f"{SESSION}.parquet").exists()
     CLEAN_IMPORT_SHA256[:] = [sha256_file(ws.landing / PARQUET)]
     return ws
