@@ -7,7 +7,7 @@ everything that determines the draws: the model name, its code version and a fin
 (`stats.sampling.code_fingerprint`), the content digests of the inputs and the sampler settings including the seed. `fit_or_reuse` returns the
 stored posterior when the key is there and samples (then stores) otherwise.
 
-Entries are written atomically and never deleted; a forced refit replaces its entry.
+Entries are written atomically (irt_pipeline.files) and never deleted; a forced refit replaces its entry.
 Both a fresh fit and a hit return the InferenceData as read back from the entry, so
 the asset's output is written from the same object either way and is byte-identical.
 

@@ -13,35 +13,32 @@ import sys
 import pandas as pd
 
 from irt_pipeline.errors import BadInput
+from irt_pipeline.instance import register_sessions
 from irt_pipeline.partitions import CHAMBERS, partition_key, validate_session_key
 
 
 def _definitions():
-    from irt_pipeline.definitions import defs
+    """The project's definitions, configured from the environment as it is now."""
+    from irt_pipeline.definitions import make_definitions
 
-    return defs
+    return make_definitions()
 
 
 def _storage():
     return _definitions().resources["storage"]
 
 
-def register_sessions(instance, sessions) -> list[str]:
-    """Add sessions not yet known to the instance; returns the ones added."""
-    from irt_pipeline.partitions import session_partitions
-
-    known = set(instance.get_dynamic_partitions(session_partitions.name))
-    new = [validate_session_key(s) for s in dict.fromkeys(sessions) if s not in known]
-    if new:
-        instance.add_dynamic_partitions(session_partitions.name, new)
-    return new
-
-
 def _root_cause(error) -> str:
-    """The innermost error message of a Dagster SerializableErrorInfo chain."""
+    """The innermost error message of a Dagster SerializableErrorInfo chain, without
+    the exception's class name when it is a Failure or a BadInput (their messages say
+    what is wrong)."""
     while error.cause is not None:
         error = error.cause
-    return error.message.strip()
+    message = error.message.strip()
+    head, _, rest = message.partition(": ")
+    if error.cls_name in ("Failure", "BadInput") and head.endswith(error.cls_name) and rest:
+        return rest
+    return message
 
 
 def step_outcomes(result) -> dict[str, str]:
@@ -79,15 +76,27 @@ def run_partition(
     """Materialize the whole chain of one partition in-process; a JSON-ready summary.
     `force_refit` samples the posterior even when the cache holds the same fit. `model`:
     "hierarchical", "flat" or "both" (both chains, then the model checks)."""
-    from irt_pipeline.cache import FORCE_REFIT_TAG
+    from pathlib import Path
 
+    from irt_pipeline.cache import FORCE_REFIT_TAG
+    from irt_pipeline.cli_runs import owner_tags
+    from irt_pipeline.landing import no_sources, sources_for
+
+    key = partition_key(session, chamber)
+    defs = _definitions()
+    landing = defs.resources["storage"].landing
+    if not sources_for(landing, session, chamber):
+        raise BadInput(
+            f"session={session} chamber={chamber}",
+            f"{no_sources(landing)}: drop them there or `irt-pipeline import ...` first; nothing "
+            "was run, and the session was not registered",
+        )
     register_sessions(instance, [session])
-    job = _definitions().resolve_job_def(MODEL_JOBS[model])
-    result = job.execute_in_process(
-        instance=instance,
-        partition_key=partition_key(session, chamber),
-        raise_on_error=False,
-        tags={FORCE_REFIT_TAG: "true"} if force_refit else None,
+    tags = owner_tags(Path(instance.root_directory))
+    if force_refit:
+        tags[FORCE_REFIT_TAG] = "true"
+    result = defs.resolve_job_def(MODEL_JOBS[model]).execute_in_process(
+        instance=instance, partition_key=key, raise_on_error=False, tags=tags
     )
     checks = []
     for evaluation in result.get_asset_check_evaluations():
@@ -122,66 +131,56 @@ def run_partition(
     }
 
 
-def cmd_import_voteview(args) -> int:
-    from irt_pipeline.contract import conform, validate_roll_calls
+def import_rows(frame: pd.DataFrame, where: str, name, command: str, sources: list[str]) -> int:
+    """Validate canonical rows, write one landing parquet per (session, chamber) named
+    `name(session, chamber)` (never over a file the importers did not write:
+    irt_pipeline.imports), register the sessions and print what was done."""
+    from irt_pipeline.contract import validate_roll_calls
+    from irt_pipeline.imports import summary, write_landing
     from irt_pipeline.instance import get_instance
-    from irt_pipeline.sources.voteview import read_voteview
 
-    frame = conform(read_voteview(args.votes, args.members, session=args.session))
-    validate_roll_calls(frame, args.votes).raise_if_failed()
-    landing = _storage().landing
-    landing.mkdir(parents=True, exist_ok=True)
-    written = []
-    for (session, chamber), rows in frame.groupby(["session", "chamber"]):
-        target = landing / f"{validate_session_key(session)}_{chamber}.parquet"
-        target.write_bytes(rows.to_parquet(index=False))
-        written.append(str(target))
+    validate_roll_calls(frame, where).raise_if_failed()
+    files = {
+        name(validate_session_key(session), chamber): rows.to_parquet(index=False)
+        for (session, chamber), rows in frame.groupby(["session", "chamber"])
+    }
+    writes = write_landing(_landing(), files, command, sources)
     sessions = register_sessions(get_instance(), frame["session"].unique())
-    print(json.dumps({"written": written, "sessions_added": sessions}, indent=2))
+    print(json.dumps({"written": summary(writes), "sessions_added": sessions}, indent=2))
     return 0
 
 
+def cmd_import_voteview(args) -> int:
+    from irt_pipeline.contract import conform
+    from irt_pipeline.sources.voteview import read_voteview
+
+    if args.session:
+        validate_session_key(args.session, where="--session")
+    frame = conform(read_voteview(args.votes, args.members, session=args.session))
+    return import_rows(
+        frame, args.votes, lambda s, c: f"{s}_{c}.parquet", "import voteview", [args.votes, args.members]
+    )
+
+
 def _landing():
-    """The landing folder of the storage root in IRT_PIPELINE_ROOT (read now)."""
-    from irt_pipeline.resources import default_root, upath
-
-    return upath(default_root()) / "landing"
-
-
-def _write_atomic(target, data: bytes) -> None:
-    """Write through a hidden temporary name in the same folder, then move into place."""
-    import uuid
-
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    try:
-        tmp.write_bytes(data)
-        target.fs.mv(tmp.path, target.path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """The landing folder of the storage root (IRT_PIPELINE_ROOT, read now)."""
+    return _storage().landing
 
 
 def cmd_import_kansas(args) -> int:
     """Kansas session folder -> `{session}_{chamber}_{folder}.parquet` in landing (one
     file per chamber, named after the folder so a special session does not replace
     its biennium's regular one)."""
-    from irt_pipeline.contract import conform, validate_roll_calls
-    from irt_pipeline.instance import get_instance
+    from irt_pipeline.contract import conform
     from irt_pipeline.sources.kansas import read_folder
 
+    if args.session:
+        validate_session_key(args.session, where="--session")
     frame = conform(read_folder(args.folder, session=args.session))
-    validate_roll_calls(frame, args.folder).raise_if_failed()
     folder = args.folder.rstrip("/").rsplit("/", 1)[-1]
-    landing = _landing()
-    landing.mkdir(parents=True, exist_ok=True)
-    written = []
-    for (session, chamber), rows in frame.groupby(["session", "chamber"]):
-        target = landing / f"{validate_session_key(session)}_{chamber}_{folder}.parquet"
-        _write_atomic(target, rows.to_parquet(index=False))
-        written.append(str(target))
-    sessions = register_sessions(get_instance(), frame["session"].unique())
-    print(json.dumps({"written": written, "sessions_added": sessions}, indent=2))
-    return 0
+    return import_rows(
+        frame, args.folder, lambda s, c: f"{s}_{c}_{folder}.parquet", "import kansas", [args.folder]
+    )
 
 
 def cmd_fetch_voteview(args) -> int:
@@ -210,7 +209,7 @@ def cmd_demo(args) -> int:
     from irt_pipeline.stats.validation import recovery
 
     instance = get_instance()
-    landing = _storage().landing
+    landing = _landing()
     copy_demo_landing(landing)
     register_sessions(instance, [c.session for c in DEMO_CHAMBERS])
     truth = demo_truth()
@@ -238,6 +237,8 @@ def cmd_run(args) -> int:
 
 
 def read_rankings(session: str, chamber: str, model: str = "hierarchical") -> pd.DataFrame:
+    from irt_pipeline.io_managers import read_parquet, unreadable
+
     asset = MODEL_RANKINGS[model]
     path = _storage().base / asset / chamber / f"{validate_session_key(session)}.parquet"
     if not path.exists():
@@ -246,8 +247,10 @@ def read_rankings(session: str, chamber: str, model: str = "hierarchical") -> pd
             f"no {asset} stored at {path} (run `irt-pipeline run --session {session} "
             f"--chamber {chamber} --model {model}` first)",
         )
-    with path.open("rb") as handle:
-        return pd.read_parquet(handle)
+    try:
+        return read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
+        raise unreadable(path, asset, session, chamber, exc) from None
 
 
 def cmd_rankings(args) -> int:
@@ -328,13 +331,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def mark_dead_runs() -> None:
+    """Report failed the runs of earlier `irt-pipeline` processes that died mid-run."""
+    from irt_pipeline.cli_runs import mark_dead_runs_failed
+    from irt_pipeline.instance import get_instance
+
+    for run_id in mark_dead_runs_failed(get_instance()):
+        print(
+            f"note: run {run_id} was left unfinished by an irt-pipeline process that died; "
+            "marked failed",
+            file=sys.stderr,
+        )
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "split":  # the only command that never opens the instance
+            mark_dead_runs()
         return args.func(args)
     except BadInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, permissions, the network (every write is atomic)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -119,14 +119,13 @@ def write_demo_data(folder: Path) -> None:
 
 
 def copy_demo_landing(landing) -> list[str]:
-    """Copy the shipped demo roll calls into a landing folder (local or remote UPath)."""
-    landing.mkdir(parents=True, exist_ok=True)
-    written = []
-    for spec in DEMO_CHAMBERS:
-        name = landing_name(spec)
-        (landing / name).write_bytes(DEMO_DATA.joinpath(name).read_bytes())
-        written.append(name)
-    return written
+    """Copy the shipped demo roll calls into a landing folder (local or remote UPath),
+    as the importers write (irt_pipeline.imports: atomic, never over a file of yours)."""
+    from irt_pipeline.imports import write_landing
+
+    files = {landing_name(spec): DEMO_DATA.joinpath(landing_name(spec)).read_bytes() for spec in DEMO_CHAMBERS}
+    write_landing(landing, files, "demo", [str(DEMO_DATA)])
+    return list(files)
 
 
 def demo_truth() -> pd.DataFrame:

@@ -4,12 +4,16 @@ own `.dagster_home/` when unset, so CLI runs show up in the UI."""
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from string import Template
 
+from irt_pipeline.files import write_atomic
+
 DEFAULT_HOME = ".dagster_home"
+LOCK_FILE = ".irt-pipeline.lock"
 # The concurrency pools the assets use (posterior: pool="mcmc").
 POOLS = ("mcmc",)
 
@@ -50,10 +54,11 @@ def write_instance_config(home: Path, limits: InstanceLimits | None = None) -> P
     template = Template(files("irt_pipeline").joinpath("dagster.yaml").read_text())
     config = Path(home) / "dagster.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
+    write_atomic(
+        config,
         template.substitute(
             mcmc_pool_limit=limits.mcmc_pool_limit, max_concurrent_runs=limits.max_concurrent_runs
-        )
+        ),
     )
     return config
 
@@ -77,9 +82,21 @@ def initialize_pools(home: Path) -> list[str]:
 
 def prepare_dagster_home(home: Path, limits: InstanceLimits | None = None) -> Path:
     """A new DAGSTER_HOME at `home`: dagster.yaml from the template, pools initialized."""
-    write_instance_config(home, limits)
-    initialize_pools(home)
+    Path(home).mkdir(parents=True, exist_ok=True)
+    with home_lock(home):
+        write_instance_config(home, limits)
+        initialize_pools(home)
     return Path(home)
+
+
+def home_lock(home: Path):
+    """The lock that serializes, across processes, what must not run twice at once on
+    one DAGSTER_HOME: creating and migrating its SQLite storage (several commands
+    started together on a fresh home otherwise race to create the same tables, and
+    leave the schema's version history broken) and registering sessions."""
+    from filelock import FileLock
+
+    return FileLock(str(Path(home) / LOCK_FILE))
 
 
 def ensure_dagster_home(pools: bool = False) -> Path:
@@ -88,15 +105,51 @@ def ensure_dagster_home(pools: bool = False) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path(DEFAULT_HOME).resolve())
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
-    if not (home / "dagster.yaml").exists():
-        write_instance_config(home)
-    if pools:
-        initialize_pools(home)
+    with home_lock(home):
+        if not (home / "dagster.yaml").exists():
+            write_instance_config(home)
+        if pools:
+            initialize_pools(home)
     return home
 
 
 def get_instance():
+    """The instance at DAGSTER_HOME, created (on first use) under `home_lock`."""
     import dagster as dg
 
-    ensure_dagster_home()
-    return dg.DagsterInstance.get()
+    home = ensure_dagster_home()
+    with home_lock(home):
+        instance = dg.DagsterInstance.get()
+        instance.get_dynamic_partitions(session_partitions_name())  # storage created and current
+    return instance
+
+
+def session_partitions_name() -> str:
+    from irt_pipeline.partitions import session_partitions
+
+    return session_partitions.name
+
+
+def register_sessions(instance, sessions) -> list[str]:
+    """Add the sessions not yet known to the instance; returns the ones added. Safe to
+    call from several processes at once (the CLI, the UI's sensor): registration is
+    serialized on the instance's home, and a session someone else added meanwhile
+    counts as known."""
+    from sqlalchemy.exc import IntegrityError
+
+    from irt_pipeline.partitions import validate_session_key
+
+    wanted = [validate_session_key(s) for s in dict.fromkeys(sessions)]
+    name = session_partitions_name()
+    home = getattr(instance, "root_directory", None)
+    lock = home_lock(home) if home and Path(home).is_dir() else nullcontext()
+    with lock:
+        new = [s for s in wanted if s not in set(instance.get_dynamic_partitions(name))]
+        if new:
+            try:
+                instance.add_dynamic_partitions(name, new)
+            except IntegrityError:  # added by a process that does not take the lock
+                known = set(instance.get_dynamic_partitions(name))
+                if any(s not in known for s in new):
+                    raise
+    return new

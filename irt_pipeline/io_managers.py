@@ -1,8 +1,10 @@
 """IO managers on UPathIOManager: one file per (asset, chamber, session) under the
 storage root, `<root>/<asset>/<chamber>/<session>.<ext>`, locally or on S3.
 
-Writes go to a temporary name first and are moved into place, so a run that fails
-while writing leaves the previous file intact.
+Writes go to a temporary name first and are moved into place (irt_pipeline.files),
+so a run that fails while writing leaves the previous file intact. A stored file that
+cannot be read (truncated, emptied, replaced by something else) fails the step that
+reads it with a BadInput naming the file and the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-import uuid
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,16 +19,65 @@ import dagster as dg
 import pandas as pd
 from dagster import UPathIOManager
 
+from irt_pipeline.errors import BadInput
+from irt_pipeline.files import replace_atomic, write_atomic
 
-def _replace(path, write) -> None:
-    """Write through `write(tmp_path)` then move over `path` (atomic on local disk)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+# The `irt-pipeline run --model` that rebuilds each stored asset (default: hierarchical).
+REBUILT_BY_MODEL = {
+    "flat_posterior": "flat", "flat_diagnostics": "flat", "flat_rankings": "flat",
+    "posterior_predictive": "both", "flat_posterior_predictive": "both",
+    "model_comparison": "both", "external_validation": "both",
+}
+
+
+def rebuild_command(asset: str, session: str, chamber: str) -> str:
+    """The CLI command that materializes `asset` of a partition again."""
+    model = REBUILT_BY_MODEL.get(asset)
+    return f"irt-pipeline run --session {session} --chamber {chamber}" + (f" --model {model}" if model else "")
+
+
+def unreadable(path, asset: str, session: str | None, chamber: str | None, exc: Exception) -> BadInput:
+    """The error for a stored output that cannot be read back."""
+    detail = f"{type(exc).__name__}: {exc}".strip()[:300]
+    how = (
+        f"`{rebuild_command(asset, session, chamber)}` (or materialize {asset} for this "
+        "partition in the UI)"
+        if session and chamber
+        else f"materializing {asset} again"
+    )
+    return BadInput(
+        str(path),
+        f"the stored {asset} output cannot be read (truncated, empty or not written by this "
+        f"pipeline: {detail}); rebuild it with {how}",
+    )
+
+
+def _reading(context, path, load):
+    """`load(path)`, with any failure to read reported by `unreadable`."""
     try:
-        write(tmp)
-        path.fs.mv(tmp.path, path.path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        return load(path)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every reader raises its own types
+        session, chamber = _partition_of(context)
+        asset = context.asset_key.path[-1] if context is not None and context.has_asset_key else path.parent.parent.name
+        raise unreadable(path, asset, session, chamber, exc) from None
+
+
+def _partition_of(context) -> tuple[str | None, str | None]:
+    """(session, chamber) of the one partition an input context loads, else (None, None)."""
+    from irt_pipeline.partitions import session_chamber_partitions
+
+    try:
+        key = session_chamber_partitions.get_partition_key_from_str(str(context.asset_partition_key))
+        return key.keys_by_dimension["session"], key.keys_by_dimension["chamber"]
+    except Exception:  # noqa: BLE001 - no context, several partitions, another definition
+        return None, None
+
+
+def read_parquet(path) -> pd.DataFrame:
+    with path.open("rb") as handle:
+        return pd.read_parquet(handle)
 
 
 class ParquetIOManager(UPathIOManager):
@@ -36,11 +86,10 @@ class ParquetIOManager(UPathIOManager):
     def dump_to_path(self, context, obj: pd.DataFrame, path) -> None:
         buffer = io.BytesIO()
         obj.to_parquet(buffer, index=False)
-        _replace(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+        write_atomic(path, buffer.getvalue())
 
     def load_from_path(self, context, path) -> pd.DataFrame:
-        with path.open("rb") as handle:
-            return pd.read_parquet(handle)
+        return _reading(context, path, read_parquet)
 
 
 class NetCDFIOManager(UPathIOManager):
@@ -53,15 +102,15 @@ class NetCDFIOManager(UPathIOManager):
         write_netcdf(path, obj)
 
     def load_from_path(self, context, path):
-        return load_netcdf(path)
+        return _reading(context, path, load_netcdf)
 
 
 def write_netcdf(path, idata) -> None:
-    """InferenceData to a local or remote NetCDF file, atomically (see `_replace`)."""
+    """InferenceData to a local or remote NetCDF file, atomically."""
     with tempfile.TemporaryDirectory() as tmpdir:
         local = Path(tmpdir) / "posterior.nc"
         idata.to_netcdf(str(local))
-        _replace(path, lambda tmp: tmp.fs.put_file(str(local), tmp.path))
+        replace_atomic(path, lambda tmp: tmp.fs.put_file(str(local), tmp.path))
 
 
 def load_netcdf(path):
@@ -81,11 +130,10 @@ class JsonIOManager(UPathIOManager):
     extension = ".json"
 
     def dump_to_path(self, context, obj: dict, path) -> None:
-        text = json.dumps(obj, indent=2, sort_keys=True)
-        _replace(path, lambda tmp: tmp.write_text(text))
+        write_atomic(path, json.dumps(obj, indent=2, sort_keys=True))
 
     def load_from_path(self, context, path) -> dict:
-        return json.loads(path.read_text())
+        return _reading(context, path, lambda p: json.loads(p.read_text()))
 
 
 class _RootedIOManager(dg.ConfigurableIOManagerFactory):

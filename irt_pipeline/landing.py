@@ -16,19 +16,24 @@ moves or deletes). Recognized layouts:
 
 Discovering sources only lists file names (cheap, for the sensor); reading happens in
 the roll_calls asset, and in the sensor's pre-flight check of a new or changed source.
+
+Only regular files are read: a symbolic link (to a file or a folder), a pipe or a device
+is reported, never followed. A source's rows must all be for the session and chamber(s)
+its name says, and the sources of a partition must agree on each legislator's name and
+party: anything else is refused with a BadInput naming the files, never dropped.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from irt_pipeline.contract import conform, schema_problems
+from irt_pipeline.contract import canonical_columns, conform, schema_problems
 from irt_pipeline.errors import BadInput
+from irt_pipeline.files import sha256_file
 from irt_pipeline.partitions import CHAMBERS, validate_session_key
 from irt_pipeline.sources import kansas, voteview
 
@@ -144,14 +149,15 @@ def _kansas_source(folder: str, names: list[str]) -> tuple[LandingSource | None,
 
 
 def list_landing(landing) -> list[str]:
-    """Paths of every file under the landing folder, relative to it ('/' separated)."""
+    """Paths of every regular file under the landing folder, relative to it ('/' separated)."""
     return sorted(landing_files(landing))
 
 
-def landing_files(landing, fresh: bool = False) -> dict[str, dict]:
-    """Every file under the landing folder: relative path -> fsspec info (size, mtime
-    or LastModified/ETag...). One listing call; no file is opened. `fresh` drops
-    fsspec's cached listings first (s3fs caches them), as a watcher must."""
+def landing_entries(landing, fresh: bool = False) -> dict[str, dict]:
+    """Every entry under the landing folder but its folders: relative path -> fsspec
+    info (size, mtime or LastModified/ETag..., `islink`). One listing call; no file is
+    opened. `fresh` drops fsspec's cached listings first (s3fs caches them), as a
+    watcher must. Symbolic links (to files or folders) are entries of type "other"."""
     base = landing.path.rstrip("/")
     if fresh:
         landing.fs.invalidate_cache(base)
@@ -161,8 +167,39 @@ def landing_files(landing, fresh: bool = False) -> dict[str, dict]:
     return {
         p[len(base) + 1 :]: info
         for p, info in found.items()
-        if p != base and info.get("type", "file") == "file"
+        if p != base and info.get("type", "file") != "directory"
     }
+
+
+def landing_files(landing, fresh: bool = False) -> dict[str, dict]:
+    """The regular files among `landing_entries`: the only files the pipeline reads."""
+    return {rel: info for rel, info in landing_entries(landing, fresh).items() if is_regular(info)}
+
+
+def is_regular(info: dict) -> bool:
+    return info.get("type", "file") == "file" and not info.get("islink", False)
+
+
+def not_regular(entries: dict[str, dict]) -> list[Unrecognized]:
+    """Entries the pipeline never reads (symbolic links, pipes, devices), and why. A
+    link's target can change or vanish without the landing area changing, and lies
+    outside what the pipeline promises to keep byte-identical."""
+    problems = []
+    for rel, info in sorted(entries.items()):
+        if is_regular(info) or any(part.startswith(".") for part in rel.split("/")):
+            continue
+        if info.get("islink"):
+            what = f"a symbolic link (to {info.get('destination', '?')})"
+        else:
+            what = "not a regular file (a pipe, socket or device)"
+        problems.append(
+            Unrecognized(
+                rel,
+                f"is {what}: the pipeline reads only regular files in the landing area; "
+                "copy the file (or folder) into landing/ instead",
+            )
+        )
+    return problems
 
 
 def _read_voteview(landing, source: LandingSource) -> pd.DataFrame:
@@ -178,6 +215,14 @@ def _read_parquet(landing, source: LandingSource) -> pd.DataFrame:
             frame = pd.read_parquet(handle)
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise BadInput(str(path), f"not a readable parquet file ({exc})") from None
+    unknown = [str(c) for c in frame.columns if c not in canonical_columns()]
+    if unknown:
+        # conform() would drop them: a misspelt optional column must not vanish unnoticed.
+        raise BadInput(
+            str(path),
+            f"unknown column(s) {unknown[:5]}: a canonical parquet file holds only the columns "
+            f"{canonical_columns()} (data_contracts/roll_call_schema.json); rename or drop them",
+        )
     return frame
 
 
@@ -196,13 +241,58 @@ READERS: dict[str, Callable[[object, LandingSource], pd.DataFrame]] = {
 
 
 def read_source(landing, source: LandingSource) -> pd.DataFrame:
-    """Canonical rows of one source, limited to its session and chambers."""
+    """Canonical rows of one source. Every row must be for the source's session and one
+    of its chambers (which its file or folder name says): rows for another partition
+    are refused, never dropped."""
     frame = READERS[source.kind](landing, source)
-    if "chamber" in frame.columns:
-        frame = frame[frame["chamber"].isin(source.chambers)]
-    if "session" in frame.columns:
-        frame = frame[frame["session"].astype(str) == source.session]
+    outside = pd.Series(False, index=frame.index)
+    for column, allowed in (("session", {source.session}), ("chamber", set(source.chambers))):
+        if column in frame.columns:
+            values = frame[column]
+            outside |= values.notna() & ~values.astype(str).isin(allowed)
+    if outside.any():
+        first = frame[outside].iloc[0]
+        row = int(outside.to_numpy().nonzero()[0][0]) + 1
+        example = ", ".join(f"{c} {str(first[c])!r}" for c in ("session", "chamber") if c in frame.columns)
+        raise BadInput(
+            ", ".join(source.files),
+            f"{int(outside.sum())} of {len(frame)} rows are not for session {source.session!r} and "
+            f"chamber {' or '.join(source.chambers)}, which the file name says (row {row}: {example}); "
+            "give each (session, chamber) its own file, named for it",
+        )
     return conform(frame)
+
+
+def identity_conflicts(rows: pd.DataFrame, sources: pd.Series | None = None) -> BadInput | None:
+    """A BadInput when a legislator_id has two names or two parties among `rows` (e.g. a
+    parquet file and Voteview CSVs of one session disagreeing), naming each value with
+    the files it came from (`sources`, aligned with rows); None when they agree."""
+    if not {"legislator_id", "legislator_name", "party"} <= set(rows.columns) or rows.empty:
+        return None
+    origin = sources if sources is not None else pd.Series("", index=rows.index)
+    for column in ("legislator_name", "party"):
+        counts = rows.groupby("legislator_id", sort=True)[column].nunique()
+        clashing = counts[counts > 1]
+        if clashing.empty:
+            continue
+        legislator = clashing.index[0]
+        mine = rows["legislator_id"] == legislator
+        values = (
+            pd.DataFrame({"value": rows.loc[mine, column], "source": origin[mine]})
+            .groupby("value", sort=True)["source"]
+            .agg(lambda s: sorted(set(s)))
+        )
+        described = "; ".join(
+            f"{str(value)!r}" + (f" in {', '.join(files)}" if any(files) else "") for value, files in values.items()
+        )
+        where = sorted({f for files in values for f in files if f})
+        return BadInput(
+            " and ".join(where) or "landing rows",
+            f"legislator {legislator} has {len(values)} different {column.replace('_', ' ')}s: {described} "
+            f"({len(clashing)} legislator(s) disagree); one legislator id has one name and one "
+            "party in a partition: correct the file that is wrong",
+        )
+    return None
 
 
 def check_source(landing, source: LandingSource) -> tuple[str, ...]:
@@ -222,7 +312,16 @@ def check_source(landing, source: LandingSource) -> tuple[str, ...]:
     problems = schema_problems(frame)
     if problems:
         raise BadInput(where, "violates the canonical roll-call contract: " + "; ".join(problems))
+    conflict = identity_conflicts(frame, pd.Series(where, index=frame.index))
+    if conflict:
+        raise conflict
     return tuple(c for c in CHAMBERS if c in set(frame["chamber"]))
+
+
+def no_sources(landing) -> str:
+    """The problem of a partition with no landing files, naming what was not read."""
+    skipped = "; ".join(f"{u.file} {u.problem}" for u in not_regular(landing_entries(landing)))
+    return f"no landing files for this partition under {landing}" + (f" (not read: {skipped})" if skipped else "")
 
 
 def sources_for(landing, session: str, chamber: str) -> list[LandingSource]:
@@ -234,8 +333,8 @@ def file_digests(landing, files) -> list[dict]:
     """sha256 and size of each landing file (lineage: which bytes fed a partition)."""
     out = []
     for rel in files:
-        data = (landing / rel).read_bytes()
-        out.append({"file": rel, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+        path = landing / rel
+        out.append({"file": rel, "sha256": sha256_file(path), "bytes": path.stat().st_size})
     return out
 
 
@@ -249,14 +348,17 @@ def read_partition(landing, session: str, chamber: str) -> tuple[pd.DataFrame, l
     where = f"partition session={session} chamber={chamber}"
     sources = sources_for(landing, session, chamber)
     if not sources:
-        raise BadInput(where, f"no landing files for this partition under {landing}")
+        raise BadInput(where, no_sources(landing))
     frames = []
     for source in sources:
         frame = read_source(landing, source)
         if "chamber" in frame.columns:
-            frame = frame[frame["chamber"] == chamber]
-        frames.append(frame.assign(_source=",".join(source.files)))
+            frame = frame[frame["chamber"] == chamber]  # a Kansas folder feeds both chambers
+        frames.append(frame.assign(_source=", ".join(source.files)))
     rows = pd.concat(frames, ignore_index=True)
+    conflict = identity_conflicts(rows, rows["_source"])
+    if conflict:
+        raise conflict
     key = ["session", "chamber", "roll_call_id", "legislator_id"]
     if len(sources) > 1 and {*key, "vote"} <= set(rows.columns):
         # Drop a row only when another source already gave it; duplicates inside one

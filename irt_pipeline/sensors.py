@@ -14,9 +14,15 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from irt_pipeline.assets._lineage import landing_files_of
+from irt_pipeline.files import write_atomic
 from irt_pipeline.partitions import session_partitions
 from irt_pipeline.resources import Storage
 from irt_pipeline.watch import QUARANTINE, Cursor, scan
+
+# The last asset of irt_chain: a partition whose latest rankings name the same landing
+# files and bytes is done, whoever ran it (the CLI, an earlier sensor cursor).
+CHAIN_END = "rankings"
 
 
 def write_quarantine(storage: Storage, problems: list[dict]) -> str:
@@ -28,7 +34,7 @@ def write_quarantine(storage: Storage, problems: list[dict]) -> str:
         "landing": str(storage.landing),
         "problems": problems,
     }
-    path.write_text(json.dumps(listing, indent=2))
+    write_atomic(path, json.dumps(listing, indent=2))
     return str(path)
 
 
@@ -46,7 +52,12 @@ def write_quarantine(storage: Storage, problems: list[dict]) -> str:
 def landing_sensor(context: dg.SensorEvaluationContext, storage: Storage):
     previous = Cursor.loads(context.cursor)
     known = set(context.instance.get_dynamic_partitions(session_partitions.name))
-    result = scan(storage.landing, previous, known)
+    result = scan(
+        storage.landing,
+        previous,
+        known,
+        recorded=lambda partition: landing_files_of(context.instance, CHAIN_END, partition),
+    )
     for level, message in result.log:
         getattr(context.log, level)(message)
     cursor = result.cursor

@@ -19,7 +19,9 @@ import json
 
 import dagster as dg
 
-# landing.py, contract.py, sources/*.py (readers, conforming, the contract). 2: the
+# landing.py, contract.py, sources/*.py (readers, conforming, the contract)
+# 2: Voteview party codes named from Voteview's list; rows for another partition,
+# conflicting names or parties and unknown parquet columns refused, never dropped; the
 # Voteview importer carries DW-NOMINATE dim 2 and Nokken-Poole
 ROLL_CALLS = "2"
 # stats/matrix.py (filters, the long form)

@@ -7,7 +7,8 @@ sensors.py is a thin wrapper. One look (`scan`):
    ETags; no file is opened) and groups the files into sources (landing.discover).
 2. Fingerprints each source from that listing: sha256 of each file's path, size,
    mtime / inode, or LastModified / ETag on S3. A source whose fingerprint is in the
-   cursor is not read again.
+   cursor is not read again. Entries that are not regular files (symbolic links,
+   pipes) are never read: they go to the quarantine listing with the reason.
 3. Reads a new or changed source once: a pre-flight check with the same readers as
    the roll_calls asset plus the schema's column rules (landing.check_source, well
    under a second for a Congress or a Kansas biennium; the Great Expectations suite,
@@ -19,14 +20,17 @@ sensors.py is a thin wrapper. One look (`scan`):
    same key (a repeated or retried tick asks for a run Dagster already has, and
    Dagster drops it); new bytes give a new key; and a file restored to an earlier
    version gets a fresh key instead of colliding with its old run. A file merely
-   touched (same bytes) is re-read but gets the same key: no run.
+   touched (same bytes) is re-read but gets the same key: no run. Nor does a partition
+   whose latest rankings were computed from exactly these files and bytes (the
+   `landing_files` its materialization records, looked up through `recorded`): work
+   done by `irt-pipeline run`, or before the cursor was lost, is not done again.
 5. A source that fails the check is never half-ingested: its partitions get no run
    (the other sources of those partitions wait with it), the problem goes to the log
    and to the quarantine listing `{root}/quarantine/landing.json`, and the source is
    checked again as soon as its files change. Landing files are never touched.
 
 The cursor is compact JSON, a few hundred bytes per source:
-`{"v": 1, "sources": {id: {"fp", "digest", "chambers"} or {"fp", "problem"}},
+`{"v": 2, "sources": {id: {"fp", "digest", "files": {file: sha256}, "chambers"} or {"fp", "problem"}},
 "runs": {"Senate|117": {"key": run_key, "inputs": hash of the digests it was made
 from}}, "listing": hash of the last quarantine listing written}`. Partitions stay in
 "runs" after their files leave, so bytes that come back later are not mistaken for new.
@@ -36,17 +40,18 @@ whose bytes are unchanged get their old run keys back, which Dagster deduplicate
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from irt_pipeline.errors import BadInput
-from irt_pipeline.landing import LandingSource, check_source, discover, landing_files
+from irt_pipeline.files import sha256_file
+from irt_pipeline.landing import LandingSource, check_source, discover, is_regular, landing_entries, not_regular
 from irt_pipeline.partitions import partition_key
+from irt_pipeline.versions import digest
 
-CURSOR_VERSION = 1
+CURSOR_VERSION = 2
 QUARANTINE = "quarantine/landing.json"
 TICK_BUDGET_SECONDS = 30.0  # of the 60 s Dagster allows a sensor evaluation
 INFO_FIELDS = (
@@ -55,27 +60,24 @@ INFO_FIELDS = (
 )
 
 
-def _sha256(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def fingerprint(files: tuple[str, ...], infos: dict[str, dict]) -> str:
     """Hash of the listing info (never the bytes) of a source's files."""
-    return _sha256([[rel, {k: infos[rel].get(k) for k in INFO_FIELDS if k in infos[rel]}] for rel in files])[:32]
+    return digest([[rel, {k: infos[rel].get(k) for k in INFO_FIELDS if k in infos[rel]}] for rel in files])[:32]
 
 
-def content_digest(landing, files: tuple[str, ...]) -> str:
-    """sha256 over each file's path and the sha256 of its bytes (streamed), 32 hex."""
-    parts = []
-    for rel in files:
-        with (landing / rel).open("rb") as handle:
-            parts.append([rel, hashlib.file_digest(handle, "sha256").hexdigest()])
-    return _sha256(parts)[:32]
+def file_shas(landing, files: tuple[str, ...]) -> dict[str, str]:
+    """{file: sha256 of its bytes} of a source's files (streamed)."""
+    return {rel: sha256_file(landing / rel) for rel in files}
+
+
+def content_digest(shas: dict[str, str]) -> str:
+    """Digest over each file's path and the sha256 of its bytes, 32 hex."""
+    return digest([[rel, sha] for rel, sha in sorted(shas.items())])[:32]
 
 
 def run_key(partition: str, digests: list[tuple[str, str]], previous: str | None) -> str:
     """Run key of a partition fed by sources with these (id, content digest) pairs."""
-    return _sha256({"partition": partition, "sources": sorted(digests), "after": previous or ""})
+    return digest({"partition": partition, "sources": sorted(digests), "after": previous or ""})
 
 
 @dataclass
@@ -131,9 +133,9 @@ class Scan:
 def _check(landing, source: LandingSource) -> dict:
     """Cursor entry of a source read now: digest and chambers, or the problem."""
     try:
-        digest = content_digest(landing, source.files)
+        shas = file_shas(landing, source.files)
         chambers = check_source(landing, source)
-        return {"digest": digest, "chambers": list(chambers)}
+        return {"digest": content_digest(shas), "files": shas, "chambers": list(chambers)}
     except BadInput as exc:
         return {"problem": f"{exc.where}: {exc.problem}"[:1000]}
     except OSError:
@@ -148,11 +150,16 @@ def scan(
     known_sessions: set[str],
     budget_seconds: float = TICK_BUDGET_SECONDS,
     clock: Callable[[], float] = time.monotonic,
+    recorded: Callable[[str], list[dict] | None] = lambda partition: None,
 ) -> Scan:
-    """One look at the landing area; see the module docstring."""
+    """One look at the landing area; see the module docstring. `recorded(partition key)`
+    gives the `landing_files` ([{file, sha256, ...}]) the partition's latest rankings
+    were computed from, or None."""
     start = clock()
-    infos = landing_files(landing, fresh=True)
+    entries = landing_entries(landing, fresh=True)
+    infos = {rel: info for rel, info in entries.items() if is_regular(info)}
     sources, unrecognized = discover(list(infos))
+    unrecognized = not_regular(entries) + unrecognized
     log: list[tuple[str, str]] = []
     states: dict[str, dict] = {}
     pending: list[str] = []
@@ -202,14 +209,19 @@ def scan(
         if any(s.id not in states for s in feeders):
             continue  # checked next tick, together
         digests = sorted((s.id, states[s.id]["digest"]) for s in feeders)
-        inputs = _sha256(digests)[:32]
+        inputs = digest(digests)[:32]
         last = previous.runs.get(key, {})
         if last.get("inputs") == inputs:
             continue
         new_key = run_key(key, digests, last.get("key"))
-        files = tuple(sorted(f for s in feeders for f in s.files))
-        runs.append(RunPlan(session, chamber, new_key, files))
         new_runs[key] = {"key": new_key, "inputs": inputs}
+        files = tuple(sorted(f for s in feeders for f in s.files))
+        shas = {rel: sha for s in feeders for rel, sha in states[s.id].get("files", {}).items()}
+        done = recorded(key)
+        if done is not None and {(f.get("file"), f.get("sha256")) for f in done} == set(shas.items()):
+            log.append(("info", f"landing: {key} is already materialized from these files and bytes; no run"))
+            continue
+        runs.append(RunPlan(session, chamber, new_key, files))
 
     problems = [{"files": [u.file], "problem": u.problem, "blocks": []} for u in unrecognized]
     problems += [
@@ -217,7 +229,7 @@ def scan(
         for s in sources
         if "problem" in states.get(s.id, {})
     ]
-    listing = _sha256(problems)
+    listing = digest(problems)
     if listing != previous.listing:
         for u in unrecognized:
             log.append(("warning", f"landing: skipping {u.file}: {u.problem}"))

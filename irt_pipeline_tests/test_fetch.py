@@ -126,6 +126,30 @@ def test_html_instead_of_csv_is_refused(root, site, server, capsys):
     assert landing_names(root) == []
 
 
+def test_a_users_own_file_is_never_replaced_but_an_earlier_download_is(root, server, site, capsys):
+    """The landing area is the users': a file there that fetch did not write stays, and
+    nothing of the Congress is written; one fetch wrote is updated by the next."""
+    mine = root / "landing" / "S117_votes.csv"
+    mine.write_text("congress,chamber,rollnumber,icpsr,cast_code,prob\n117,Senate,1,1,1,1.0\n")
+    mine_bytes = mine.read_bytes()
+    fetch = ["fetch", "voteview", "--congress", "117", "--chamber", "senate", "--base-url", server, "--quiet"]
+    assert cli.main(fetch) == 2
+    err = capsys.readouterr().err
+    assert f"error: {mine}: a file of this name is already in the landing area and was not written by this command" in err
+    assert mine.read_bytes() == mine_bytes
+    assert landing_names(root) == ["S117_votes.csv"]  # not even the members file
+
+    mine.unlink()
+    assert cli.main(fetch) == 0
+    served = site / "static" / "data" / "out" / "votes" / "S117_votes.csv"
+    served.write_bytes(served.read_bytes().replace(b",1,", b",6,", 1))  # Voteview updates its file
+    capsys.readouterr()
+    assert cli.main(fetch) == 0
+    statuses = {r["target"].rsplit("/", 1)[-1]: r["status"] for r in __import__("json").loads(capsys.readouterr().out)}
+    assert statuses == {"S117_members.csv": "unchanged", "S117_votes.csv": "replaced"}
+    assert (root / "landing" / "S117_votes.csv").read_bytes() == served.read_bytes()
+
+
 def test_split_votes_by_roll_call_number(shared_voteview, tmp_path):
     votes = pd.read_csv(shared_voteview / "S118_votes.csv")
     batches = split_votes(votes, 3)

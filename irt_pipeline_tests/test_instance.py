@@ -37,6 +37,9 @@ def test_dagster_reads_the_written_pool_and_queue(tmp_path):
         assert config.pool_config.default_pool_limit == 3
         assert config.pool_config.pool_granularity.value == "run"
         assert config.run_queue_config.max_concurrent_runs == 4
+        assert instance.run_monitoring_enabled  # dead queued runs are marked failed
+        assert instance.run_monitoring_start_timeout_seconds == 180
+        assert instance.run_monitoring_max_resume_run_attempts == 0
 
 
 def test_an_existing_config_is_kept(tmp_path, monkeypatch):
@@ -72,3 +75,13 @@ def test_a_limit_set_by_hand_is_kept(tmp_path):
         instance.event_log_storage.set_concurrency_slots("mcmc", 3)
     assert initialize_pools(tmp_path) == []
     assert pool_limit(tmp_path) == 3
+
+
+def test_sessions_are_registered_once_whoever_asks(tmp_path, monkeypatch):
+    from irt_pipeline.instance import get_instance, register_sessions
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    instance = get_instance()
+    assert register_sessions(instance, ["117", "118", "117"]) == ["117", "118"]
+    assert register_sessions(instance, ["118", "119"]) == ["119"]
+    assert instance.get_dynamic_partitions("session") == ["117", "118", "119"]

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from upath import UPath
 
-from irt_pipeline.io_managers import _replace, io_managers
+from irt_pipeline.files import replace_atomic
+from irt_pipeline.io_managers import io_managers
 from irt_pipeline.partitions import partition_key, session_chamber_partitions
 
 SESSION = "117"
@@ -193,10 +194,10 @@ def test_replace_failing_mid_write_keeps_the_old_file_and_cleans_up(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        _replace(target, half_then_fail)
+        replace_atomic(target, half_then_fail)
     assert target.read_bytes() == b"previous good output"
     assert sorted(p.name for p in target.parent.iterdir()) == ["117.parquet"]
 
-    _replace(target, lambda tmp: tmp.write_bytes(b"new"))
+    replace_atomic(target, lambda tmp: tmp.write_bytes(b"new"))
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in target.parent.iterdir()) == ["117.parquet"]

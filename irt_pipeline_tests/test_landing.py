@@ -89,7 +89,7 @@ def test_schema_problems_follow_the_schema_file():
     assert schema_problems(canonical(session="11 7")) == ["invalid session key(s) ['11 7']"]
 
 
-def test_check_source_reports_rows_for_another_partition(tmp_path):
+def test_check_source_refuses_rows_for_another_partition(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
     canonical().to_parquet(landing / "117_House.parquet", index=False)  # rows say Senate
@@ -97,7 +97,10 @@ def test_check_source_reports_rows_for_another_partition(tmp_path):
     with pytest.raises(BadInput) as info:
         check_source(UPath(str(landing)), source)
     assert info.value.where == "117_House.parquet"
-    assert "no rows for session 117 and chamber(s) ['House']" in info.value.problem
+    assert info.value.problem.startswith(
+        "3 of 3 rows are not for session '117' and chamber House, which the file name says "
+        "(row 1: session '117', chamber 'Senate')"
+    )
 
 
 def test_parquet_batches_add_up(tmp_path):

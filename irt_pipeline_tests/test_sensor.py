@@ -289,3 +289,62 @@ def test_time_budget_leaves_sources_for_the_next_look(storage_root, shared_votev
     assert [str(r.partition_key) for r in second.runs] == ["Senate|117"]
     assert second.new_sessions == ["117"]
     assert session_partitions.name == "session"
+
+
+def record_rankings(instance, partition: str, files: list[dict]) -> None:
+    """What a finished `irt-pipeline run` leaves in the instance: rankings of the
+    partition materialized from `files` (its landing_files metadata)."""
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key="rankings", partition=partition, metadata={"landing_files": dg.MetadataValue.json(files)}
+        )
+    )
+
+
+def test_partition_already_materialized_from_these_bytes_requests_no_run(ticker, storage_root, shared_voteview):
+    """The UI started after `irt-pipeline import` + `run`: a fresh cursor, but the
+    partition's latest rankings name the very files and bytes in landing: no run. A
+    partition whose rankings came from other bytes, or that has none, runs."""
+    from irt_pipeline.landing import file_digests
+
+    landing = storage_root / "landing"
+    copy_pair(shared_voteview, landing, 116)
+    copy_pair(shared_voteview, landing, 117)
+    copy_pair(shared_voteview, landing, 118)
+    ticker.instance.add_dynamic_partitions("session", ["116", "117"])
+    done = file_digests(UPath(str(landing)), ["S117_members.csv", "S117_votes.csv"])
+    record_rankings(ticker.instance, "Senate|117", done)
+    stale = file_digests(UPath(str(landing)), ["S116_members.csv", "S116_votes.csv"])
+    stale[1] = {**stale[1], "sha256": "0" * 64}  # computed from an earlier votes file
+    record_rankings(ticker.instance, "Senate|116", stale)
+
+    first = ticker.tick()
+    assert partitions(first) == ["Senate|116", "Senate|118"]
+    assert added(first) == ["118"]
+    assert ticker.tick().run_requests == []  # and the cursor remembers all three
+
+    # New bytes for the finished partition: it runs again.
+    votes = pd.read_csv(landing / "S117_votes.csv")
+    votes[votes["rollnumber"] > 1].to_csv(landing / "S117_votes.csv", index=False)
+    assert partitions(ticker.tick()) == ["Senate|117"]
+
+
+def test_symbolic_links_are_quarantined_with_a_log_line(ticker, storage_root, shared_voteview, tmp_path, capfd):
+    landing = storage_root / "landing"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    copy_pair(shared_voteview, outside, 117)
+    (landing / "S117_votes.csv").symlink_to(outside / "S117_votes.csv")
+    shutil.copy(shared_voteview / "S117_members.csv", landing / "S117_members.csv")
+    result = ticker.tick()
+    assert result.run_requests == [] and added(result) == []
+    assert result.skip_message == "no new or changed landing files; 2 problem(s) listed in quarantine/landing.json"
+    problems = {e["files"][0]: e["problem"] for e in ticker.quarantine()}
+    assert problems["S117_votes.csv"].startswith(f"is a symbolic link (to {outside / 'S117_votes.csv'})")
+    assert problems["S117_members.csv"] == "Voteview members file without its votes file"
+    assert "WARNING - landing: skipping S117_votes.csv: is a symbolic link" in capfd.readouterr().err
+
+    (landing / "S117_votes.csv").unlink()
+    shutil.copy(outside / "S117_votes.csv", landing / "S117_votes.csv")  # a copy is read
+    assert partitions(ticker.tick()) == ["Senate|117"]
+    assert ticker.quarantine() == []

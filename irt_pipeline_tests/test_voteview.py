@@ -107,6 +107,28 @@ def test_party_names_and_external_score(s117):
     assert frame.groupby("legislator_id")["external_score"].nunique().max() == 1
 
 
+def test_party_codes_are_named_from_voteviews_list(shared_voteview):
+    """The 73rd Senate's Farmer-Labor senator (code 537) and every code of the shared
+    members files get Voteview's party names, never "Party code N"."""
+    from irt_pipeline.sources.voteview import party_names
+
+    frame = read_voteview(str(shared_voteview / "S073_votes.csv"), str(shared_voteview / "S073_members.csv"))
+    members = pd.read_csv(shared_voteview / "S073_members.csv").query("chamber == 'Senate'")
+    parties = frame.drop_duplicates("legislator_id").set_index("legislator_id")["party"]
+    shipstead = str(members.loc[members["party_code"] == 537, "icpsr"].item())
+    assert parties[shipstead] == "Farmer-Labor"
+    expected = members.set_index(members["icpsr"].astype(str))["party_code"].map({100: "Democrat", 200: "Republican", 537: "Farmer-Labor"})
+    pd.testing.assert_series_equal(parties.sort_index(), expected[parties.index].sort_index(), check_names=False)
+    names = party_names()
+    assert {c: names[c] for c in (100, 200, 328, 370, 112, 537)} == {
+        100: "Democrat", 200: "Republican", 328: "Independent", 370: "Progressive",
+        112: "Conservative", 537: "Farmer-Labor",
+    }
+    assert len(names) == 53  # every code of Voteview's list
+    for path in shared_voteview.glob("*_members.csv"):
+        assert set(pd.read_csv(path)["party_code"]) <= set(names), path.name
+
+
 def test_session_key_can_be_given(shared_voteview):
     frame = read_voteview(str(shared_voteview / "S117_votes.csv"), str(shared_voteview / "S117_members.csv"), session="117-x")
     assert set(frame["session"]) == {"117-x"}
@@ -154,7 +176,7 @@ def test_every_cast_code_and_code_zero_dropped(tmp_path):
         "10": "Not Voting",
     }  # roll call 1 (cast code 0: not a member) is dropped
     assert sorted(frame["legislator_id"].unique()) == ["10", "20", "40"]  # no President
-    assert frame.set_index("legislator_id")["party"].to_dict()["40"] == "Party code 370"
+    assert frame.set_index("legislator_id")["party"].to_dict()["40"] == "Progressive"  # Voteview's code 370
 
 
 def test_empty_votes_file_names_the_file(tmp_path):
@@ -208,9 +230,9 @@ def test_unknown_cast_code_names_the_file_and_the_code(tmp_path):
     assert "unknown cast_code value(s) [-1, 12]" in str(caught.value)
 
 
-def test_empty_cast_code_is_reported(tmp_path):
+def test_empty_cast_code_is_reported_with_its_line(tmp_path):
     votes = write(tmp_path / "S117_votes.csv", VOTES_HEADER, ["117,Senate,1,10.0,1,100.0", "117,Senate,1,20.0,,100.0"])
-    with pytest.raises(BadInput, match=r"unknown cast_code value\(s\) \['<empty>'\]") as caught:
+    with pytest.raises(BadInput, match=r"S117_votes.csv: line 3 has no cast_code value; a line cut short") as caught:
         read_voteview(votes, members_file(tmp_path))
     assert caught.value.where == votes
 

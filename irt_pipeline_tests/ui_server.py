@@ -12,7 +12,6 @@ sessions and runs one partition backfill over all of them through GraphQL, as th
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import socket
@@ -25,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
+
+from irt_pipeline.files import sha256_file  # noqa: F401 - the UI tests' lineage checks
 
 REPO = Path(__file__).resolve().parents[1]
 CHAIN = ("roll_calls", "vote_matrix", "pca_init", "posterior", "diagnostics", "rankings")
@@ -113,17 +114,10 @@ def _wait_until_loaded(ui: DagsterUI) -> None:
     raise AssertionError(f"dagster dev not ready after {STARTUP_SECONDS} s (last: {last}):\n{ui.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def dagster_ui(tmp_path_factory):
-    """`dagster dev -w workspace.yaml` on 127.0.0.1, with its own DAGSTER_HOME and
-    storage root; killed with its whole process group at the end of the session."""
-    from irt_pipeline.instance import instance_limits, prepare_dagster_home
-
-    base = tmp_path_factory.mktemp("dagster_ui")
-    home, root = base / "dagster_home", base / "root"
-    limits = instance_limits(chains=int(SAMPLER_ENV["IRT_PIPELINE_CHAINS"]))
-    prepare_dagster_home(home, limits)
-    (root / "landing").mkdir(parents=True)
+def start_dagster_dev(home: Path, root: Path, log: Path, limits=None, env: dict | None = None) -> DagsterUI:
+    """`dagster dev -w workspace.yaml` on 127.0.0.1 and a free port, on DAGSTER_HOME
+    `home` and storage root `root`, in a process group of its own; returns once the
+    code location has loaded. Stop it with `stop_dagster_dev`."""
     port = free_port()
     env = {
         **os.environ,
@@ -132,8 +126,8 @@ def dagster_ui(tmp_path_factory):
         "MPLBACKEND": "Agg",
         "PYTHONUNBUFFERED": "1",
         **SAMPLER_ENV,
+        **(env or {}),
     }
-    log = base / "dagster_dev.log"
     dagster = Path(sys.executable).parent / "dagster"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -148,13 +142,36 @@ def dagster_ui(tmp_path_factory):
     ui = DagsterUI(url=f"http://127.0.0.1:{port}", home=home, root=root, log=log, process=process, limits=limits)
     try:
         _wait_until_loaded(ui)
+    except BaseException:
+        stop_dagster_dev(ui)
+        raise
+    return ui
+
+
+def stop_dagster_dev(ui: DagsterUI) -> None:
+    try:
+        os.killpg(ui.process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    ui.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def dagster_ui(tmp_path_factory):
+    """`dagster dev -w workspace.yaml` on 127.0.0.1, with its own DAGSTER_HOME and
+    storage root; killed with its whole process group at the end of the session."""
+    from irt_pipeline.instance import instance_limits, prepare_dagster_home
+
+    base = tmp_path_factory.mktemp("dagster_ui")
+    home, root = base / "dagster_home", base / "root"
+    limits = instance_limits(chains=int(SAMPLER_ENV["IRT_PIPELINE_CHAINS"]))
+    prepare_dagster_home(home, limits)
+    (root / "landing").mkdir(parents=True)
+    ui = start_dagster_dev(home, root, base / "dagster_dev.log", limits)
+    try:
         yield ui
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=60)
+        stop_dagster_dev(ui)
 
 
 def stop_sensors(ui: DagsterUI) -> list[str]:
@@ -285,7 +302,3 @@ def demo_backfill(dagster_ui) -> DemoBackfill:
         bad_partition=bad,
         runs=backfill_runs(ui, backfill_id),
     )
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

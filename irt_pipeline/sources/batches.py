@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from irt_pipeline.errors import BadInput
+from irt_pipeline.files import write_atomic
 
 NAME = re.compile(r"^(?P<stem>[SH]\d{1,3})_votes\.csv$")
 
@@ -41,15 +42,9 @@ def write_batches(votes_path, members_path, out_dir, n_batches: int) -> list[Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     members = out_dir / f"{match['stem']}_members.csv"
     written = [members]
-    _atomic_write(members, members_path.read_bytes())
+    write_atomic(members, members_path.read_bytes())
     for i, batch in enumerate(split_votes(votes, n_batches), start=1):
         target = out_dir / f"{match['stem']}_votes_batch{i}.csv"
-        _atomic_write(target, batch.to_csv(index=False).encode())
+        write_atomic(target, batch.to_csv(index=False))
         written.append(target)
     return written
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.part")
-    tmp.write_bytes(data)
-    tmp.replace(target)

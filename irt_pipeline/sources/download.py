@@ -6,10 +6,11 @@ digits), base `https://voteview.com` unless IRT_PIPELINE_VOTEVIEW_URL or an expl
 base says otherwise (http://, https:// or file://).
 
 Each file streams to a hidden temporary name in the landing folder (which the landing
-discovery ignores) with its byte count and header checked, and is moved into place only
-when complete: the members file first, then the votes file, so the landing sensor never
-sees a partial file or a votes file without its members. A file identical to the one
-already in landing is left untouched.
+discovery ignores; irt_pipeline.files) with its byte count and header checked, and is
+moved into place only when both are complete: the members file first, then the votes
+file, so the landing sensor never sees a partial file or a votes file without its
+members. A file identical to the one already in landing is left untouched; a different
+file there that this command did not write is never replaced (irt_pipeline.imports).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import os
 import sys
 import urllib.error
 import urllib.request
-import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from irt_pipeline.errors import BadInput
+from irt_pipeline.files import staged
 
 DEFAULT_BASE_URL = "https://voteview.com"
 BASE_URL_ENV = "IRT_PIPELINE_VOTEVIEW_URL"
@@ -57,7 +59,7 @@ class Downloaded:
     target: str
     bytes: int
     sha256: str
-    status: str = "written"  # or "unchanged"
+    status: str = "written"  # "unchanged" or "replaced" (irt_pipeline.imports)
 
 
 def _stream(url: str, tmp, kind: str, progress: bool, timeout: float) -> tuple[int, str]:
@@ -108,25 +110,22 @@ def fetch_voteview(
     progress: bool = True, timeout: float = 60.0,
 ) -> list[Downloaded]:
     """Download one Congress's members and votes files into `landing` (a UPath)."""
+    from irt_pipeline import imports
+
     urls = voteview_urls(congress, chamber, base_url(base))
+    command = "fetch voteview"
     landing.mkdir(parents=True, exist_ok=True)
-    staged = []
-    try:
+    with ExitStack() as stack:
+        downloads = []
         for kind, url in urls.items():
             target = landing / url.rsplit("/", 1)[-1]
-            tmp = landing / f".{target.name}.{uuid.uuid4().hex}.part"
-            staged.append((tmp, target))
-            size, sha = _stream(url, tmp, kind, progress, timeout)
-            staged[-1] = (tmp, target, Downloaded(url, str(target), size, sha))
-        results = []
-        for tmp, target, info in staged:
-            if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == info.sha256:
-                info.status = "unchanged"
-            else:
-                target.fs.mv(tmp.path, target.path)
-            results.append(info)
-        return results
-    finally:
-        for item in staged:
-            if item[0].exists():
-                item[0].unlink()
+            stage = stack.enter_context(staged(target))
+            size, sha = _stream(url, stage.tmp, kind, progress, timeout)
+            info = Downloaded(url, str(target), size, sha)
+            info.status = imports.status_of(landing, target.name, sha, command)
+            downloads.append((stage, info))
+        for stage, info in downloads:  # members first, then votes
+            if info.status != "unchanged":
+                with imports.recorded(landing, stage.target.name, info.sha256, info.bytes, command, [info.url]):
+                    stage.commit()
+        return [info for _, info in downloads]

@@ -11,6 +11,9 @@ session) holds three files sharing a name prefix:
 - `{name}_legislators.csv`: name, full_name, legislator_slug, chamber, party,
   district, member_url, ocd_id.
 
+Folders scraped before the id column was renamed call `legislator_slug` `slug` (in
+the votes and legislators files); both names are read.
+
 A session may arrive in batches: `{name}_votes*.csv` (and likewise for the other two)
 are read together. Session keys are bienniums ("2025-2026"); a special-session folder
 `{year}s` belongs to the biennium containing that year (bienniums start in odd years:
@@ -44,6 +47,11 @@ VOTE_CATEGORIES = {
 VOTES_COLUMNS = ["vote_id", "chamber", "legislator_slug", "vote"]
 ROLLCALLS_COLUMNS = ["vote_id", "chamber"]
 LEGISLATORS_COLUMNS = ["name", "legislator_slug", "party"]
+# Columns that must have a value on every line (an empty party means Independent).
+NONEMPTY = {"votes": VOTES_COLUMNS, "rollcalls": ROLLCALLS_COLUMNS, "legislators": ["name", "legislator_slug"]}
+# The analysts' scraper wrote the legislators' id column as `slug` before renaming it
+# `legislator_slug`: folders scraped before then are read the same way.
+ALIASES = {"slug": "legislator_slug"}
 
 
 def session_from_folder(folder: str) -> str:
@@ -79,7 +87,10 @@ def chamber_of_slug(slug: str) -> str | None:
 
 
 def _read_csv(path, columns: list[str], kind: str) -> pd.DataFrame:
-    frame = read_source_csv(path, columns, f"the Kansas {kind} file", dtype=str, keep_default_na=False)
+    frame = read_source_csv(
+        path, columns, f"the Kansas {kind} file", nonempty=NONEMPTY[kind], aliases=ALIASES,
+        dtype=str, keep_default_na=False,
+    )
     return frame.assign(_file=str(path))
 
 
