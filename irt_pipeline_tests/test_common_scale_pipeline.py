@@ -8,9 +8,9 @@ missed the R-hat gate on s-02; a couple of seconds per fit).
   holds the new session, every earlier session's rows are unchanged, and the sampler
   ran once for the new session only (counted; re-running the older chains hits the
   posterior cache).
-- Sessions whose gates failed, whose diagnostics are missing, or that bridge through
-  too few legislators are left out and named; `irt-pipeline scale` prints the stored
-  tables.
+- Sessions whose gates failed, whose diagnostics are missing, whose posterior file is
+  unreadable, or that bridge through too few legislators are left out and named;
+  `irt-pipeline scale` prints the stored tables.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import base64
 import importlib
 import io
 import json
+import re
 
 import dagster as dg
 import numpy as np
@@ -195,3 +196,12 @@ def test_failed_gates_missing_diagnostics_and_too_few_bridges_are_left_out_and_n
     careers = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"legislator_id": str})
     pd.testing.assert_frame_equal(careers[["legislator_id", "sessions"]], stored(storage_root, "careers")[["legislator_id", "sessions"]])
     assert len(calls) == 5  # s-01, s-02, s-04, s-05 and the short s-03; linking sampled nothing
+
+    # a torn posterior file is named, not read; s-01 and s-04 are then runs of one
+    # each, and the later one is the scale
+    (storage_root / "posterior" / CHAMBER / f"{s2}.nc").write_bytes(b"not a NetCDF file")
+    metadata = run_scale(instance, defs)["common_scale"]
+    left_out = metadata["left_out"].value
+    assert metadata["sessions"].value == s4 and list(metadata["posterior_ids"].value) == [s4]
+    assert left_out[s2].startswith("posterior unreadable")
+    assert re.match(rf"not linked: only [0-3] legislator\(s\) served in both {s1} and {s4}", left_out[s1])

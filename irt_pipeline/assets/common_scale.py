@@ -58,7 +58,7 @@ def session_draws(session: str, idata) -> cs.SessionDraws:
 
 def gated_sessions(chamber: str, posteriors: dict, diagnostics: dict):
     """(SessionDraws of every session that passed its gates, {session: reason} for the
-    rest, {session: posterior_id} of those used)."""
+    rest, {session: posterior_id} of those used). posteriors: session -> loader."""
     passed, left_out, used = [], {}, {}
     for session in cs.session_order([*posteriors, *diagnostics]):
         if session not in posteriors:
@@ -67,7 +67,11 @@ def gated_sessions(chamber: str, posteriors: dict, diagnostics: dict):
         if session not in diagnostics:
             left_out[session] = "no diagnostics stored for its posterior (materialize diagnostics)"
             continue
-        idata = posteriors[session]()
+        try:
+            idata = posteriors[session]()
+        except Exception as exc:  # noqa: BLE001 - a torn or foreign file is named, not trusted
+            left_out[session] = f"posterior unreadable ({type(exc).__name__}: {exc})"
+            continue
         try:
             require_passed_gates(
                 diagnostics[session], idata, f"partition session={session} chamber={chamber}", action="link"
@@ -158,7 +162,7 @@ def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
             "party_gap": dg.MetadataValue.md(_table(gap)),
             "polarization_chart": dg.MetadataValue.md(plots.markdown_image(polarization, f"polarization chart, {chamber}")),
             "trajectories": dg.MetadataValue.md(plots.markdown_image(trajectories, f"trajectories, {chamber}")),
-            "posterior_ids": dg.MetadataValue.json(used),
+            "posterior_ids": dg.MetadataValue.json({s: used[s] for s in scale.linked}),
         },
         data_version=versions.data_version(frame_digest(table)),
     )
