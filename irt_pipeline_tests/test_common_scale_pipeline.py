@@ -133,7 +133,7 @@ def test_a_new_session_updates_the_common_scale_and_refits_nothing_else(instance
     metadata = run_scale(instance, defs)
     assert metadata["common_scale"]["sessions"].value == ", ".join(SESSIONS)
     after = stored(storage_root, "common_scale")
-    pd.testing.assert_frame_equal(after[after["session"] != new].reset_index(drop=True), before)
+    pd.testing.assert_frame_equal(after[after["session"] != new].reset_index(drop=True), before, check_exact=True)
     assert (after["session"] == new).sum() == 24
     careers = stored(storage_root, "careers")
     assert careers["sessions"].sum() == len(after) and careers["last_session"].eq(new).sum() == 24
