@@ -39,6 +39,28 @@ def downstream_condition() -> dg.AutomationCondition:
     ).with_label("eager or new code version, after blocking checks passed")
 
 
+def across_sessions_condition() -> dg.AutomationCondition:
+    """For an asset fed by every session of its chamber (the common scale): requested
+    after any session's posterior or diagnostics is updated, or after a new code
+    version, once nothing it reads is in progress.
+
+    No missing-dependency or blocking-check test: a session with no partition in this
+    chamber, or one that failed its gates, is left out (and named) by the asset itself,
+    so neither holds the chamber back. The dependency trigger is `newly_updated` of the
+    deps reset by `newly_requested` alone, not `any_deps_updated().since_last_handled()`:
+    Dagster 1.13 keeps the timestamps `since` needs to order a trigger and a reset in
+    the same tick only through operands and dependency operators, not through and/or,
+    and with many sessions a dependency updated in the tick in which the asset's own
+    run finished would otherwise be lost (seen in a test). This way such an update
+    requests the asset once more; a failed run is not retried until the next update."""
+    deps_updated = AC.any_deps_match(AC.newly_updated()).since(AC.newly_requested())
+    return (
+        (deps_updated | AC.code_version_changed().since_last_handled())
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+    ).with_label("a session's posterior or diagnostics updated, or new code version")
+
+
 def root_condition() -> dg.AutomationCondition:
     """roll_calls (fed by the landing sensor): re-read the landing files of every
     materialized partition when its code version changes."""

@@ -1,4 +1,5 @@
-"""`irt-pipeline`: fetch and import vote files, run partitions, print rankings.
+"""`irt-pipeline`: fetch and import vote files, run partitions, print rankings and the
+common scale across sessions.
 
 Everything runs through Dagster on the instance at $DAGSTER_HOME (the project's
 `.dagster_home/` when unset), so what the CLI does shows in the UI.
@@ -114,11 +115,6 @@ def run_partition(
         materialization = event.event_specific_data.materialization
         path = materialization.metadata.get("path")
         outputs[materialization.asset_key.to_user_string()] = path.value if path else None
-    failures = [
-        f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
-        for event in result.all_events
-        if event.is_step_failure and event.event_specific_data and event.event_specific_data.error
-    ]
     return {
         "session": session,
         "chamber": chamber,
@@ -127,8 +123,17 @@ def run_partition(
         "steps": step_outcomes(result),
         "checks": checks,
         "outputs": outputs,
-        "failures": failures,
+        "failures": run_failures(result),
     }
+
+
+def run_failures(result) -> list[str]:
+    """"step: root cause" of every failed step of an in-process run."""
+    return [
+        f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data and event.event_specific_data.error
+    ]
 
 
 def import_rows(frame: pd.DataFrame, where: str, name, command: str, sources: list[str]) -> int:
@@ -253,12 +258,54 @@ def read_rankings(session: str, chamber: str, model: str = "hierarchical") -> pd
         raise unreadable(path, asset, session, chamber, exc) from None
 
 
-def cmd_rankings(args) -> int:
-    table = read_rankings(args.session, args.chamber, args.model)
-    if args.format == "csv":
+def print_table(table: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
         table.to_csv(sys.stdout, index=False)
     else:
         print(table.to_json(orient="records", indent=2))
+
+
+def cmd_rankings(args) -> int:
+    print_table(read_rankings(args.session, args.chamber, args.model), args.format)
+    return 0
+
+
+# --table of `scale`: which output of the common scale to print.
+SCALE_TABLES = {"sessions": "common_scale", "careers": "careers"}
+
+
+def run_common_scale(instance, chamber: str) -> dict:
+    """Materialize the chamber's common scale in-process from the stored posteriors and
+    diagnostics (nothing is refit); a JSON-ready summary."""
+    result = _definitions().resolve_job_def("common_scale_job").execute_in_process(
+        instance=instance, partition_key=chamber, raise_on_error=False
+    )
+    metadata = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.to_user_string() == "common_scale":
+            metadata = {k: v.value for k, v in materialization.metadata.items()}
+    return {
+        "chamber": chamber,
+        "success": result.success,
+        "run_id": result.run_id,
+        "sessions": metadata.get("sessions"),
+        "reference_session": metadata.get("reference_session"),
+        "left_out": metadata.get("left_out"),
+        "failures": run_failures(result),
+    }
+
+
+def cmd_scale(args) -> int:
+    from irt_pipeline.instance import get_instance
+
+    summary = run_common_scale(get_instance(), args.chamber)
+    print(json.dumps(summary), file=sys.stderr)  # one line among the run's log lines
+    if not summary["success"]:
+        return 1
+    path = _storage().base / SCALE_TABLES[args.table] / f"{args.chamber}.parquet"
+    with path.open("rb") as handle:
+        print_table(pd.read_parquet(handle), args.format)
     return 0
 
 
@@ -328,6 +375,19 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--format", choices=["csv", "json"], default="csv")
     rank.add_argument("--model", choices=list(MODEL_RANKINGS), default="hierarchical")
     rank.set_defaults(func=cmd_rankings)
+
+    scale = sub.add_parser(
+        "scale", help="put every stored session of a chamber on one scale and print it (nothing is refit)"
+    )
+    scale.add_argument("--chamber", required=True, choices=CHAMBERS)
+    scale.add_argument("--format", choices=["csv", "json"], default="csv")
+    scale.add_argument(
+        "--table",
+        choices=list(SCALE_TABLES),
+        default="sessions",
+        help="sessions: one row per legislator per session (default); careers: one row per legislator",
+    )
+    scale.set_defaults(func=cmd_scale)
     return parser
 
 

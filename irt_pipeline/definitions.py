@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from irt_pipeline.assets import ALL_ASSETS, CHAIN, FLAT_CHAIN, MODEL_CHECKS
+from irt_pipeline.assets import ACROSS_SESSIONS, ALL_ASSETS, CHAIN, FLAT_CHAIN, MODEL_CHECKS
 from irt_pipeline.automation import automation_sensor
-from irt_pipeline.partitions import session_chamber_partitions
+from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
 from irt_pipeline.resources import resources_from_env
 from irt_pipeline.sensors import landing_sensor
 
@@ -35,13 +35,21 @@ model_checks = dg.define_asset_job(
     "from the stored posteriors and rankings of both models.",
 )
 
+common_scale_job = dg.define_asset_job(
+    "common_scale_job",
+    selection=dg.AssetSelection.assets(*ACROSS_SESSIONS),
+    partitions_def=chamber_partitions,
+    description="Every session of one chamber on one scale (common_scale, careers), from the "
+    "stored posteriors and diagnostics; nothing is refit.",
+)
+
 
 def make_definitions(root: str | None = None, **resources) -> dg.Definitions:
     """The project's Definitions. `root` replaces IRT_PIPELINE_ROOT; keyword arguments
     replace resources by key (tests shrink the sampler this way)."""
     return dg.Definitions(
-        assets=ALL_ASSETS,
-        jobs=[irt_chain, flat_chain, both_models, model_checks],
+        assets=[*ALL_ASSETS, *ACROSS_SESSIONS],
+        jobs=[irt_chain, flat_chain, both_models, model_checks, common_scale_job],
         sensors=[landing_sensor, automation_sensor],
         resources={**resources_from_env(root), **resources},
         # One process per run: imports (PyMC, nutpie) and compiled kernels are shared by

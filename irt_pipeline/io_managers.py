@@ -126,6 +126,18 @@ def load_netcdf(path):
     return idata
 
 
+class LazyNetCDFIOManager(NetCDFIOManager):
+    """NetCDFIOManager for inputs that span many partitions (a chamber's sessions): each
+    partition loads as a zero-argument function returning its InferenceData, so the
+    consumer holds one posterior in memory at a time. A missing file is reported as
+    missing (FileNotFoundError) when the input is loaded, as the eager manager does."""
+
+    def load_from_path(self, context, path):
+        if not path.exists():
+            raise FileNotFoundError(str(path))
+        return lambda: load_netcdf(path)
+
+
 class JsonIOManager(UPathIOManager):
     extension = ".json"
 
@@ -154,6 +166,10 @@ class NetCDFStore(_RootedIOManager):
     io_manager_class = NetCDFIOManager
 
 
+class LazyNetCDFStore(_RootedIOManager):
+    io_manager_class = LazyNetCDFIOManager
+
+
 class JsonStore(_RootedIOManager):
     io_manager_class = JsonIOManager
 
@@ -163,4 +179,5 @@ def io_managers(root: str) -> dict:
         "parquet_io": ParquetStore(root=root),
         "netcdf_io": NetCDFStore(root=root),
         "json_io": JsonStore(root=root),
+        "netcdf_lazy_io": LazyNetCDFStore(root=root),
     }

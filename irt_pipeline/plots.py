@@ -8,6 +8,11 @@ the same in a run worker, a test or a notebook, whatever MPLBACKEND says.
   each, most conservative at the top, coloured by party.
 - `mixing_plot(idata, legislator)`: trace and rank plot of one ideal point per chain
   (the worst-mixing one, for the diagnostics page).
+- `polarization_plot(medians, gap)`: the chamber's party medians per session on the
+  common scale with the members' interquartile bands, and the party gap with its 94%
+  interval (stats/common_scale.py's party_medians and party_gap).
+- `trajectories_plot(positions, legislator_ids)`: a few legislators' positions per
+  session on the common scale, mean and 94% HDI.
 - `png_bytes(fig)`, `markdown_image(png, alt)`: PNG bytes, and a markdown image with a
   base64 data URI that the Dagster UI renders inside a `MetadataValue.md`.
 """
@@ -120,6 +125,88 @@ def mixing_plot(idata, legislator: str, var: str = "xi", title: str = "") -> Fig
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def _session_axis(ax, sessions: list[str]) -> None:
+    ax.set_xticks(np.arange(len(sessions)), labels=sessions, fontsize=7, rotation=45 if len(sessions) > 12 else 0)
+    ax.set_xlim(-0.5, len(sessions) - 0.5)
+    ax.grid(axis="y", color="0.9", linewidth=0.5)
+    ax.set_axisbelow(True)
+
+
+def polarization_plot(medians: pd.DataFrame, gap: pd.DataFrame, title: str = "") -> Figure:
+    """Top: per session, each party's median position (line; error bars: 94% HDI of
+    the median) and its members' interquartile band. Bottom: the party gap (Republican
+    median - Democratic median) with its 94% HDI. x: sessions in order, evenly spaced.
+
+    medians: session, session_index, party, median, q25, q75, median_hdi_low,
+    median_hdi_high. gap: session, session_index, gap_mean, gap_hdi_low, gap_hdi_high.
+    """
+    sessions = list(dict.fromkeys(medians.sort_values("session_index")["session"]))
+    x_of = {s: i for i, s in enumerate(sessions)}
+    fig = _figure(7.5, 5.2)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
+    for party, rows in medians.groupby("party", sort=True):
+        rows = rows.sort_values("session_index")
+        x = rows["session"].map(x_of).to_numpy()
+        color = party_color(party)
+        top.fill_between(x, rows["q25"], rows["q75"], color=color, alpha=0.18, linewidth=0, label=f"{party}: middle half")
+        top.errorbar(
+            x, rows["median"],
+            yerr=np.vstack([rows["median"] - rows["median_hdi_low"], rows["median_hdi_high"] - rows["median"]]),
+            color=color, marker="o", markersize=3.5, linewidth=1.4, elinewidth=0.8, capsize=2, label=f"{party}: median",
+        )
+    top.set_ylabel("position (common scale; + conservative)", fontsize=8)
+    top.legend(fontsize=7, frameon=False, ncol=2, loc="best")
+    _session_axis(top, sessions)
+    gap = gap.sort_values("session_index")
+    x = gap["session"].map(x_of).to_numpy()
+    bottom.fill_between(x, gap["gap_hdi_low"], gap["gap_hdi_high"], color="0.6", alpha=0.3, linewidth=0, label="94% HDI")
+    bottom.plot(x, gap["gap_mean"], color="0.15", marker="o", markersize=3.5, linewidth=1.4, label="R median - D median")
+    bottom.set_ylabel("party gap", fontsize=8)
+    bottom.set_xlabel("session", fontsize=8)
+    bottom.legend(fontsize=7, frameon=False, loc="best")
+    _session_axis(bottom, sessions)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def trajectories_plot(positions: pd.DataFrame, sessions: list[str], legislator_ids: list[str], title: str = "") -> Figure:
+    """Each listed legislator's position per session served (mean, 94% HDI bars),
+    coloured by party, labelled at the right end. positions: the common scale's
+    per-session rows (session, legislator_id, name, party, position_mean,
+    position_hdi_low, position_hdi_high); sessions: the x axis, in order."""
+    x_of = {s: i for i, s in enumerate(sessions)}
+    fig = _figure(7.5, 4.2)
+    fig.subplots_adjust(left=0.1, right=0.78, top=0.9, bottom=0.14)
+    ax = fig.add_subplot()
+    labels = []
+    for k, legislator in enumerate(legislator_ids):
+        rows = positions[positions["legislator_id"] == legislator]
+        rows = rows.assign(x=rows["session"].map(x_of)).sort_values("x")
+        color = party_color(rows["party"].iloc[-1])
+        offset = (k - (len(legislator_ids) - 1) / 2) * 0.04  # keep overlapping bars apart
+        ax.errorbar(
+            rows["x"] + offset, rows["position_mean"],
+            yerr=np.vstack([rows["position_mean"] - rows["position_hdi_low"], rows["position_hdi_high"] - rows["position_mean"]]),
+            color=color, marker="o", markersize=3, linewidth=1.0, elinewidth=0.6, capsize=1.5, alpha=0.9,
+        )
+        labels.append((rows["position_mean"].iloc[-1], str(rows["name"].iloc[-1])[:28], color))
+    ax.set_ylabel("position (common scale; + conservative)", fontsize=8)
+    ax.set_xlabel("session", fontsize=8)
+    _session_axis(ax, sessions)
+    # names at the right edge, pushed apart where their last positions are close
+    low, high = ax.get_ylim()
+    gap, placed = 0.045 * (high - low), []
+    for y, name, color in sorted(labels):
+        y = max(y, placed[-1] + gap) if placed else y
+        placed.append(y)
+        ax.text(len(sessions) - 0.35, y, name, fontsize=6.5, color=color, va="center", clip_on=False)
+    if title:
+        ax.set_title(title, fontsize=9)
     return fig
 
 

@@ -47,6 +47,9 @@ POSTERIOR_PREDICTIVE = "1"
 MODEL_COMPARISON = "1"
 # stats/validation.py (external_validation). 2: Nokken-Poole beside DW-NOMINATE
 EXTERNAL_VALIDATION = "2"
+# stats/common_scale.py and require_passed_gates in assets/rankings.py (common_scale,
+# careers)
+COMMON_SCALE = "1"
 
 
 def digest(*parts) -> str:

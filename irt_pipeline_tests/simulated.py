@@ -56,3 +56,121 @@ def flat_chamber(n: int, m: int, seed: int):
     xi = (xi - xi.mean()) / xi.std()
     party = np.where(xi + rng.normal(0.0, LABEL_NOISE, n) > 0.0, "Republican", "Democrat")
     return chamber_matrix(xi, party, m, rng), xi
+
+
+def drifting_careers(
+    n_seats: int = 80,
+    n_sessions: int = 8,
+    turnover: float = 0.15,
+    drift_sd: float = 0.08,
+    polarization: float = 0.06,
+    within_sd: float = 0.4,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A chamber over `n_sessions` with known positions on one scale: one row per
+    legislator per session (session, legislator_id, legislator_name, party, z_true).
+
+    Each seat's member stays with probability 1 - turnover and then moves by
+    N(0, drift_sd) (individual moves, mean zero); a new member (the seat's party flips
+    with probability 0.2) starts at their party's mean + N(0, within_sd), and the party
+    means move apart by `polarization` per session (polarization through replacement).
+    Sessions are "s-01", "s-02", ...
+    """
+    rng = np.random.default_rng(seed)
+    party = np.where(np.arange(n_seats) % 2 == 0, "Republican", "Democrat")
+    sign = np.where(party == "Republican", 1.0, -1.0)
+    z = sign + rng.normal(0.0, within_sd, n_seats)
+    ids = np.array([f"M{i:04d}" for i in range(n_seats)])
+    next_id = n_seats
+    rows = []
+    for t in range(n_sessions):
+        if t > 0:
+            z = z + rng.normal(0.0, drift_sd, n_seats)
+            new = rng.uniform(size=n_seats) < turnover
+            flip = new & (rng.uniform(size=n_seats) < 0.2)
+            party = np.where(flip, np.where(party == "Republican", "Democrat", "Republican"), party)
+            sign = np.where(party == "Republican", 1.0, -1.0)
+            z = np.where(new, sign * (1.0 + polarization * t) + rng.normal(0.0, within_sd, n_seats), z)
+            ids = ids.copy()
+            for seat in np.flatnonzero(new):
+                ids[seat] = f"M{next_id:04d}"
+                next_id += 1
+        rows.append(
+            pd.DataFrame(
+                {
+                    "session": f"s-{t + 1:02d}",
+                    "legislator_id": ids,
+                    "legislator_name": [f"Member {i}" for i in ids],
+                    "party": party,
+                    "z_true": z,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def standardized(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / values.std()
+
+
+def simulated_posteriors(truth: pd.DataFrame, draws: int = 800, seed: int = 0, se=(0.08, 0.25)) -> list:
+    """Per-session posteriors around `truth` (drifting_careers' rows), as the pipeline
+    reports them, calibrated. Per session, with t the standardized truth: each
+    legislator is observed as o_i = t_i + N(0, s_i^2), s_i ~ U(se), and their posterior
+    is the normal one under their party's N(mean, var) of t as prior (the hierarchical
+    model's shrinkage toward the party, which leaves party medians unbiased and a draw's
+    spread near 1); every draw is then standardized within the session. Returns
+    stats.common_scale.SessionDraws."""
+    from irt_pipeline.stats.common_scale import SessionDraws
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for session, rows in truth.groupby("session", sort=True):
+        n = len(rows)
+        t = standardized(rows["z_true"].to_numpy())
+        party = rows["party"].to_numpy()
+        var = rng.uniform(*se, n) ** 2
+        observed = t + rng.normal(0.0, np.sqrt(var))
+        prior_mean = pd.Series(t).groupby(party).transform("mean").to_numpy()
+        prior_var = pd.Series(t).groupby(party).transform("var").to_numpy()
+        post_var = 1.0 / (1.0 / prior_var + 1.0 / var)
+        post_mean = post_var * (prior_mean / prior_var + observed / var)
+        xi = post_mean + rng.normal(0.0, 1.0, (draws, n)) * np.sqrt(post_var)
+        xi = (xi - xi.mean(axis=1, keepdims=True)) / xi.std(axis=1, keepdims=True)
+        info = rows[["legislator_id", "legislator_name", "party"]].reset_index(drop=True)
+        out.append(SessionDraws(str(session), info, xi))
+    return out
+
+
+def truth_on_reference(truth: pd.DataFrame, reference: str) -> pd.Series:
+    """z_true in the units of the reference session (its mean 0, sd 1), indexed by
+    (session, legislator_id)."""
+    ref = truth.loc[truth["session"] == reference, "z_true"]
+    scaled = (truth["z_true"] - ref.mean()) / ref.std(ddof=0)
+    return pd.Series(scaled.to_numpy(), index=pd.MultiIndex.from_frame(truth[["session", "legislator_id"]]))
+
+
+def landing_rows(rows: pd.DataFrame, chamber: str, n_roll_calls: int, seed: int) -> pd.DataFrame:
+    """Canonical roll-call rows of one session of drifting_careers (its rows `rows`):
+    votes from the 2PL model at the standardized true positions, beta ~ N(0, 1.5),
+    cutpoints spread like the legislators (alpha = beta * N(0, 1)), everyone present."""
+    rng = np.random.default_rng(seed)
+    xi = standardized(rows["z_true"].to_numpy())
+    beta = rng.normal(0.0, 1.5, n_roll_calls)
+    alpha = beta * rng.normal(0.0, 1.0, n_roll_calls)
+    yea = rng.uniform(size=(len(xi), n_roll_calls)) < 1.0 / (1.0 + np.exp(-(np.outer(xi, beta) - alpha)))
+    member, roll_call = np.indices(yea.shape).reshape(2, -1)
+    session = str(rows["session"].iloc[0])
+    return pd.DataFrame(
+        {
+            "session": session,
+            "chamber": chamber,
+            "roll_call_id": [f"RC{j + 1:04d}" for j in roll_call],
+            "legislator_id": rows["legislator_id"].to_numpy()[member],
+            "legislator_name": rows["legislator_name"].to_numpy()[member],
+            "party": rows["party"].to_numpy()[member],
+            "vote": np.where(yea.ravel(), "Yea", "Nay"),
+            "roll_call_date": "2021-01-10",
+            "roll_call_description": [f"Simulated roll call {j + 1}" for j in roll_call],
+        }
+    )

@@ -1,5 +1,6 @@
 """The plots shown in asset metadata: valid PNGs, one forest row per legislator in rank
-order and party colours, the mixing plot of the legislator asked for."""
+order and party colours, the mixing plot of the legislator asked for, the common
+scale's polarization chart and trajectories."""
 
 from __future__ import annotations
 
@@ -122,3 +123,40 @@ def test_markdown_image_round_trips_the_png():
     prefix = "![forest plot](data:image/png;base64,"
     assert text.startswith(prefix) and text.endswith(")")
     assert base64.b64decode(text[len(prefix) : -1]) == png
+
+
+def common_scale_frames():
+    """Party medians, gap and legislator-session rows of a tiny linked chamber."""
+    from simulated import drifting_careers, simulated_posteriors
+
+    from irt_pipeline.stats import common_scale as cs
+
+    scale = cs.link_sessions(simulated_posteriors(drifting_careers(n_seats=30, n_sessions=4, seed=2), seed=2))
+    return scale, cs.party_medians(scale), cs.party_gap(scale), cs.legislator_sessions(scale), cs.careers(scale)
+
+
+def test_polarization_plot_draws_each_party_median_per_session_and_the_gap():
+    scale, medians, gap, _, _ = common_scale_frames()
+    fig = plots.polarization_plot(medians, gap, title="Senate")
+    top, bottom = fig.axes
+    assert [t.get_text() for t in bottom.get_xticklabels()] == scale.linked
+    for party in ("Democrat", "Republican"):
+        (line,) = [c[0] for c in top.containers if c.get_label() == f"{party}: median"]
+        np.testing.assert_allclose(np.asarray(line.get_ydata(), float), medians[medians["party"] == party]["median"])
+        assert to_hex(line.get_color()) == plots.PARTY_COLORS[party]
+    np.testing.assert_allclose(np.asarray(bottom.lines[0].get_ydata(), float), gap["gap_mean"])
+    assert decode_png(plots.png_bytes(fig)).shape[1] == 600
+
+
+def test_trajectories_plot_draws_the_legislators_asked_for_with_names_apart():
+    scale, _, _, positions, careers = common_scale_frames()
+    from irt_pipeline.stats.common_scale import long_serving
+
+    chosen = long_serving(careers, per_party=2)
+    assert len(chosen) == 4 and careers.set_index("legislator_id").loc[chosen, "sessions"].min() > 1
+    ax = plots.trajectories_plot(positions, scale.linked, chosen).axes[0]
+    assert len(ax.containers) == 4
+    names = sorted(ax.texts, key=lambda t: t.get_position()[1])
+    assert len(names) == 4
+    heights = np.array([t.get_position()[1] for t in names])
+    assert np.all(np.diff(heights) >= 0.04 * np.ptp(ax.get_ylim()))

@@ -12,6 +12,7 @@ sessions and runs one partition backfill over all of them through GraphQL, as th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -114,10 +115,13 @@ def _wait_until_loaded(ui: DagsterUI) -> None:
     raise AssertionError(f"dagster dev not ready after {STARTUP_SECONDS} s (last: {last}):\n{ui.log_tail()}")
 
 
-def start_dagster_dev(home: Path, root: Path, log: Path, limits=None, env: dict | None = None) -> DagsterUI:
+def start_dagster_dev(
+    home: Path, root: Path, log: Path, limits=None, env: dict | None = None, daemon: bool = True
+) -> DagsterUI:
     """`dagster dev -w workspace.yaml` on 127.0.0.1 and a free port, on DAGSTER_HOME
     `home` and storage root `root`, in a process group of its own; returns once the
-    code location has loaded. Stop it with `stop_dagster_dev`."""
+    code location has loaded. Stop it with `stop_dagster_dev`. daemon=False: the
+    webserver alone (no sensors, no backfills: for looking at what is stored)."""
     port = free_port()
     env = {
         **os.environ,
@@ -128,10 +132,11 @@ def start_dagster_dev(home: Path, root: Path, log: Path, limits=None, env: dict 
         **SAMPLER_ENV,
         **(env or {}),
     }
-    dagster = Path(sys.executable).parent / "dagster"
+    command = ["dagster", "dev"] if daemon else ["dagster-webserver"]
+    command[0] = str(Path(sys.executable).parent / command[0])
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+            [*command, "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
             cwd=REPO,
             env=env,
             stdout=out,
@@ -156,22 +161,29 @@ def stop_dagster_dev(ui: DagsterUI) -> None:
     ui.process.wait(timeout=60)
 
 
-@pytest.fixture(scope="session")
-def dagster_ui(tmp_path_factory):
-    """`dagster dev -w workspace.yaml` on 127.0.0.1, with its own DAGSTER_HOME and
-    storage root; killed with its whole process group at the end of the session."""
+@contextlib.contextmanager
+def running_dagster_ui(base: Path, sampler_env: dict, daemon: bool = True):
+    """`start_dagster_dev` with its own DAGSTER_HOME (the project's instance template)
+    and storage root under `base`, the sampler configured by `sampler_env`; killed with
+    its whole process group on exit."""
     from irt_pipeline.instance import instance_limits, prepare_dagster_home
 
-    base = tmp_path_factory.mktemp("dagster_ui")
     home, root = base / "dagster_home", base / "root"
-    limits = instance_limits(chains=int(SAMPLER_ENV["IRT_PIPELINE_CHAINS"]))
+    limits = instance_limits(chains=int(sampler_env["IRT_PIPELINE_CHAINS"]))
     prepare_dagster_home(home, limits)
-    (root / "landing").mkdir(parents=True)
-    ui = start_dagster_dev(home, root, base / "dagster_dev.log", limits)
+    (root / "landing").mkdir(parents=True, exist_ok=True)
+    ui = start_dagster_dev(home, root, base / "dagster_dev.log", limits, env=sampler_env, daemon=daemon)
     try:
         yield ui
     finally:
         stop_dagster_dev(ui)
+
+
+@pytest.fixture(scope="session")
+def dagster_ui(tmp_path_factory):
+    """The demo server of the UI tests (see `running_dagster_ui`)."""
+    with running_dagster_ui(tmp_path_factory.mktemp("dagster_ui"), SAMPLER_ENV) as ui:
+        yield ui
 
 
 def stop_sensors(ui: DagsterUI) -> list[str]:
@@ -225,14 +237,14 @@ def add_session(ui: DagsterUI, session: str) -> None:
     assert result["__typename"] == "AddDynamicPartitionSuccess", result
 
 
-def launch_backfill(ui: DagsterUI, partitions: list[str]) -> str:
+def launch_backfill(ui: DagsterUI, partitions: list[str], assets=CHAIN, title: str = "demo sessions x chambers") -> str:
     result = ui.graphql(
         """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
              __typename ... on LaunchBackfillSuccess { backfillId } ... on Error { message } } }""",
         params={
-            "assetSelection": [{"path": [name]} for name in CHAIN],
+            "assetSelection": [{"path": [name]} for name in assets],
             "partitionNames": partitions,
-            "title": "demo sessions x chambers",
+            "title": title,
         },
     )["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result

@@ -6,10 +6,14 @@ and the flat model's pca_init -> flat_posterior -> flat_diagnostics -> flat_rank
 (same stages, shared code), then posterior_predictive / flat_posterior_predictive,
 model_comparison (PSIS-LOO) and external_validation.
 
+Across sessions, partitioned by chamber alone: common_scale and careers (one
+multi-asset fed by every session's posterior and diagnostics of the chamber).
+
 Each is a thin wrapper over plain functions in `irt_pipeline.stats` (and the landing and
 contract modules); what Dagster adds is storage, metadata and the checks.
 """
 
+from irt_pipeline.assets.common_scale import common_scale
 from irt_pipeline.assets.diagnostics import diagnostics
 from irt_pipeline.assets.external_validation import external_validation
 from irt_pipeline.assets.flat_diagnostics import flat_diagnostics
@@ -30,3 +34,5 @@ FLAT_CHAIN = [roll_calls, vote_matrix, pca_init, flat_posterior, flat_diagnostic
 # flat chain doubles the sampling).
 MODEL_CHECKS = [posterior_predictive, flat_posterior_predictive, model_comparison, external_validation]
 ALL_ASSETS = [*CHAIN, flat_posterior, flat_diagnostics, flat_rankings, *MODEL_CHECKS]
+# Partitioned by chamber, so in no job of the (session, chamber) partitions.
+ACROSS_SESSIONS = [common_scale]

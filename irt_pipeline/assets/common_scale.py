@@ -1,0 +1,180 @@
+"""common_scale and careers: every session of a chamber on one scale, partitioned by
+chamber alone and fed by every session's posterior and diagnostics of that chamber
+(stats/common_scale.py does the statistics).
+
+- common_scale: one row per legislator per linked session (chamber, session,
+  session_index, legislator_id, name, party, position_mean, position_sd,
+  position_hdi_low, position_hdi_high, session_xi_mean); its metadata holds the
+  polarization chart, the long-serving legislators' trajectories, the links and the
+  sessions left out with the reason.
+- careers: one row per legislator (first and last session, sessions, mean position
+  and trend per session with 94% HDIs).
+
+A session whose posterior failed its gates, whose diagnostics are missing or do not
+belong to its posterior, or that bridges to the others through too few legislators is
+left out and named in the metadata. Posteriors load one at a time (netcdf_lazy_io).
+"""
+
+import dagster as dg
+import pandas as pd
+
+from irt_pipeline import versions
+from irt_pipeline.assets._common import frame_digest
+from irt_pipeline.assets.rankings import posterior_legislators, require_passed_gates
+from irt_pipeline.automation import across_sessions_condition
+from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
+from irt_pipeline.stats import common_scale as cs
+
+GROUP = "across_sessions"
+BY_CHAMBER = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="chamber")
+METHOD = (
+    f"mean-sigma linking of adjacent sessions per posterior draw ({cs.LINK_DRAWS} draws), "
+    f"Bayesian bootstrap over the bridges, at least {cs.MIN_BRIDGES} bridges per link"
+)
+
+
+def _by_session(context, name: str, loaded) -> dict:
+    """The loaded partitions of input `name` keyed by session. Dagster hands over the
+    object itself, not a dict, when the mapping yields a single partition."""
+    keys = context.asset_partition_keys_for_input(name)
+    if loaded is None or not keys:
+        return {}
+    if len(keys) == 1:
+        loaded = {keys[0]: loaded}
+    return {
+        session_chamber_partitions.get_partition_key_from_str(str(key)).keys_by_dimension["session"]: value
+        for key, value in loaded.items()
+    }
+
+
+def session_draws(session: str, idata) -> cs.SessionDraws:
+    """A stored posterior as stats.common_scale.SessionDraws (xi flattened over chains)."""
+    xi = idata.posterior["xi"]
+    ids = [str(v) for v in xi["legislator"].values]
+    legislators = posterior_legislators(idata).set_index("legislator_id").loc[ids].reset_index()
+    values = xi.stack(sample=("chain", "draw")).transpose("sample", "legislator").values
+    return cs.SessionDraws(session, legislators, values)
+
+
+def gated_sessions(chamber: str, posteriors: dict, diagnostics: dict):
+    """(SessionDraws of every session that passed its gates, {session: reason} for the
+    rest, {session: posterior_id} of those used). posteriors: session -> loader."""
+    passed, left_out, used = [], {}, {}
+    for session in cs.session_order([*posteriors, *diagnostics]):
+        if session not in posteriors:
+            left_out[session] = "no posterior stored for this chamber"
+            continue
+        if session not in diagnostics:
+            left_out[session] = "no diagnostics stored for its posterior (materialize diagnostics)"
+            continue
+        try:
+            idata = posteriors[session]()
+        except Exception as exc:  # noqa: BLE001 - a torn or foreign file is named, not trusted
+            left_out[session] = f"posterior unreadable ({type(exc).__name__}: {exc})"
+            continue
+        try:
+            require_passed_gates(
+                diagnostics[session], idata, f"partition session={session} chamber={chamber}", action="link"
+            )
+        except dg.Failure as failure:
+            left_out[session] = failure.description
+            continue
+        passed.append(session_draws(session, idata))
+        used[session] = idata.attrs["posterior_id"]
+    return passed, left_out, used
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_markdown(index=False, floatfmt=".3f") if len(frame) else "none"
+
+
+def _out(description: str) -> dg.AssetOut:
+    return dg.AssetOut(
+        io_manager_key="parquet_io",
+        code_version=versions.COMMON_SCALE,
+        automation_condition=across_sessions_condition(),
+        description=description,
+    )
+
+
+@dg.multi_asset(
+    partitions_def=chamber_partitions,
+    group_name=GROUP,
+    can_subset=False,
+    ins={
+        "posterior": dg.AssetIn(
+            partition_mapping=BY_CHAMBER,
+            input_manager_key="netcdf_lazy_io",
+            metadata={"allow_missing_partitions": True},
+        ),
+        "diagnostics": dg.AssetIn(partition_mapping=BY_CHAMBER, metadata={"allow_missing_partitions": True}),
+    },
+    outs={
+        "common_scale": _out(
+            "Every legislator-session of the chamber on one scale (units: sd of the reference "
+            "session's legislators; + conservative): mean, sd, 94% HDI."
+        ),
+        "careers": _out(
+            "One row per legislator on the common scale: first/last session, mean position and "
+            "trend per session, with 94% HDIs."
+        ),
+    },
+)
+def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
+    """Link every session of the chamber that passed its gates onto one scale."""
+    from irt_pipeline import plots
+
+    chamber = context.partition_key
+    sessions, left_out, used = gated_sessions(
+        chamber, _by_session(context, "posterior", posterior), _by_session(context, "diagnostics", diagnostics)
+    )
+    scale = cs.link_sessions(sessions, left_out)
+    if not scale.links:
+        raise dg.Failure(
+            description=f"chamber={chamber}: no session can be put on a common scale",
+            metadata={"left_out": dg.MetadataValue.json(scale.left_out)},
+        )
+    table = cs.legislator_sessions(scale)
+    table.insert(0, "chamber", chamber)
+    career = cs.careers(scale)
+    medians, gap = cs.party_medians(scale), cs.party_gap(scale)
+    polarization = plots.png_bytes(
+        plots.polarization_plot(medians, gap, title=f"{chamber}: party medians on the common scale (reference {scale.reference})")
+    )
+    trajectories = plots.png_bytes(
+        plots.trajectories_plot(
+            table, scale.linked, cs.long_serving(career), title=f"{chamber}: long-serving members, mean and 94% HDI"
+        )
+    )
+    movers = career[(career["trend_hdi_low"] > 0) | (career["trend_hdi_high"] < 0)]
+    yield dg.Output(
+        table,
+        output_name="common_scale",
+        metadata={
+            "sessions_linked": len(scale.linked),
+            "reference_session": scale.reference,
+            "sessions": ", ".join(scale.linked),
+            "sessions_left_out": len(scale.left_out),
+            "left_out": dg.MetadataValue.json(scale.left_out),
+            "legislator_sessions": len(table),
+            "method": METHOD,
+            "links": dg.MetadataValue.md(_table(cs.links_table(scale))),
+            "party_gap": dg.MetadataValue.md(_table(gap)),
+            "polarization_chart": dg.MetadataValue.md(plots.markdown_image(polarization, f"polarization chart, {chamber}")),
+            "trajectories": dg.MetadataValue.md(plots.markdown_image(trajectories, f"trajectories, {chamber}")),
+            "posterior_ids": dg.MetadataValue.json({s: used[s] for s in scale.linked}),
+        },
+        data_version=versions.data_version(frame_digest(table)),
+    )
+    shown = ["name", "party", "first_session", "last_session", "sessions", "position_mean", "trend_mean", "trend_hdi_low", "trend_hdi_high"]
+    yield dg.Output(
+        career,
+        output_name="careers",
+        metadata={
+            "legislators": len(career),
+            "longest_serving": dg.MetadataValue.md(_table(career[shown].head(10))),
+            "moved": len(movers),
+            "moved_list": dg.MetadataValue.md(_table(movers[shown].head(20))),
+        },
+        data_version=versions.data_version(frame_digest(career)),
+    )
