@@ -208,14 +208,16 @@ def add_session(ui: DagsterUI, session: str) -> None:
     assert result["__typename"] == "AddDynamicPartitionSuccess", result
 
 
-def launch_backfill(ui: DagsterUI, partitions: list[str]) -> str:
+def launch_backfill(ui: DagsterUI, partitions: list[str], title: str = "demo sessions x chambers", tags=None) -> str:
+    """A partition backfill of the whole chain; `tags`: run tags (name -> value)."""
     result = ui.graphql(
         """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
              __typename ... on LaunchBackfillSuccess { backfillId } ... on Error { message } } }""",
         params={
             "assetSelection": [{"path": [name]} for name in CHAIN],
             "partitionNames": partitions,
-            "title": "demo sessions x chambers",
+            "title": title,
+            "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()],
         },
     )["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result
