@@ -19,6 +19,7 @@ the tests skip with the reason, except under CI (CI set), where they fail.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import pwd
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from ui_server import REPO, DagsterUI, _wait_until_loaded, free_port, stop_sensors
+from ui_server import REPO, SAMPLER_ENV, DagsterUI, _wait_until_loaded, free_port, stop_sensors
 
 from irt_pipeline.stats.diagnostics import GATES
 
@@ -44,9 +45,9 @@ BIN = Path(sys.executable).parent
 DEPLOY_CONFIG = REPO / "deploy" / "dagster.yaml"
 STARTUP_SECONDS = 120  # limits, not measurements: a loaded 2-core machine is slow
 
-# Small enough for CI on 2 cores, large enough that every gate passes on every partition
-# below with the default seed (max R-hat 1.007, min bulk ESS > 1,300 when written).
-SAMPLER_ENV = {"IRT_PIPELINE_CHAINS": "4", "IRT_PIPELINE_TUNE": "600", "IRT_PIPELINE_DRAWS": "800"}
+# The UI tests' sampler settings (4 chains, 1,000 + 1,000): every gate passes on each
+# partition below with room, whichever draws the seed gives (max R-hat 1.0075 over five
+# seeds x six partitions; 600 + 800 reached 1.0098 and failed once).
 # Real Senates small enough for CI, by landing-file prefix and session key.
 SMALL_SENATES = {"S118": "118", "S073": "73"}
 
@@ -371,53 +372,87 @@ def landing_files(voteview: bool = True) -> dict[str, bytes]:
     return files
 
 
-def sampler_resource():
-    from irt_pipeline.resources import Sampler
+# Loads (or compiles once and stores) the sampler's numba kernels: a warm on-disk cache.
+COMPILE_KERNELS = """
+from irt_pipeline.demo import DemoChamber, simulate_chamber
+from irt_pipeline.stats.matrix import build_vote_matrix
+from irt_pipeline.stats.pca import pca_scores
+from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
 
-    return Sampler(
-        chains=int(SAMPLER_ENV["IRT_PIPELINE_CHAINS"]),
-        tune=int(SAMPLER_ENV["IRT_PIPELINE_TUNE"]),
-        draws=int(SAMPLER_ENV["IRT_PIPELINE_DRAWS"]),
-    )
+rows, _ = simulate_chamber(DemoChamber("warm-up", "Senate", 24, 60, seed=1))
+matrix, _ = build_vote_matrix(rows)
+sample_hierarchical(matrix, pca_scores(matrix)["pc1"].to_numpy(), SamplerSettings(chains=1, tune=5, draws=5))
+"""
+
+
+@pytest.fixture(scope="session")
+def compiled_kernels():
+    """numba's on-disk cache of the sampler's kernels, written (if missing) by one
+    process before any process of these tests samples. The same seed gives other
+    (equally valid) draws in a process that compiled the kernels itself than in one
+    that loaded them from the cache (seen here: numba, fastmath), so runs compared
+    across processes must all load them; the test process itself is never one of them."""
+    done = subprocess.run([sys.executable, "-c", COMPILE_KERNELS], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+# The single-machine runs: `irt-pipeline run` per partition, in one process.
+SINGLE_MACHINE_RUNS = """
+import json, sys
+from irt_pipeline.cli import main
+
+sys.exit(max(main(["run", "--session", s, "--chamber", c]) for s, c in json.loads(sys.argv[1])))
+"""
 
 
 @dataclass
 class SingleMachine:
-    """The default set-up (in-process executor, SQLite instance, local folder), same
-    sampler settings and seed, each partition run once on first request."""
+    """The default set-up on one machine: the CLI with its local SQLite instance, the
+    in-process executor and a local folder, the same sampler settings and seed. Runs
+    go on in the background from `start` until `rankings` needs them."""
 
     root: Path
-    instance: object
-    rankings_by_partition: dict = field(default_factory=dict)
+    env: dict
+    logs: Path
+    runs: list = field(default_factory=list)  # (Process, partitions)
+
+    def start(self, partitions: list[tuple[str, str]]) -> None:
+        started = {p for _, ps in self.runs for p in ps}
+        todo = [p for p in partitions if p not in started]
+        if not todo:
+            return
+        for process, _ in self.runs:  # one SQLite instance: one process at a time
+            process.popen.wait()
+        command = [sys.executable, "-c", SINGLE_MACHINE_RUNS, json.dumps(todo)]
+        log = self.logs / f"single_machine_{len(self.runs)}.log"
+        self.runs.append((Process.start("single-machine runs", command, log, env=self.env), todo))
 
     def rankings(self, session: str, chamber: str) -> pd.DataFrame:
-        from irt_pipeline.definitions import make_definitions
-        from irt_pipeline.partitions import partition_key, session_partitions
-
-        key = (session, chamber)
-        if key not in self.rankings_by_partition:
-            if session not in self.instance.get_dynamic_partitions(session_partitions.name):
-                self.instance.add_dynamic_partitions(session_partitions.name, [session])
-            defs = make_definitions(str(self.root), sampler=sampler_resource())
-            result = defs.resolve_job_def("irt_chain").execute_in_process(
-                instance=self.instance, partition_key=partition_key(session, chamber), raise_on_error=False
-            )
-            assert result.success, f"single-machine run of {key} failed"
-            self.rankings_by_partition[key] = pd.read_parquet(self.root / "rankings" / chamber / f"{session}.parquet")
-        return self.rankings_by_partition[key]
+        self.start([(session, chamber)])
+        [process] = [process for process, ps in self.runs if (session, chamber) in ps]
+        process.popen.wait()
+        assert process.popen.returncode == 0, f"single-machine run failed:\n{process.tail(80)}"
+        return pd.read_parquet(self.root / "rankings" / chamber / f"{session}.parquet")
 
 
 @pytest.fixture(scope="session")
-def single_machine(tmp_path_factory):
-    import dagster as dg
-
-    root = tmp_path_factory.mktemp("single_machine")
-    (root / "landing").mkdir()
+def single_machine(tmp_path_factory, compiled_kernels):
+    base = tmp_path_factory.mktemp("single_machine")
+    root = base / "root"
+    (root / "landing").mkdir(parents=True)
     # the shared Senates when present (the tests that need them skip without them)
     for name, data in landing_files(voteview=(SHARED_VOTEVIEW / "S118_votes.csv").exists()).items():
         (root / "landing" / name).write_bytes(data)
-    with dg.instance_for_test() as instance:
-        yield SingleMachine(root=root, instance=instance)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IRT_PIPELINE_", "DAGSTER_", "AWS_", "FSSPEC_"))}
+    env.update(
+        {"DAGSTER_HOME": str(base / "dagster_home"), "IRT_PIPELINE_ROOT": str(root), **SAMPLER_ENV, "MPLBACKEND": "Agg"}
+    )
+    machine = SingleMachine(root=root, env=env, logs=base)
+    try:
+        yield machine
+    finally:
+        for process, _ in machine.runs:
+            process.kill()
 
 
 # --- A Dagster cluster on PostgreSQL, RabbitMQ and S3 -------------------------------
@@ -507,7 +542,7 @@ LIGHT_WORKER = "light"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, postgres, rabbitmq, s3_server):
+def cluster(tmp_path_factory, postgres, rabbitmq, s3_server, compiled_kernels):
     """The team set-up of docs/deploy.md on one machine: a database for the instance,
     the storage root on S3, `dagster-webserver` + `dagster-daemon` (the run queue,
     backfills), two MCMC workers (cores // chains slots each) and one worker for the

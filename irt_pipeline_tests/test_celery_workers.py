@@ -108,8 +108,8 @@ def test_only_the_posterior_steps_are_routed_to_the_mcmc_queue():
 @pytest.fixture(scope="module")
 def backfill(cluster, single_machine):
     """A backfill of the whole chain over six partitions, launched through the UI's
-    GraphQL API and waited for. The single-machine runs of the same partitions run
-    here meanwhile (the cluster's steps are on other processes)."""
+    GraphQL API and waited for; the single-machine runs of the same partitions go on
+    meanwhile."""
     ui = cluster.ui
     partitions = partitions_for_backfill()
     for session in dict.fromkeys(s for s, _ in partitions):
@@ -117,8 +117,7 @@ def backfill(cluster, single_machine):
     keys = [str(partition_key(s, c)) for s, c in partitions]
     started = time.monotonic()
     backfill_id = launch_backfill(ui, keys, title="six partitions on two workers")
-    for session, chamber in partitions:
-        single_machine.rankings(session, chamber)
+    single_machine.start(partitions)
     try:
         status = wait_for_backfill(ui, backfill_id)
     except AssertionError as error:

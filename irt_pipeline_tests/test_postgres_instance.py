@@ -101,6 +101,7 @@ def test_four_cli_runs_at_once_on_the_postgres_instance(postgres, s3_server, sin
         **os.environ, "DAGSTER_HOME": str(home), **pg_env, "IRT_PIPELINE_ROOT": root, **s3_server.env,
         **SAMPLER_ENV, "MPLBACKEND": "Agg",
     }  # fmt: skip
+    single_machine.start(list(dict.fromkeys(CLI_RUNS)))  # meanwhile, one after another
     processes = [
         subprocess.Popen(
             [str(BIN / "irt-pipeline"), "run", "--session", session, "--chamber", chamber],
