@@ -379,7 +379,7 @@ from irt_pipeline.stats.matrix import build_vote_matrix
 from irt_pipeline.stats.pca import pca_scores
 from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
 
-rows, _ = simulate_chamber(DemoChamber("warm-up", "Senate", 24, 60, seed=1))
+rows, _ = simulate_chamber(DemoChamber("warm-2021", "Senate", 24, 60, seed=1))
 matrix, _ = build_vote_matrix(rows)
 sample_hierarchical(matrix, pca_scores(matrix)["pc1"].to_numpy(), SamplerSettings(chains=1, tune=5, draws=5))
 """
