@@ -178,7 +178,7 @@ class Postgres:
 
 
 @pytest.fixture(scope="session")
-def postgres():
+def postgres(tmp_path_factory):
     """A PostgreSQL server of its own on a free port, password authentication."""
     bin_dir = postgres_bin()
     require("PostgreSQL server (initdb, postgres)", bin_dir is not None, "apt-get install postgresql")
@@ -206,7 +206,7 @@ def postgres():
         )  # fmt: skip
         pwfile.unlink()
         port = free_port()
-        log = Path(tempfile.mkdtemp(prefix="irt-pg-log-")) / "postgres.log"
+        log = tmp_path_factory.mktemp("postgres") / "postgres.log"  # written through our file handle
         process = Process.start(
             "postgres",
             [*as_postgres, str(bin_dir / "postgres"), "-D", str(base / "data"), "-p", str(port), "-h", "127.0.0.1",
