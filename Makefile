@@ -6,7 +6,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # Playwright (test extra) drives Debian's Chromium; it never downloads a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test ui bench clean browser
+.PHONY: demo test ui bench clean browser services
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/irt-pipeline demo
 
-test: $(BIN)/.installed browser
+test: $(BIN)/.installed browser services
 	$(BIN)/python -m pytest irt_pipeline_tests
 
 # The UI browser test drives Debian's Chromium; install it when missing (needs root
@@ -26,6 +26,14 @@ browser:
 	@[ -x /usr/bin/chromium ] || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the browser tests will skip"
+
+# The multi-machine tests run a real PostgreSQL and RabbitMQ from Debian's packages;
+# install them when missing (root and apt; elsewhere those tests skip, except under CI).
+services:
+	@{ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; } || \
+		{ command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql rabbitmq-server >/dev/null; } || \
+		echo "postgresql or rabbitmq-server not installed: the multi-machine tests will skip"
 
 $(VENV)/.bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

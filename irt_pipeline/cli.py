@@ -71,8 +71,15 @@ MODEL_JOBS = {"hierarchical": "irt_chain", "flat": "flat_chain", "both": "both_m
 MODEL_RANKINGS = {"hierarchical": "rankings", "flat": "flat_rankings"}
 
 
+def console_logging(verbose: bool) -> dict:
+    """Run config for the console: Dagster's whole DEBUG stream with --verbose, else INFO
+    (the steps' own lines: cache status, sampling progress, failures)."""
+    return {"loggers": {"console": {"config": {"log_level": "DEBUG" if verbose else "INFO"}}}}
+
+
 def run_partition(
-    instance, session: str, chamber: str, force_refit: bool = False, model: str = "hierarchical"
+    instance, session: str, chamber: str, force_refit: bool = False, model: str = "hierarchical",
+    verbose: bool = False,
 ) -> dict:
     """Materialize the whole chain of one partition in-process; a JSON-ready summary.
     `force_refit` samples the posterior even when the cache holds the same fit. `model`:
@@ -97,7 +104,8 @@ def run_partition(
     if force_refit:
         tags[FORCE_REFIT_TAG] = "true"
     result = defs.resolve_job_def(MODEL_JOBS[model]).execute_in_process(
-        instance=instance, partition_key=key, raise_on_error=False, tags=tags
+        instance=instance, partition_key=key, raise_on_error=False, tags=tags,
+        run_config=console_logging(verbose),
     )
     checks = []
     for evaluation in result.get_asset_check_evaluations():
@@ -208,6 +216,26 @@ def cmd_split_voteview(args) -> int:
     return 0
 
 
+def readable(summary: dict) -> str:
+    """A few lines for a person: the partition and its outcome, each step, each check
+    (value where it has one), failures, and the recovery of the truth on the demo."""
+    outcome = "ok" if summary["success"] else "FAILED"
+    lines = [f"{summary['chamber']} {summary['session']}: {outcome} (run {summary['run_id'][:8]})"]
+    lines.append("  steps: " + ", ".join(f"{step} {how}" for step, how in summary["steps"].items()))
+    checks = [
+        f"{c['name']} {'pass' if c['passed'] else 'FAIL'}" + (f" ({c['value']:.4g})" if isinstance(c["value"], (int, float)) else "")
+        for c in summary["checks"]
+    ]
+    if checks:
+        lines.append("  checks: " + ", ".join(checks))
+    if "recovery" in summary:
+        r = summary["recovery"]
+        lines.append(f"  recovered the truth: r {r['pearson_r']:.3f}, 94% HDI coverage {r['hdi94_coverage']:.2f} "
+                     f"over {r['legislators']} legislators")
+    lines += [f"  failure: {f}" for f in summary["failures"]]
+    return "\n".join(lines)
+
+
 def cmd_demo(args) -> int:
     from irt_pipeline.demo import DEMO_CHAMBERS, copy_demo_landing, demo_truth
     from irt_pipeline.instance import get_instance
@@ -220,14 +248,14 @@ def cmd_demo(args) -> int:
     truth = demo_truth()
     summaries = []
     for spec in DEMO_CHAMBERS:
-        summary = run_partition(instance, spec.session, spec.chamber)
+        summary = run_partition(instance, spec.session, spec.chamber, verbose=args.verbose)
         if summary["success"]:
             rankings = read_rankings(spec.session, spec.chamber)
             summary["recovery"] = recovery(
                 rankings, truth[(truth.session == spec.session) & (truth.chamber == spec.chamber)]
             )
         summaries.append(summary)
-        print(json.dumps(summary, indent=2), flush=True)
+        print(json.dumps(summary, indent=2) if args.json else readable(summary), flush=True)
     return 0 if all(s["success"] for s in summaries) else 1
 
 
@@ -235,9 +263,11 @@ def cmd_run(args) -> int:
     from irt_pipeline.instance import get_instance
 
     summary = run_partition(
-        get_instance(), args.session, args.chamber, force_refit=args.force_refit, model=args.model
+        get_instance(), args.session, args.chamber, force_refit=args.force_refit, model=args.model,
+        verbose=args.verbose,
     )
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))  # stdout: the JSON summary, for scripts
+    print(readable(summary), file=sys.stderr)
     return 0 if summary["success"] else 1
 
 
@@ -309,6 +339,12 @@ def cmd_scale(args) -> int:
     return 0
 
 
+def _add_verbose(parser) -> None:
+    parser.add_argument(
+        "--verbose", action="store_true", help="Dagster's whole DEBUG log and its warnings (default: progress only)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="irt-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -350,9 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_split_voteview)
 
     demo = sub.add_parser("demo", help="write the built-in demo data and materialize it")
+    demo.add_argument("--json", action="store_true", help="print each partition's JSON summary instead")
+    _add_verbose(demo)
     demo.set_defaults(func=cmd_demo)
 
-    run = sub.add_parser("run", help="materialize one partition's whole chain")
+    run = sub.add_parser("run", help="materialize one partition's whole chain (JSON summary on stdout)")
+    _add_verbose(run)
     run.add_argument("--session", required=True)
     run.add_argument("--chamber", required=True, choices=CHAMBERS)
     run.add_argument(
@@ -406,6 +445,11 @@ def mark_dead_runs() -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if not getattr(args, "verbose", False):
+        import warnings
+
+        warnings.filterwarnings("ignore", module="dagster")  # Beta/Preview notes on our definitions
+        warnings.filterwarnings("ignore", message=".*(beta|preview).*", category=Warning)
     try:
         if args.command != "split":  # the only command that never opens the instance
             mark_dead_runs()

@@ -4,6 +4,7 @@ import dagster as dg
 
 from irt_pipeline.assets import ACROSS_SESSIONS, ALL_ASSETS, CHAIN, FLAT_CHAIN, MODEL_CHECKS
 from irt_pipeline.automation import automation_sensor
+from irt_pipeline.deploy import executor_from_env
 from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
 from irt_pipeline.resources import resources_from_env
 from irt_pipeline.sensors import landing_sensor
@@ -52,9 +53,10 @@ def make_definitions(root: str | None = None, **resources) -> dg.Definitions:
         jobs=[irt_chain, flat_chain, both_models, model_checks, common_scale_job],
         sensors=[landing_sensor, automation_sensor],
         resources={**resources_from_env(root), **resources},
-        # One process per run: imports (PyMC, nutpie) and compiled kernels are shared by
-        # the steps instead of being paid again per step.
-        executor=dg.in_process_executor,
+        # One process per run by default: imports (PyMC, nutpie) and compiled kernels are
+        # shared by the steps instead of being paid again per step. IRT_PIPELINE_EXECUTOR=
+        # celery spreads the steps over Celery workers instead (irt_pipeline/deploy.py).
+        executor=executor_from_env(),
     )
 
 

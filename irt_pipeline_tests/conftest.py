@@ -12,6 +12,9 @@ import pytest
 # One `dagster dev` and one demo backfill per test session, shared by the UI tests.
 from ui_server import dagster_ui, demo_backfill  # noqa: F401
 
+# PostgreSQL, RabbitMQ, S3 and a Dagster cluster on them, for the multi-machine tests.
+from services import cluster, compiled_kernels, postgres, rabbitmq, s3_server, single_machine  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_VOTEVIEW = REPO.parent / "shared" / "data" / "voteview"
 

@@ -6,7 +6,6 @@ project's IO managers."""
 from __future__ import annotations
 
 import json
-import urllib.request
 
 import dagster as dg
 import numpy as np
@@ -15,7 +14,7 @@ import pytest
 
 pytest.importorskip("moto.server")
 
-from moto.server import ThreadedMotoServer
+from services import S3_CREDENTIALS, start_s3_server
 from test_sensor import Ticker, added, partitions
 
 from irt_pipeline.assets import pca_init, roll_calls, vote_matrix
@@ -32,16 +31,10 @@ def s3(monkeypatch):
     """An s3fs filesystem on a fresh local moto server with an empty bucket."""
     import s3fs
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    # moto keeps its buckets in the process, across servers: start empty.
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
+    server, endpoint = start_s3_server()
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
     s3fs.S3FileSystem.clear_instance_cache()
     fs = s3fs.S3FileSystem()
     fs.mkdir(BUCKET)

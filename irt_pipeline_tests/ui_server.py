@@ -237,7 +237,10 @@ def add_session(ui: DagsterUI, session: str) -> None:
     assert result["__typename"] == "AddDynamicPartitionSuccess", result
 
 
-def launch_backfill(ui: DagsterUI, partitions: list[str], assets=CHAIN, title: str = "demo sessions x chambers") -> str:
+def launch_backfill(
+    ui: DagsterUI, partitions: list[str], assets=CHAIN, title: str = "demo sessions x chambers", tags=None
+) -> str:
+    """A partition backfill of `assets`; `tags`: run tags (name -> value)."""
     result = ui.graphql(
         """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
              __typename ... on LaunchBackfillSuccess { backfillId } ... on Error { message } } }""",
@@ -245,6 +248,7 @@ def launch_backfill(ui: DagsterUI, partitions: list[str], assets=CHAIN, title: s
             "assetSelection": [{"path": [name]} for name in assets],
             "partitionNames": partitions,
             "title": title,
+            "tags": [{"key": key, "value": value} for key, value in (tags or {}).items()],
         },
     )["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result

@@ -7,6 +7,7 @@ import pandas as pd
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP
 from irt_pipeline.assets.posterior import fit_posterior
+from irt_pipeline.deploy import MCMC_OP_TAGS
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.models import flat
@@ -18,6 +19,7 @@ from irt_pipeline.stats.models import flat
     group_name=GROUP,
     code_version=versions.FLAT_POSTERIOR,
     pool="mcmc",
+    op_tags=MCMC_OP_TAGS,  # with Celery: the MCMC workers' queue
 )
 def flat_posterior(
     context: dg.AssetExecutionContext,

@@ -13,6 +13,7 @@ from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
 from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
 from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts
+from irt_pipeline.deploy import MCMC_OP_TAGS
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.matrix import VoteMatrix
@@ -93,6 +94,7 @@ def fit_posterior(
     code_version=versions.POSTERIOR,
     automation_condition=downstream_condition(),
     pool="mcmc",
+    op_tags=MCMC_OP_TAGS,  # with Celery: the MCMC workers' queue
 )
 def posterior(
     context: dg.AssetExecutionContext,
