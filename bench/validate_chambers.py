@@ -1,7 +1,7 @@
 """Both models on every shared Voteview chamber, through the pipeline, with the defaults.
 
     python bench/validate_chambers.py                          # every chamber in ../shared
-    python bench/validate_chambers.py --chambers S117,S088
+    python bench/validate_chambers.py --chambers S117,S088   # replaces those rows of the JSON
     python bench/validate_chambers.py --table-from bench/out/validate_chambers.json
     python bench/validate_chambers.py --write-docs             # also rewrite docs/models.md's table
 
@@ -117,6 +117,20 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
     return out
 
 
+def chamber_order(result: dict) -> tuple[int, str]:
+    stem = result["chamber"]
+    return int(stem[1:]), stem[0]
+
+
+def kept_results(out: Path, settings: dict) -> list[dict]:
+    """The results already in `out` from the same sampler settings (a rerun of some
+    chambers replaces theirs and keeps the others'); none if the settings differ."""
+    if not out.exists():
+        return []
+    stored = json.loads(out.read_text())
+    return stored["results"] if stored.get("sampler") == settings else []
+
+
 def r_with(report: dict | None, a: str, b: str) -> float | None:
     for pair in (report or {}).get("correlations", []):
         if {pair["a"], pair["b"]} == {a, b}:
@@ -128,16 +142,27 @@ def _fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+GROUP_ORDER = {"xi": 0, "party": 1, "tau": 2}  # ideal points first, then what summarizes them
+
+
 def gates_cell(summary: dict | None) -> str:
     if summary is None:
         return "-"
     failed = [g["gate"] for g in summary["gates"] if not g["passed"]]
     parts = [
         f"R-hat {summary[f'rhat_{g}_max']:.4f} ESS {summary[f'ess_bulk_{g}_min']:.0f} ({g})"
-        for g in summary["gate_groups"]
+        for g in sorted(summary["gate_groups"], key=lambda g: (GROUP_ORDER.get(g, len(GROUP_ORDER)), g))
     ]
     verdict = "pass" if not failed else "**FAIL** " + ",".join(failed)
     return f"{verdict}: " + "; ".join(parts) + f"; div {summary['divergences']}, E-BFMI {summary['ebfmi_min']:.2f}"
+
+
+def sampled(summary: dict | None) -> str:
+    """'530 s, 3,500 draws': the fit's sampling time and draws per chain (as stored with
+    the posterior, so a rerun that reused it shows the original fit)."""
+    if summary is None:
+        return "-"
+    return f"{summary['sampling_seconds']:.0f} s, {summary['draws'] // summary['chains']:,} draws"
 
 
 def table_rows(r: dict) -> list[str]:
@@ -148,7 +173,6 @@ def table_rows(r: dict) -> list[str]:
     if comp:
         loo = f"{comp['preferred']} by {comp['elpd_diff']:.1f} (se {comp['dse']:.1f})"
     extremes = r.get("flat_extremes")
-    steps = r.get("step_seconds", {})
     return [
         "| " + " | ".join([
             r["chamber"],
@@ -159,7 +183,7 @@ def table_rows(r: dict) -> list[str]:
             + " vs " + _fmt(r.get("dw_nominate_classified"), ".4f"),
             loo,
             f"R {extremes['conservative']}, D {extremes['liberal']} of {r['legislators']}" if extremes else "-",
-            _fmt(steps.get("posterior"), ".0f") + " / " + _fmt(steps.get("flat_posterior"), ".0f"),
+            " / ".join(sampled(r.get(name)) for name in ("diagnostics", "flat_diagnostics")),
         ]) + " |",
         f"| | hierarchical gates: {gates_cell(r.get('diagnostics'))} | | | | | |",
         f"| | flat gates: {gates_cell(r.get('flat_diagnostics'))} | | | | | |",
@@ -169,7 +193,7 @@ def table_rows(r: dict) -> list[str]:
 HEADER = (
     "| chamber | r with DW-NOMINATE dim 1 (hier / flat) | r with Nokken-Poole dim 1 (hier / flat) | "
     "votes classified (hier / flat vs DW-NOMINATE) | PSIS-LOO: preferred by elpd_diff (se) | "
-    "PCA extremes' flat ranks | posterior step s (hier / flat) |\n|---|---|---|---|---|---|---|"
+    "PCA extremes' flat ranks | sampling (hier / flat): seconds, draws per chain |\n|---|---|---|---|---|---|---|"
 )
 
 
@@ -208,22 +232,22 @@ def main(argv=None) -> int:
 
     sampler = resources_from_env()["sampler"]  # the defaults (or IRT_PIPELINE_* overrides)
     stems = args.chambers.split(",") if args.chambers else shared_chambers()
-    results = []
+    settings = sampler.settings().as_dict()
+    results = kept_results(Path(args.out), settings)
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
         for stem in stems:
-            results.append(run_chamber(stem, Path(args.root), instance, sampler))
+            result = run_chamber(stem, Path(args.root), instance, sampler)
+            results = sorted([r for r in results if r["chamber"] != stem] + [result], key=chamber_order)
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.out).write_text(
-                json.dumps({"sampler": sampler.settings().as_dict(), "results": results}, indent=2, default=str)
-            )
-            print("\n".join(table_rows(results[-1])), flush=True)
-            if results[-1]["failures"]:
-                print(f"  failures: {results[-1]['failures']}", file=sys.stderr, flush=True)
-    text = table(results, sampler.settings().as_dict())
+            Path(args.out).write_text(json.dumps({"sampler": settings, "results": results}, indent=2, default=str))
+            print("\n".join(table_rows(result)), flush=True)
+            if result["failures"]:
+                print(f"  failures: {result['failures']}", file=sys.stderr, flush=True)
+    text = table(results, settings)
     print(text)
     if args.write_docs:
         write_docs(text)
-    return 0 if all(r["success"] for r in results) else 1
+    return 0 if all(r["success"] for r in results) else 1  # every chamber in the table
 
 
 if __name__ == "__main__":

@@ -157,3 +157,12 @@ def test_an_edited_kernel_source_is_compiled_again_never_loaded_stale(tmp_path):
     # tau, m alphas, m betas; the Gamma of sigma has no 2 pi) loses 0.5 * 0.5.
     n, m = first["n"], first["m"]
     assert third["value"] - first["value"] == pytest.approx(-0.25 * (2 * n + 3 + 2 * m), abs=1e-9)
+
+    # With no child compile (as when it fails, or another process rewrites the cache at
+    # that moment) the callback is compiled in the process, then loaded back from the
+    # cache: the same machine code as every other process, the same value to the bit.
+    kernel.write_text(source)
+    env.update({"IRT_PIPELINE_KERNEL_CHILD": "1", "IRT_PIPELINE_KERNEL_CACHE": str(tmp_path / "cache_no_child")})
+    fourth = run()
+    assert fourth["cache_hits"] == 1 and fourth["cache"] == first["cache"]
+    assert fourth["value"] == first["value"]

@@ -33,7 +33,7 @@ from irt_pipeline.assets import CHAIN, posterior
 from irt_pipeline.definitions import make_definitions
 from irt_pipeline.resources import Sampler
 
-SAMPLER = Sampler(chains=4, tune=1000)  # the rest as shipped: until the gates pass
+SAMPLER = Sampler(chains=4, tune=300, draws=300)  # then until the gates pass
 TRUTH = drifting_careers(n_seats=24, n_sessions=4, turnover=0.15, drift_sd=0.08, seed=5)
 SESSIONS = sorted(TRUTH["session"].unique())  # s-01 ... s-04
 POSTERIOR_MODULE = importlib.import_module("irt_pipeline.assets.posterior")

@@ -14,6 +14,7 @@ from irt_pipeline.stats.loo import (
     compare_models,
     pareto_k_summary,
     psis_loo,
+    relative_efficiency,
     thinned_draws,
     vote_log_likelihood,
 )
@@ -191,3 +192,40 @@ def test_ppc_of_the_generating_model_is_calibrated_and_a_shifted_one_is_not(part
     bad, _, _ = posterior_predictive_checks(shifted, matrix, seed=1)
     assert bad["yea_rate_p_value"] == 0.0
     assert bad["yea_rate_replicated_mean"] < summary["yea_rate_observed"] - 0.1
+
+
+def test_loo_of_a_vote_predicted_with_certainty_is_its_exact_value_not_nan():
+    """PSIS returns NaN for a vote whose log-likelihood is ~1e-100 in every draw (a
+    party-line vote under a huge discrimination, as on the 116th Senate); its LOO value
+    is then the plain importance-sampling estimate, ~0, and the totals stay finite."""
+    rng = np.random.default_rng(0)
+    chains, draws = 2, 500
+    xi = np.stack([rng.normal(-1.0, 0.1, (chains, draws)), rng.normal(1.0, 0.1, (chains, draws))], axis=-1)
+    alpha = rng.normal(0.0, 0.3, (chains, draws, 2))
+    beta = np.stack([rng.normal(1.0, 0.3, (chains, draws)), rng.normal(300.0, 10.0, (chains, draws))], axis=-1)
+    votes = np.array([[1.0, 0.0], [0.0, 1.0]])  # roll call 1: Nay on the left, Yea on the right
+    matrix = VoteMatrix(
+        pd.DataFrame({"legislator_id": ["L", "R"], "legislator_name": "x", "party": ["Democrat", "Republican"]}),
+        pd.DataFrame({"roll_call_id": ["r0", "r1"]}),
+        votes,
+    )
+    idata = az.from_dict(
+        posterior={"xi": xi, "alpha": alpha, "beta": beta},
+        coords={"legislator": ["L", "R"], "roll_call": ["r0", "r1"]},
+        dims={"xi": ["legislator"], "alpha": ["roll_call"], "beta": ["roll_call"]},
+    )
+    rows, cols = np.nonzero(np.isfinite(votes))
+    ll = vote_log_likelihood(xi, alpha, beta, rows, cols, votes[rows, cols])
+    certain = cols == 1
+    assert np.all(ll[..., certain] > -1e-60)  # all but certain in every draw
+    plain = az.loo(
+        az.InferenceData(log_likelihood=xr.Dataset({"y": (("chain", "draw", "vote"), ll)})),
+        pointwise=True, reff=relative_efficiency(xi, alpha, beta),
+    )
+    assert np.isnan(plain["loo_i"].values[certain]).all()  # what PSIS alone gives
+
+    result = psis_loo(idata, matrix, max_draws=None)
+    loo_i = result["loo_i"].values
+    assert np.isfinite(result["elpd_loo"]) and np.isfinite(result["p_loo"])
+    assert np.all(loo_i[certain] <= 0) and np.all(loo_i[certain] > -1e-60)
+    np.testing.assert_allclose(loo_i[~certain], plain["loo_i"].values[~certain], rtol=1e-12)

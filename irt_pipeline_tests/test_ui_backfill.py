@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from ui_server import BAD_CHAMBER, BAD_SESSION, CHAIN, sha256_file
+from ui_server import BAD_CHAMBER, BAD_SESSION, CHAIN, SAMPLER_ENV, sha256_file
 
 from irt_pipeline.demo import DEMO_CHAMBERS, demo_truth, landing_name
 from irt_pipeline.partitions import partition_key
@@ -199,7 +199,7 @@ def test_materializations_carry_tables_numbers_and_pictures(demo_backfill):
 
         posterior = latest_materialization(ui, "posterior", partition)["metadata"]
         assert posterior["sampling_seconds"] > 0
-        assert json.loads(posterior["sampler"])["draws"] == 1000
+        assert json.loads(posterior["sampler"])["draws"] == int(SAMPLER_ENV["IRT_PIPELINE_DRAWS"])
 
         ranked = latest_materialization(ui, "rankings", partition)["metadata"]
         table = read_rankings(ui.root, partition)

@@ -18,10 +18,18 @@ import re
 import pytest
 from simulated import drifting_careers, landing_rows
 from test_ui_browser import ARTIFACTS, browser, show_markdown  # noqa: F401 (browser: a fixture)
-from ui_server import add_session, backfill_runs, launch_backfill, running_dagster_ui, stop_sensors, wait_for_backfill
+from ui_server import (
+    SAMPLER_ENV,
+    add_session,
+    backfill_runs,
+    launch_backfill,
+    running_dagster_ui,
+    stop_sensors,
+    wait_for_backfill,
+)
 
 CHAMBER = "Senate"
-SAMPLER_ENV = {"IRT_PIPELINE_CHAINS": "4", "IRT_PIPELINE_TUNE": "1000", "IRT_PIPELINE_DRAWS": "1000"}
+
 TRUTH = drifting_careers(n_seats=30, n_sessions=5, turnover=0.2, polarization=0.12, seed=8)
 SESSIONS = sorted(TRUTH["session"].unique())
 
@@ -38,7 +46,7 @@ def scale_ui(tmp_path_factory):
 
     with running_dagster_ui(tmp_path_factory.mktemp("scale_ui"), SAMPLER_ENV) as ui:
         stop_sensors(ui)
-        defs = make_definitions(root=str(ui.root), sampler=Sampler(chains=4, tune=1000, draws=1000))
+        defs = make_definitions(root=str(ui.root), sampler=Sampler(chains=4, tune=300, draws=300))
         with dg.DagsterInstance.from_config(str(ui.home)) as instance:
             for i, session in enumerate(SESSIONS):
                 rows = landing_rows(TRUTH[TRUTH["session"] == session], CHAMBER, 80, seed=40 + i)

@@ -116,7 +116,15 @@ def compiled(function: Callable, expand: bool = False):
     from every rerun. Compiled elsewhere, every sampling process runs the same code and a
     rerun with the same seed reproduces its draws exactly."""
     _compile_in_child()
-    return jit.cfunc(EXPAND_SIGNATURE if expand else LOGP_SIGNATURE, function)
+    signature = EXPAND_SIGNATURE if expand else LOGP_SIGNATURE
+    callback = jit.cfunc(signature, function)
+    if not callback.cache_hits:
+        # Compiled here after all (the child failed, or another process was rewriting the
+        # cache): it is saved now, so load it back and run the code every process runs.
+        callback = jit.cfunc(signature, function)
+        if not callback.cache_hits:
+            log.warning("kernels: %s not loaded from the cache; its draws may differ in the last bits", function)
+    return callback
 
 
 _CHILD = "IRT_PIPELINE_KERNEL_CHILD"

@@ -79,6 +79,28 @@ def relative_efficiency(xi, alpha, beta) -> float:
     return float(np.nanmean(values) / (xi.shape[0] * xi.shape[1]))
 
 
+def log_mean_exp(a: np.ndarray, axis: int) -> np.ndarray:
+    """log(mean(exp(a))) along axis, exact to rounding also where a is nearly constant
+    (max + log1p(mean(expm1(a - max))): no log(S) - log(S) cancellation)."""
+    top = a.max(axis=axis, keepdims=True)
+    return np.squeeze(top, axis) + np.log1p(np.mean(np.expm1(a - top), axis=axis))
+
+
+def _certain_votes_exactly(loo_i: np.ndarray, ll: np.ndarray) -> np.ndarray:
+    """PSIS returns NaN for a vote predicted all but certainly in every draw (log
+    likelihoods of 1e-100 to 1e-8: a Pareto fit to a tail of width ~0). There the
+    importance weights are equal to within 1e-6, and the plain importance-sampling
+    estimate, -log mean(exp(-ll)), is exact to that; anything else stays NaN."""
+    bad = np.nonzero(~np.isfinite(loo_i))[0]
+    if len(bad):
+        weights = -ll[..., bad].reshape(-1, len(bad))  # (S, k) log importance ratios
+        flat = np.ptp(weights, axis=0) < 1e-6
+        estimate = -log_mean_exp(weights, axis=0)
+        loo_i = loo_i.copy()
+        loo_i[bad[flat]] = estimate[flat]
+    return loo_i
+
+
 def psis_loo(idata, matrix: VoteMatrix, max_draws: int | None = MAX_DRAWS, chunk_votes: int | None = None):
     """PSIS-LOO over the matrix's observed votes (row-major order), as a pointwise ArviZ
     ELPDData (log scale). chunk_votes: votes per `az.loo` call (default: as many as
@@ -106,9 +128,11 @@ def psis_loo(idata, matrix: VoteMatrix, max_draws: int | None = MAX_DRAWS, chunk
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pareto-k warnings are summarized by the caller
             result = az.loo(data, pointwise=True, reff=reff, scale="log")
-        loo_i.append(result["loo_i"].values)
+        part_loo = _certain_votes_exactly(result["loo_i"].values, ll)
+        lppd = log_mean_exp(ll.reshape(n_samples, -1), axis=0)
+        loo_i.append(part_loo)
         pareto_k.append(result["pareto_k"].values)
-        p_loo += float(result["p_loo"])
+        p_loo += float(lppd.sum() - part_loo.sum())  # as az.loo computes it
     loo_i = np.concatenate(loo_i)
     pareto_k = np.concatenate(pareto_k)
     good_k = min(1 - 1 / np.log10(n_samples), 0.7)

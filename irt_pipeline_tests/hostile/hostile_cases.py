@@ -32,13 +32,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # irt_pipeline_tests, run as a script too
+from ui_server import SAMPLER_ENV  # noqa: E402 - the one test sampler
+
 SESSION, CHAMBER = "118", "Senate"
 VOTES, MEMBERS = "S118_votes.csv", "S118_members.csv"
 PARQUET = f"{SESSION}_{CHAMBER}.parquet"  # what `import voteview` writes for S118
 JUNK_BYTES = 64 << 20  # "huge": a 64 MiB file
-# Enough draws for every gate on the 118th Senate with margin (R-hat 1.004, bulk ESS
-# 1,380 here), a third of the product's default cost.
-SAMPLER_ENV = {"IRT_PIPELINE_CHAINS": "4", "IRT_PIPELINE_TUNE": "1000", "IRT_PIPELINE_DRAWS": "1000"}
 
 
 @dataclass
@@ -464,7 +464,6 @@ def _(ws):
 
 @case("kansas-old-slug-column", issue=13)
 def _(ws):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from kansas_fixture import write_biennium
 
     written = write_biennium(ws.src / "kansas")["regular"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from ui_server import SAMPLER_ENV
 
 from irt_pipeline.cli_runs import LOCK_TAG, PID_TAG
 from irt_pipeline.demo import DEMO_DATA
@@ -23,7 +24,7 @@ SESSION, CHAMBER = "demo-2023", "Senate"
 CLI = str(Path(sys.executable).parent / "irt-pipeline")
 # Long enough to be killed while sampling; the rerun uses settings that pass the gates.
 SLOW = {"IRT_PIPELINE_CHAINS": "4", "IRT_PIPELINE_TUNE": "1000", "IRT_PIPELINE_DRAWS": "100000"}
-GOOD = {"IRT_PIPELINE_CHAINS": "4", "IRT_PIPELINE_TUNE": "1000", "IRT_PIPELINE_DRAWS": "1000"}
+GOOD = SAMPLER_ENV
 
 
 def cli(env, *argv, **popen):
