@@ -162,7 +162,7 @@ def sampled(summary: dict | None) -> str:
     the posterior, so a rerun that reused it shows the original fit)."""
     if summary is None:
         return "-"
-    return f"{summary['sampling_seconds']:.0f} s, {summary['draws'] // summary['chains']:,} draws"
+    return f"{summary['sampling_seconds']:.0f} s, {summary['draws']:,} draws"  # per chain
 
 
 def table_rows(r: dict) -> list[str]:

@@ -28,6 +28,7 @@ import pandas as pd
 from irt_pipeline.stats.matrix import VoteMatrix
 
 MAX_DRAWS = 2000
+CERTAIN_SPREAD = 1e-3  # nats: see _certain_votes_exactly
 CHUNK_VALUES = 8_000_000  # float64 log-likelihood values per chunk: 64 MB
 
 
@@ -88,13 +89,14 @@ def log_mean_exp(a: np.ndarray, axis: int) -> np.ndarray:
 
 def _certain_votes_exactly(loo_i: np.ndarray, ll: np.ndarray) -> np.ndarray:
     """PSIS returns NaN for a vote predicted all but certainly in every draw (log
-    likelihoods of 1e-100 to 1e-8: a Pareto fit to a tail of width ~0). There the
-    importance weights are equal to within 1e-6, and the plain importance-sampling
-    estimate, -log mean(exp(-ll)), is exact to that; anything else stays NaN."""
+    likelihoods of 1e-100 to 1e-6: a Pareto fit to a tail of width ~0). Both the true
+    LOO value and the plain importance-sampling estimate, -log mean(exp(-ll)), lie
+    between the smallest and the largest ll, so where those differ by less than
+    `CERTAIN_SPREAD` nats the estimate is exact to that; anything else stays NaN."""
     bad = np.nonzero(~np.isfinite(loo_i))[0]
     if len(bad):
         weights = -ll[..., bad].reshape(-1, len(bad))  # (S, k) log importance ratios
-        flat = np.ptp(weights, axis=0) < 1e-6
+        flat = np.ptp(weights, axis=0) < CERTAIN_SPREAD
         estimate = -log_mean_exp(weights, axis=0)
         loo_i = loo_i.copy()
         loo_i[bad[flat]] = estimate[flat]
