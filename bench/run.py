@@ -516,6 +516,9 @@ def run_in_subprocess(case, config, tune, draws, now_repo: Path = NOW_REPO) -> d
     target = OUT / f"{case}.{config}.json"
     in_now = config.partition("@")[0] in IN_NOW_VENV
     python = str(now_repo / ".venv" / "bin" / "python") if in_now else sys.executable
+    if not Path(python).exists():
+        return {"case": case, "config": config,
+                "error": f"no {python}: check out d214495 there (git worktree add) and make its venv"}
     cmd = [python, str(Path(__file__).resolve()), "--one", case, config, "--tune", str(tune),
            "--draws", str(draws), "--json", str(target)]
     print(f"# {case} / {config} (tune {tune}, draws {draws}) ...", flush=True)
@@ -735,7 +738,8 @@ def main(argv=None) -> int:
                 results.append(run_in_subprocess(case, config, tune, draws, args.now_repo))
         with_reference_r(case, results)
         first = next((r for r in results if "legislators" in r), {})
-        title = (f"### {case}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
+        name = case if not args.label or args.label == case else f"{case} ({args.label})"
+        title = (f"### {name}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
                  f"{first.get('observed_votes', 0):,} observed votes, {CHAINS} chains")
         reference = "the simulated true ideal points" if case == "kansas_house" else "DW-NOMINATE dim 1"
         text = "\n".join([title, "", table(results), "", f"r reference: Pearson r with {reference}.",
