@@ -1,25 +1,36 @@
-"""Posterior-step benchmark: the shipped sampler against the stock configurations,
-side by side in one run, on the same data.
+"""Posterior-step benchmark: the shipped sampler against "now" (main before this round,
+commit d214495, from its own worktree and venv) and the stock configurations, side by
+side in one run, on the same data.
 
-    python bench/run.py                # stock at 1,000 + 1,000; PyMC, NumPyro at 200 + 200
-    python bench/run.py --quick        # every baseline at 200 + 200 (about 40 minutes)
-    python bench/run.py --case senate117 --configs shipped,floor
+    python bench/run.py --case senate117 --configs shipped,now,floor,now_floor
+    python bench/run.py --case senate117 --configs shipped@300,shipped@500,shipped     # tuning length
+    python bench/run.py --case senate117 --configs shipped,fixed                       # stopping rule's cost
     python bench/run.py --reuse stock,pymc,numpyro   # those rows from bench/out/ (an earlier run)
 
 Configurations (every one starts from the same PCA scores, 4 chains):
-  shipped  the pipeline's posterior step as shipped (`sample(hierarchical.SPEC, ...)`, defaults)
-  graph    the shipped model (same constraint and coordinates), but its PyMC graph
-           compiled by nutpie.compile_pymc_model (numba): what the kernel adds
-  stock    the PyMC graph as specified (non-centered, no constraint), compiled by
-           nutpie.compile_pymc_model (numba) and sampled by nutpie.sample
-  pymc     the same graph sampled by PyMC's own NUTS (pm.sample, C backend)
-  numpyro  the same model in NumPyro, NUTS (needs the `bench` extras: jax, numpyro)
-  floor    the fused numba log-density + gradient called in a tight loop: the floor
-           per gradient
+  shipped    the pipeline's posterior step as shipped (`sample(hierarchical.SPEC, ...)`,
+             defaults: sampled in blocks until every gate passes with a margin);
+             shipped@T the same with T tuning draws per chain
+  fixed      the shipped model and sampler with a fixed length (`--fixed-draws`, default
+             4,000 kept draws per chain, no early stop): the reference for the stopping rule
+  now        main at d214495 (`sample_hierarchical` with its defaults), run by that
+             worktree's own venv (`--now-repo`, default ../wt-now); its draws are judged
+             by today's gates (it had no tau: that group is "missing" and fails)
+  graph      the shipped model (same constraint and coordinates), but its PyMC graph
+             compiled by nutpie.compile_pymc_model (numba): what the kernel adds
+  stock      the PyMC graph as first specified (non-centered, no constraint), compiled
+             by nutpie.compile_pymc_model (numba) and sampled by nutpie.sample
+  pymc       the same graph sampled by PyMC's own NUTS (pm.sample, C backend)
+  numpyro    the same model in NumPyro, NUTS (needs the `bench` extras: jax, numpyro)
+  floor      the shipped log-density + gradient called in a tight loop (one core): the
+             floor per gradient; also the same kernel in double precision and the
+             roofline (a loop of fused multiply-adds on the same core)
+  now_floor  the same tight loop of now's kernel, in now's venv
 
 Each configuration runs in its own process (its peak memory is its own, and nothing
 compiled by one helps another). ESS and R-hat are over the ideal points standardized
-per draw, the scale the pipeline reports (the stock model's own scale floats).
+per draw, the scale the pipeline reports (the stock model's own scale floats); the
+gates columns are the pipeline's own (`diagnostics.gates_for`) on every gated group.
 Results go to stdout as a table and to bench/out/<case>.json; `--write-results`
 rewrites the tables in bench/RESULTS.md.
 """
@@ -43,8 +54,9 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SHARED = REPO.parent / "shared" / "data" / "voteview"
 OUT = BENCH / "out"
-CONFIGS = ("shipped", "graph", "stock", "pymc", "numpyro", "floor")
-CASES = ("senate117", "kansas_house")
+CONFIGS = ("shipped", "now", "graph", "stock", "pymc", "numpyro", "floor", "now_floor")
+CASES = ("senate117", "house117", "kansas_house")
+NOW_REPO = REPO.parent / "wt-now"
 CHAINS = 4
 
 
@@ -59,10 +71,11 @@ def load_case(case: str):
     from irt_pipeline.stats.pca import pca_scores
     from irt_pipeline.stats.validation import external_scores
 
-    if case == "senate117":
+    if case in ("senate117", "house117"):
         from irt_pipeline.sources.voteview import read_voteview
 
-        rows = read_voteview(SHARED / "S117_votes.csv", SHARED / "S117_members.csv")
+        stem = "S117" if case == "senate117" else "H117"
+        rows = read_voteview(SHARED / f"{stem}_votes.csv", SHARED / f"{stem}_members.csv")
         reference = external_scores(rows)
     elif case == "kansas_house":
         from irt_pipeline.demo import DemoChamber, simulate_chamber
@@ -151,28 +164,63 @@ def summarize(xi: np.ndarray, n_steps_total: int, divergences: int, ebfmi) -> di
 # ---------------------------------------------------------------- configurations
 
 
-def _sample_shipped_model(matrix, pca, tune, draws, backend):
+GATE_GROUPS = ("xi", "party", "tau")
+
+
+def gate_report(idata) -> dict:
+    """Today's gates (`diagnostics.gates_for` of the hierarchical model) on `idata`, the
+    worst R-hat and bulk ESS per gated group, and each gated variable's posterior mean,
+    sd and their Monte Carlo standard errors (for comparing two runs)."""
+    import arviz as az
+
+    from irt_pipeline.stats.diagnostics import convergence_summary, evaluate_gates, gates_for
+    from irt_pipeline.stats.models import hierarchical
+
+    gated = hierarchical.SPEC.gated
+    summary = convergence_summary(idata, gated)
+    records = evaluate_gates(summary, gates_for(gated))
+    out = {f"rhat_{g}": summary[f"rhat_{g}_max"] for g in GATE_GROUPS}
+    out.update({f"ess_{g}": summary[f"ess_bulk_{g}_min"] for g in GATE_GROUPS})
+    out.update(
+        gates_passed=sum(bool(r["passed"]) for r in records), gates_total=len(records),
+        gates_failed=[r["gate"] for r in records if not r["passed"]],
+        ebfmi_min=summary["ebfmi_min"], steps_per_draw=summary["leapfrog_steps_per_draw"],
+    )
+    moments = {}
+    for variable in [v for group in gated.values() for v in group if v in idata.posterior]:
+        stats = az.summary(idata, var_names=[variable], kind="all", round_to="none")
+        moments[variable] = {k: stats[k].tolist() for k in ("mean", "sd", "mcse_mean", "mcse_sd")}
+    out["moments"] = moments
+    return out
+
+
+def _sample_shipped_model(matrix, pca, backend, **overrides):
     from irt_pipeline.stats.diagnostics import convergence_summary
     from irt_pipeline.stats.models import hierarchical
     from irt_pipeline.stats.sampling import SamplerSettings, sample
 
-    settings = SamplerSettings(chains=CHAINS, backend=backend, **({"tune": tune} if tune else {}),
-                               **({"draws": draws} if draws else {}))
+    settings = SamplerSettings(chains=CHAINS, backend=backend, **overrides)
     idata = sample(hierarchical.SPEC, matrix, pca, settings)
     diag = convergence_summary(idata, hierarchical.SPEC.gated)
     steps = int(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
     out = summarize(idata.posterior["xi"].values, steps, diag["divergences"], diag["ebfmi_per_chain"])
     out.update(compile_s=idata.attrs["compile_seconds"], sample_s=idata.attrs["sampling_seconds"],
-               tune=settings.tune, draws=settings.draws)
+               tune=settings.tune, draws=int(idata.attrs["draws_used"]), stop=idata.attrs["stop"],
+               sampling_runs=len(json.loads(idata.attrs["sampling_runs"])), **gate_report(idata))
     return out, settings
 
 
 def run_graph(matrix, pca, tune, draws):
-    return _sample_shipped_model(matrix, pca, tune, draws, backend="pymc")[0]
+    return _sample_shipped_model(matrix, pca, "pymc")[0]
+
+
+def run_fixed(matrix, pca, tune, draws):
+    """The shipped sampler, a fixed number of kept draws per chain (no early stop)."""
+    return _sample_shipped_model(matrix, pca, "kernel", draws=draws, max_draws=draws)[0]
 
 
 def run_shipped(matrix, pca, tune, draws):
-    out, settings = _sample_shipped_model(matrix, pca, tune, draws, backend="kernel")
+    out, settings = _sample_shipped_model(matrix, pca, "kernel", **({"tune": tune} if tune else {}))
     # Setup cost of a second partition in the same process (kernel already compiled).
     from irt_pipeline.stats.models import hierarchical
     from irt_pipeline.stats.sampling import compile_kernel
@@ -182,6 +230,42 @@ def run_shipped(matrix, pca, tune, draws):
     compile_kernel(hierarchical.SPEC, hierarchical.bind(other, other_pca), settings.seed)
     out["second_partition_setup_s"] = time.perf_counter() - start
     return out
+
+
+def run_now(matrix, pca, tune, draws, case=""):
+    """main at d214495: its `sample_hierarchical` with its defaults. Runs in that
+    worktree's venv (`run_in_subprocess`); its draws go to bench/out/<case>.now.nc for
+    today's gates, judged by the calling process."""
+    import arviz as az
+
+    from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
+
+    settings = SamplerSettings(chains=CHAINS)
+    idata = sample_hierarchical(matrix, pca, settings)
+    stats = idata.sample_stats
+    steps = int(stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
+    out = summarize(idata.posterior["xi"].values, steps, stats["diverging"].sum(), az.bfmi(idata))
+    out.update(compile_s=float(idata.attrs["compile_seconds"]), sample_s=float(idata.attrs["sampling_seconds"]),
+               tune=settings.tune, draws=settings.draws)
+    idata.to_netcdf(str(OUT / f"{case}.now.nc"))
+    # Setup cost of a second partition in the same process (kernel already compiled).
+    from irt_pipeline.stats.sampling import compile_kernel_model
+
+    other, other_pca = _second_partition(matrix)
+    start = time.perf_counter()
+    compile_kernel_model(other, other_pca, settings.seed, settings.centering)
+    out["second_partition_setup_s"] = time.perf_counter() - start
+    return out
+
+
+def judge_now(case: str, result: dict) -> dict:
+    """Today's gates on now's stored draws (in this process: today's code)."""
+    import arviz as az
+
+    path = OUT / f"{case}.now.nc"
+    if "error" not in result and path.exists():
+        result.update(gate_report(az.from_netcdf(str(path))))
+    return result
 
 
 def _second_partition(matrix):
@@ -291,35 +375,107 @@ def run_numpyro(matrix, pca, tune, draws):
     return out
 
 
+def _per_call(function, *args, calls: int = 500, repeats: int = 5) -> float:
+    """Best seconds per call of function(*args) over `repeats` timings of `calls` calls
+    (best: the least disturbed by other work on the machine)."""
+    function(*args)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function(*args)
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def fma_peak_flops() -> float:
+    """Single-precision FLOP/s of one core in the best case: eight independent chains of
+    fused multiply-adds over L1-resident float32 arrays (vectorized by LLVM to the
+    widest FMA the core has), an FMA counted as two FLOPs."""
+    import numba
+
+    @numba.njit(fastmath={"contract"})  # FMAs, but no reassociation that would fold the chains
+    def fmas(x, repeats):
+        n = x.shape[1]
+        c, d = np.float32(0.999), np.float32(0.001)
+        for _ in range(repeats):
+            for i in range(n):
+                a0, a1, a2, a3 = x[0, i], x[1, i], x[2, i], x[3, i]
+                a4, a5, a6, a7 = x[4, i], x[5, i], x[6, i], x[7, i]
+                for _ in range(16):
+                    a0, a1, a2, a3 = a0 * c + d, a1 * c + d, a2 * c + d, a3 * c + d
+                    a4, a5, a6, a7 = a4 * c + d, a5 * c + d, a6 * c + d, a7 * c + d
+                x[0, i], x[1, i], x[2, i], x[3, i] = a0, a1, a2, a3
+                x[4, i], x[5, i], x[6, i], x[7, i] = a4, a5, a6, a7
+
+    x = np.ones((8, 256), np.float32)
+    repeats = 200
+    seconds = _per_call(fmas, x, repeats, calls=20)
+    return 8 * 256 * 16 * 2 * repeats / seconds
+
+
+# Floating-point operations per vote of `kernel._twopl_single` (FMA = 2; compares,
+# selects, min/max/abs and the exponent's integer arithmetic 1 each), counted from its
+# source: eta 2, sign 1, |eta| 1, exp 26, sigmoid 2 (one division), log1p 21 (one
+# division), log-likelihood 5, derivative 4, three gradient sums 5.
+FLOPS_PER_VOTE = 67
+
+
 def run_floor(matrix, pca, tune, draws):
-    """Seconds per call of the fused numba log-density + gradient (the shipped kernel,
-    no sampler around it), after one warm-up call."""
+    """Seconds per call of the shipped log-density + gradient (no sampler around it),
+    in single precision as sampled and in double precision; the roofline of that core."""
     from irt_pipeline.stats.models import hierarchical
 
     bound = hierarchical.bind(matrix, pca)
     x = bound.start(np.random.default_rng(0))
     data = bound.kernel_data
     grad = np.empty_like(x)
-    hierarchical.logp_grad(x, grad, data.votes, data.ints, data.floats)
-    calls = 2000
-    start = time.perf_counter()
-    for _ in range(calls):
-        hierarchical.logp_grad(x, grad, data.votes, data.ints, data.floats)
-    return {"s_per_grad": (time.perf_counter() - start) / calls}
+    single = _per_call(hierarchical.logp_grad, x, grad, data.votes, data.ints, data.floats)
+    votes64 = data.votes.astype(np.float64)
+    double = _per_call(hierarchical.logp_grad, x, grad, votes64, data.ints, data.floats)
+    return {"s_per_grad": single, "s_per_grad_double": double, "peak_flops": fma_peak_flops(),
+            "cells": int(data.votes.size)}
 
 
-RUNNERS = {"shipped": run_shipped, "graph": run_graph, "stock": run_stock, "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor}
+def run_now_floor(matrix, pca, tune, draws):
+    """now's kernel (d214495) in the same tight loop, in now's venv."""
+    from irt_pipeline.stats.kernel import hierarchical_logp_grad
+    from irt_pipeline.stats.model import start_values
+    from irt_pipeline.stats.sampling import SamplerSettings, prepare
+
+    layout, items = prepare(matrix, pca, SamplerSettings().centering)
+    x = layout.unconstrained(start_values(pca, layout.groups, items, np.random.default_rng(0)))
+    votes = np.ascontiguousarray(matrix.signed_votes())
+    grad = np.empty_like(x)
+    return {"s_per_grad": _per_call(hierarchical_logp_grad, x, grad, votes, layout.groups, layout.centering),
+            "cells": int(votes.size)}
+
+
+RUNNERS = {"shipped": run_shipped, "fixed": run_fixed, "now": run_now, "graph": run_graph, "stock": run_stock,
+           "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor, "now_floor": run_now_floor}
+IN_NOW_VENV = ("now", "now_floor")
 
 
 def run_one(case: str, config: str, tune: int, draws: int) -> dict:
     """One configuration, in this process; adds wall-clock totals and peak memory."""
     matrix, pca, _ = load_case(case)
-    out = RUNNERS[config](matrix, pca, tune, draws)
+    base, _, tuned = config.partition("@")  # shipped@300: 300 tuning draws per chain
+    tune = int(tuned) if tuned else tune
+    if base == "now":
+        out = run_now(matrix, pca, tune, draws, case)
+    else:
+        out = RUNNERS[base](matrix, pca, tune, draws)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # CPU seconds of this process and its children (the kernel compile): on a shared
+    # machine less disturbed by others' work than wall seconds.
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    out["cpu_s"] = sum(u.ru_utime + u.ru_stime for u in usage)
     if "gradient_evals" in out:
         # The posterior step's wall time: compile/setup plus sampling (post-processing
         # such as ESS computation is not counted for anyone).
         out["total_s"] = out["compile_s"] + out["sample_s"]
+        if "second_partition_setup_s" in out:  # a machine's later partitions: kernels cached
+            out["warm_total_s"] = out["second_partition_setup_s"] + out["sample_s"]
         parallel = min(CHAINS, os.cpu_count() or 1)
         out["s_per_grad"] = out["sample_s"] * parallel / out["gradient_evals"]
         out["ess_per_s"] = out["min_ess_bulk_xi"] / out["total_s"]
@@ -352,47 +508,131 @@ def with_reference_r(case: str, results: list[dict]) -> None:
             r["r_reference"] = float(np.corrcoef(np.asarray(r["xi_mean"])[known], reference[known])[0, 1])
 
 
-def run_in_subprocess(case, config, tune, draws) -> dict:
+def run_in_subprocess(case, config, tune, draws, now_repo: Path = NOW_REPO) -> dict:
+    """One configuration in a process of its own, with empty kernel caches (the
+    compile time is a cold start's). now's configurations run this script in now's
+    worktree and venv, so they import now's package."""
     OUT.mkdir(exist_ok=True)
     target = OUT / f"{case}.{config}.json"
-    cmd = [sys.executable, __file__, "--one", case, config, "--tune", str(tune), "--draws", str(draws),
-           "--json", str(target)]
+    in_now = config.partition("@")[0] in IN_NOW_VENV
+    python = str(now_repo / ".venv" / "bin" / "python") if in_now else sys.executable
+    if not Path(python).exists():
+        return {"case": case, "config": config,
+                "error": f"no {python}: check out d214495 there (git worktree add) and make its venv"}
+    cmd = [python, str(Path(__file__).resolve()), "--one", case, config, "--tune", str(tune),
+           "--draws", str(draws), "--json", str(target)]
     print(f"# {case} / {config} (tune {tune}, draws {draws}) ...", flush=True)
     with tempfile.TemporaryDirectory() as cache:
-        # An empty numba cache: the shipped step's compile time is a cold start's.
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "IRT_PIPELINE_KERNEL_CACHE": cache}
+        proc = subprocess.run(cmd, cwd=now_repo if in_now else REPO, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         return {"case": case, "config": config, "error": tail}
-    return json.loads(target.read_text())
+    result = json.loads(target.read_text())
+    if config == "now":
+        result = judge_now(case, result)
+        target.write_text(json.dumps(result))
+    return result
+
+
+def _fmt(value, spec: str) -> str:
+    return "-" if value is None or (isinstance(value, float) and not np.isfinite(value)) else format(value, spec)
 
 
 def table(results: list[dict]) -> str:
-    """Markdown table of one case's results, with ratios against the stock run."""
+    """Markdown table of one case's results, with ratios against now."""
     by = {r["config"]: r for r in results}
-    stock = by.get("stock", {})
+    now = by.get("now", {})
     floor = by.get("floor", {})
-    head = ("| config | tune+draws | compile s | sample s | total s | min ESS(xi) | max R-hat(xi) | div "
-            "| ESS/s | x stock ESS/s | grads | s/grad | x floor | peak MB | r reference |")
+    head = ("| config | tune+draws | compile s | sample s | total s | x now (total) | warm total s | x now (warm) "
+            "| CPU s | x now (CPU) "
+            "| R-hat xi / party / tau "
+            "| ESS xi / party / tau | div | gates passed | ESS(xi)/s | grads | steps/draw | s/grad | ns/vote "
+            "| x floor | peak MB | r reference |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
-        if r["config"] == "floor" or "error" in r:
+        if "floor" in r["config"] or "error" in r:
             continue
-        ratio = r["ess_per_s"] / stock["ess_per_s"] if stock.get("ess_per_s") else float("nan")
+        speedup = now["total_s"] / r["total_s"] if now.get("total_s") else float("nan")
+        warm = r.get("warm_total_s")
+        warm_speedup = now["warm_total_s"] / warm if warm and now.get("warm_total_s") else float("nan")
+        cpu = r.get("cpu_s")
+        cpu_speedup = now["cpu_s"] / cpu if cpu and now.get("cpu_s") else float("nan")
         vs_floor = r["s_per_grad"] / floor["s_per_grad"] if floor.get("s_per_grad") else float("nan")
+        rhat = " / ".join(_fmt(r.get(f"rhat_{g}", r.get("max_rhat_xi") if g == "xi" else None), ".3f") for g in GATE_GROUPS)
+        ess = " / ".join(_fmt(r.get(f"ess_{g}", r.get("min_ess_bulk_xi") if g == "xi" else None), ".0f") for g in GATE_GROUPS)
+        gates = f"{r['gates_passed']}/{r['gates_total']}" if "gates_total" in r else "-"
+        if r.get("gates_failed"):
+            gates += " (fails " + ", ".join(r["gates_failed"]) + ")"
+        steps = r.get("steps_per_draw")
         lines.append(
             f"| {r['config']} | {r['tune']}+{r['draws']} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
-            f"| {r['total_s']:.1f} | {r['min_ess_bulk_xi']:.0f} | {r['max_rhat_xi']:.3f} | {r['divergences']} "
-            f"| {r['ess_per_s']:.2f} | {ratio:.1f} | {r['gradient_evals']:,} | {r['s_per_grad'] * 1e3:.3f} ms "
-            f"| {vs_floor:.2f} | {r['peak_rss_mb']:.0f} | {r.get('r_reference', float('nan')):.4f} |"
+            f"| {r['total_s']:.1f} | {_fmt(speedup, '.2f')} | {_fmt(warm, '.1f')} | {_fmt(warm_speedup, '.2f')} | {_fmt(cpu, '.0f')} | {_fmt(cpu_speedup, '.2f')} | {rhat} | {ess} | {r['divergences']} | {gates} "
+            f"| {r['ess_per_s']:.2f} | {r['gradient_evals']:,} | {_fmt(steps, '.1f')} | {r['s_per_grad'] * 1e3:.3f} ms "
+            f"| {r['s_per_grad'] / r['observed_votes'] * 1e9:.2f} | {vs_floor:.2f} | {r['peak_rss_mb']:.0f} "
+            f"| {r.get('r_reference', float('nan')):.4f} |"
         )
-    if floor.get("s_per_grad"):
-        lines.append(f"| floor (fused kernel, tight loop) | | | | | | | | | | | {floor['s_per_grad'] * 1e3:.3f} ms | 1.00 | | |")
+    for name in ("floor", "now_floor"):
+        if by.get(name, {}).get("s_per_grad"):
+            f = by[name]
+            label = "floor (shipped kernel, tight loop)" if name == "floor" else "now's kernel, tight loop"
+            lines.append(f"| {label} | | | | | | | | | | | | | | | | | {f['s_per_grad'] * 1e3:.3f} ms "
+                         f"| {f['s_per_grad'] / f['observed_votes'] * 1e9:.2f} | {f['s_per_grad'] / floor.get('s_per_grad', np.nan):.2f} | | | |")
     for r in results:
         if "error" in r:
             lines.append(f"| {r['config']} | failed: {r['error'].splitlines()[-1][:80]} |")
     return "\n".join(lines)
+
+
+def roofline(results: list[dict]) -> str:
+    """The floor against what the core can do for that many votes."""
+    floor = next((r for r in results if r["config"] == "floor" and "peak_flops" in r), None)
+    if floor is None:
+        return ""
+    votes, cells, peak = floor["observed_votes"], floor["cells"], floor["peak_flops"]
+    best = cells * FLOPS_PER_VOTE / peak  # the loop visits every cell, observed or not
+    parts = [
+        f"Roofline: {1 / floor['s_per_grad']:,.0f} gradient evaluations per second per core "
+        f"({2 / floor['s_per_grad']:,.0f} on both cores); {floor['s_per_grad'] / cells * 1e9:.2f} ns per matrix "
+        f"cell, {floor['s_per_grad'] / votes * 1e9:.2f} ns per observed vote. At ~{FLOPS_PER_VOTE} floating-point "
+        f"operations per cell and the core's measured best case of {peak / 1e9:.0f} GFLOP/s (single precision, "
+        f"FMA loop) the loop could take {best * 1e3:.3f} ms: it runs at {best / floor['s_per_grad']:.0%} of that "
+        f"peak. The same kernel in double precision: {floor['s_per_grad_double'] * 1e3:.3f} ms "
+        f"({floor['s_per_grad_double'] / floor['s_per_grad']:.1f}x)."
+    ]
+    now = next((r for r in results if r["config"] == "now_floor" and "s_per_grad" in r), None)
+    if now:
+        parts.append(f"now's kernel: {now['s_per_grad'] * 1e3:.3f} ms, {now['s_per_grad'] / votes * 1e9:.2f} ns per "
+                     f"observed vote ({now['s_per_grad'] / floor['s_per_grad']:.1f}x the shipped floor).")
+    return " ".join(parts) + "\n"
+
+
+def stopping_cost(results: list[dict]) -> str:
+    """Adaptive (shipped) against the long fixed run: differences of posterior means
+    and sds in units of their combined Monte Carlo standard error."""
+    by = {r["config"]: r for r in results if "error" not in r}
+    if "shipped" not in by or "fixed" not in by:
+        return ""
+    lines = []
+    for variable, a in by["shipped"]["moments"].items():
+        b = by["fixed"]["moments"].get(variable)
+        if b is None:
+            continue
+        # values fixed by the coordinates (an anchored party's mean) have no Monte Carlo error
+        varies = np.hypot(a["mcse_mean"], b["mcse_mean"]) > 0
+        if not varies.any():
+            continue
+        z_mean = (np.subtract(a["mean"], b["mean"]) / np.hypot(a["mcse_mean"], b["mcse_mean"]))[varies]
+        z_sd = (np.subtract(a["sd"], b["sd"]) / np.hypot(a["mcse_sd"], b["mcse_sd"]))[varies]
+        lines.append(
+            f"- {variable} ({len(z_mean)} values): mean differences |z| median {np.median(np.abs(z_mean)):.2f}, "
+            f"max {np.max(np.abs(z_mean)):.2f}, {np.mean(np.abs(z_mean) > 2):.0%} beyond 2; sd differences |z| median "
+            f"{np.median(np.abs(z_sd)):.2f}, max {np.max(np.abs(z_sd)):.2f}, {np.mean(np.abs(z_sd) > 2):.0%} beyond 2"
+        )
+    head = (f"Stopping rule's cost: shipped ({by['shipped']['draws']} draws per chain, adaptive) against fixed "
+            f"({by['fixed']['draws']} per chain); differences in units of their combined Monte Carlo standard error "
+            f"(|z| is about half-normal, median 0.67, 5% beyond 2, if the two estimate the same posterior):")
+    return "\n".join([head, *lines]) + "\n"
 
 
 def reuse_line(results: list[dict]) -> str:
@@ -406,9 +646,18 @@ def notes(results: list[dict]) -> str:
     shipped = by.get("shipped")
     if shipped:
         out.append(
-            f"- shipped: compile {shipped['compile_s']:.1f} s from an empty numba cache; a second partition's "
+            f"- shipped: compile {shipped['compile_s']:.1f} s from an empty kernel cache; a second partition's "
             f"setup in the same process {shipped['second_partition_setup_s']:.2f} s"
         )
+        now = by.get("now")
+        if now:
+            ratios = [f"{now[k] / shipped[k]:.2f}x {what}" for k, what in
+                      (("total_s", "shorter end to end"), ("warm_total_s", "with warm kernel caches"),
+                       ("cpu_s", "fewer CPU seconds")) if now.get(k) and shipped.get(k)]
+            r = np.corrcoef(shipped["xi_mean"], now["xi_mean"])[0, 1]
+            out.append(f"- shipped vs now: {', '.join(ratios)}; shipped passes {shipped.get('gates_passed')}/"
+                       f"{shipped.get('gates_total')} gates, now {now.get('gates_passed')}/{now.get('gates_total')} "
+                       f"(now samples a fixed length; ESS per second is not the comparison); ideal points r = {r:.4f}")
         for other in ("graph", "stock", "pymc", "numpyro"):
             if other in by:
                 r = np.corrcoef(shipped["xi_mean"], by[other]["xi_mean"])[0, 1]
@@ -431,7 +680,19 @@ def versions() -> str:
             parts.append(f"{pkg} {version(pkg)}")
         except PackageNotFoundError:
             parts.append(f"{pkg} (not installed)")
-    return f"Python {platform.python_version()}, {os.cpu_count()} cores; " + ", ".join(parts)
+    return f"Python {platform.python_version()}, {processor()}; " + ", ".join(parts)
+
+
+def processor() -> str:
+    """The CPU's model name, cores and widest vector extension (from /proc/cpuinfo)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return f"{os.cpu_count()} cores"
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{model}, {os.cpu_count()} cores, {vector}{' + FMA' if 'fma' in flags else ''}"
 
 
 def main(argv=None) -> int:
@@ -448,6 +709,9 @@ def main(argv=None) -> int:
     parser.add_argument("--one", nargs=2, metavar=("CASE", "CONFIG"), help=argparse.SUPPRESS)
     parser.add_argument("--tune", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--draws", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--fixed-draws", type=int, default=4000, help="kept draws per chain of `fixed`")
+    parser.add_argument("--now-repo", type=Path, default=NOW_REPO, help="worktree of main at d214495, with its .venv")
+    parser.add_argument("--label", default="", help="name of the RESULTS.md block (default: the case)")
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -460,6 +724,7 @@ def main(argv=None) -> int:
         "stock": (200, 200) if args.quick else (args.stock_tune, args.stock_draws),
         "pymc": (args.baseline_tune, args.baseline_draws),
         "numpyro": (args.baseline_tune, args.baseline_draws),
+        "fixed": (0, args.fixed_draws),
     }
     command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     header = f"Command: `{command.strip()}`\n\nVersions: {versions()}\n"
@@ -470,18 +735,20 @@ def main(argv=None) -> int:
             if config in args.reuse.split(","):
                 results.append(reused(case, config))
             else:
-                results.append(run_in_subprocess(case, config, tune, draws))
+                results.append(run_in_subprocess(case, config, tune, draws, args.now_repo))
         with_reference_r(case, results)
         first = next((r for r in results if "legislators" in r), {})
-        title = (f"### {case}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
+        name = case if not args.label or args.label == case else f"{case} ({args.label})"
+        title = (f"### {name}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
                  f"{first.get('observed_votes', 0):,} observed votes, {CHAINS} chains")
-        reference = "DW-NOMINATE dim 1" if case == "senate117" else "the simulated true ideal points"
+        reference = "the simulated true ideal points" if case == "kansas_house" else "DW-NOMINATE dim 1"
         text = "\n".join([title, "", table(results), "", f"r reference: Pearson r with {reference}.",
-                          reuse_line(results), notes(results), ""])
+                          reuse_line(results), roofline(results), stopping_cost(results), notes(results), ""])
         print(text, flush=True)
-        (OUT / f"{case}.json").write_text(json.dumps(results, indent=1))
+        label = args.label or case
+        (OUT / f"{label}.json").write_text(json.dumps(results, indent=1))
         if args.write_results:
-            write_results(case, f"{header}\n{text}")
+            write_results(label, f"{header}\n{text}")
     return 0
 
 

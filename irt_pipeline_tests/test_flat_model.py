@@ -36,9 +36,11 @@ PCA = np.array([-1.0, -0.5, 0.8, 1.2, 0.3, 0.0, -0.2, 2.0, -1.5])
 
 
 def kernel_logp(bound, x: np.ndarray):
+    """The kernel in double precision (float64 votes): the reference the sampled
+    single-precision loop is held to in test_kernel.py."""
     grad = np.empty_like(x)
     data = bound.kernel_data
-    return flat.logp_grad(x, grad, data.votes, data.ints, data.floats), grad
+    return flat.logp_grad(x, grad, data.votes.astype(np.float64), data.ints, data.floats), grad
 
 
 def kernel_minus_graph(matrix, bound, points) -> list[float]:

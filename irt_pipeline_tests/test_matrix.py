@@ -88,7 +88,7 @@ def test_signed_votes_are_plus_one_minus_one_and_zero_for_missing():
         np.array([[1.0, 0.0, np.nan], [np.nan, 1.0, 0.0]]),
     )
     np.testing.assert_array_equal(matrix.signed_votes(), [[1.0, -1.0, 0.0], [0.0, 1.0, -1.0]])
-    assert matrix.signed_votes().dtype == np.float64
+    assert matrix.signed_votes().dtype == np.float32 and matrix.signed_votes().flags["C_CONTIGUOUS"]
     # the matrix itself is not changed
     assert np.isnan(matrix.votes[0, 2])
 

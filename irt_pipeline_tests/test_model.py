@@ -38,9 +38,11 @@ def bound_with(matrix, design):
 
 
 def kernel_logp(bound, x: np.ndarray):
+    """The kernel in double precision (float64 votes): the reference the sampled
+    single-precision loop is held to in test_kernel.py."""
     grad = np.empty_like(x)
     data = bound.kernel_data
-    return hierarchical.logp_grad(x, grad, data.votes, data.ints, data.floats), grad
+    return hierarchical.logp_grad(x, grad, data.votes.astype(np.float64), data.ints, data.floats), grad
 
 
 def kernel_minus_graph(matrix, bound, points) -> list[float]:

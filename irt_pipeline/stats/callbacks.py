@@ -13,7 +13,7 @@ short functions in its module (see `stats/models/hierarchical.py`):
     logp_grad(x, grad, votes, ints, floats) -> log-density   (writes grad)
     expand(x, out, votes, ints, floats)                       (writes the reported values)
 
-with votes (n, m) float64 (+1 Yea, -1 Nay, 0 missing), `ints` and `floats` 1-D arrays of
+with votes (n, m) float32 (+1 Yea, -1 Nay, 0 missing), `ints` and `floats` 1-D arrays of
 the model's constants (party groups, prior parameters ...). The callbacks find them
 through a small int64 array `meta` passed by address (`Meta` below), so one compiled
 callback serves every partition and a new partition costs no compilation.
@@ -72,7 +72,7 @@ def _pointer(typingctx, address):
 @jit.njit(inline="always")
 def _data(meta_):
     meta = numba.carray(meta_, (META_SIZE,), np.int64)
-    votes = numba.carray(_pointer(meta[4]), (meta[2], meta[3]), np.float64)
+    votes = numba.carray(_pointer(meta[4]), (meta[2], meta[3]), np.float32)
     ints = numba.carray(_pointer(meta[5]), (meta[6],), np.int64)
     floats = numba.carray(_pointer(meta[7]), (meta[8],), np.float64)
     return meta, votes, ints, floats
@@ -163,8 +163,9 @@ def address(array: np.ndarray) -> int:
 class KernelData:
     """What a model's callbacks read, kept alive with the nutpie model.
 
-    votes: (n, m) float64, +1 Yea, -1 Nay, 0 missing; ints, floats: the model's
-    constants (1-D, C-contiguous, never written).
+    votes: (n, m) float32, C order, +1 Yea, -1 Nay, 0 missing (the likelihood loop's
+    layout, `kernel.twopl_loglik`); ints, floats: the model's constants (1-D,
+    C-contiguous, never written).
     """
 
     votes: np.ndarray
@@ -174,7 +175,7 @@ class KernelData:
     @classmethod
     def of(cls, votes, ints, floats) -> KernelData:
         return cls(
-            np.ascontiguousarray(votes, dtype=np.float64),
+            np.ascontiguousarray(votes, dtype=np.float32),
             np.ascontiguousarray(np.atleast_1d(ints), dtype=np.int64),
             np.ascontiguousarray(np.atleast_1d(floats), dtype=np.float64),
         )

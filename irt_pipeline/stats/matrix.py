@@ -41,8 +41,9 @@ class VoteMatrix:
         return int(np.isfinite(self.votes).sum())
 
     def signed_votes(self) -> np.ndarray:
-        """(n, m) float64: +1 Yea, -1 Nay, 0 missing: the kernel's input encoding."""
-        return np.nan_to_num(2.0 * self.votes - 1.0, nan=0.0)
+        """(n, m) float32 in C order: +1 Yea, -1 Nay, 0 missing: the kernels' input
+        (`kernel.twopl_loglik` reads it row by row)."""
+        return np.ascontiguousarray(np.nan_to_num(2.0 * self.votes - 1.0, nan=0.0), dtype=np.float32)
 
     def to_frame(self) -> pd.DataFrame:
         """Long form, observed cells only, in row-major matrix order (for parquet)."""

@@ -136,6 +136,10 @@ def sample_until_clear(
     reported = -1
     while True:
         finished = _finished(sampler)
+        # Each look-in copies the whole trace (three values per coordinate per draw: nutpie
+        # keeps the draws' unconstrained values and gradients too); drop the last copy
+        # before taking the next, and before the final conversion, so at most one exists.
+        draw_batches = stat_batches = None
         draw_batches, stat_batches = _raw(sampler)
         tuning, kept = _counts(stat_batches)
         done = int(min(tuning + kept)) if len(kept) else 0
@@ -165,6 +169,7 @@ def sample_until_clear(
         due = min(target, done + max(1, int(step / 2)))
         wait = (due - done) / rate if rate else POLL_SECONDS[0]
         time.sleep(min(max(min(wait, 0.25 * elapsed), POLL_SECONDS[0]), POLL_SECONDS[1]))
+    draw_batches = stat_batches = trace = None
     idata = sampler.wait() if _finished(sampler) else sampler.abort()
     used = looks[-1].draws if looks else int(idata.posterior.sizes["draw"])
     for group in ("posterior", "sample_stats"):

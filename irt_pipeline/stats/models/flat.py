@@ -183,7 +183,7 @@ def graph(matrix: VoteMatrix, bound: Bound):
 def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
-    x: (n + 1 + 2m,) (w, a, log tau, beta); votes: (n, m) +1/-1/0; floats: the packed
+    x: (n + 1 + 2m,) (w, a, log tau, beta); votes: (n, m) float32 +1/-1/0; floats: the packed
     PRIORS (KERNEL_PRIORS order), then the m cutpoints. Returns the log-density with
     every constant, equal to `graph`'s.
     """

@@ -428,7 +428,7 @@ def _anchored_party(x, grad, group, floats, xi, grad_xi, mu, sigma):
 def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
-    x: (ndim,) in `Layout.slices` order; votes: (n, m) +1/-1/0; ints: (n + 1,) the
+    x: (ndim,) in `Layout.slices` order; votes: (n, m) float32 +1/-1/0; ints: (n + 1,) the
     groups (0 Democrat, 1 Republican, 2 other), then the design (GAUGE, ANCHORED);
     floats: the packed PRIORS (KERNEL_PRIORS order), then the m cutpoints. Returns the
     log-density with every constant, equal to `graph`'s.
