@@ -120,6 +120,42 @@ def twopl_loglik(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta):
     return total
 
 
+@njit
+def twopl2_loglik(votes, x1, x2, alpha, beta1, beta2, grad_x1, grad_x2, grad_alpha, grad_beta1, grad_beta2):
+    """Two-dimensional Bernoulli-logit 2PL log-likelihood (the loop of `twopl_loglik`
+    with eta = beta1_j x1_i + beta2_j x2_i - alpha_j); adds its gradient into the grad_*
+    arrays.
+
+    votes: (n_legislators, n_roll_calls) float64, +1 Yea, -1 Nay, 0 missing. x1, x2:
+    (n_legislators,) positions on each dimension; alpha, beta1, beta2: (n_roll_calls,).
+    """
+    n, m = votes.shape
+    total = 0.0
+    for i in range(n):
+        x1_i = x1[i]
+        x2_i = x2[i]
+        g1_i = 0.0
+        g2_i = 0.0
+        for j in range(m):
+            s = votes[i, j]
+            w = s * s
+            y = 0.5 * (s + 1.0)
+            eta = beta1[j] * x1_i + beta2[j] * x2_i - alpha[j]
+            t = exp_nonpositive(-abs(eta))
+            q = 1.0 / (1.0 + t)
+            p_yea = q if eta >= 0.0 else t * q
+            total += w * (y * eta - max(eta, 0.0) - log1p_unit(t))
+            d = w * (y - p_yea)
+            g1_i += d * beta1[j]
+            g2_i += d * beta2[j]
+            grad_beta1[j] += d * x1_i
+            grad_beta2[j] += d * x2_i
+            grad_alpha[j] -= d
+        grad_x1[i] += g1_i
+        grad_x2[i] += g2_i
+    return total
+
+
 @njit(inline="always")
 def normal_logp(x, mu, sigma):
     """log N(x; mu, sigma) with its constant."""
@@ -141,23 +177,33 @@ def gamma_logp(x, shape, rate):
 
 
 @njit
+def discriminations_logp(log_tau, beta, grad_beta, tau_sd):
+    """Discriminations beta_j ~ N(0, tau), tau ~ HalfNormal(tau_sd), sampled as log tau
+    (its log-Jacobian included). Writes the gradient into grad_beta (overwriting) and
+    returns (log-density, d/d log tau)."""
+    tau = math.exp(log_tau)
+    m = beta.shape[0]
+    lp = halfnormal_logp(tau, tau_sd) + log_tau
+    grad_log_tau = 1.0 - (tau / tau_sd) ** 2
+    ss = 0.0
+    for j in range(m):
+        ss += beta[j] * beta[j]
+        grad_beta[j] = -beta[j] / (tau * tau)
+    lp += -0.5 * ss / (tau * tau) - m * log_tau - 0.5 * m * LOG_2PI
+    grad_log_tau += ss / (tau * tau) - m
+    return lp, grad_log_tau
+
+
+@njit
 def items_logp(alpha, log_tau, beta, grad_alpha, grad_beta, alpha_mu, alpha_sd, tau_sd):
     """Roll-call priors alpha_j ~ N(alpha_mu, alpha_sd), beta_j ~ N(0, tau), tau ~
     HalfNormal(tau_sd), sampled as log tau (its log-Jacobian included). Writes the
     gradient into grad_alpha and grad_beta (overwriting) and returns (log-density,
     d/d log tau)."""
-    tau = math.exp(log_tau)
-    m = alpha.shape[0]
-    lp = halfnormal_logp(tau, tau_sd) + log_tau
-    grad_log_tau = 1.0 - (tau / tau_sd) ** 2
-    ss = 0.0
-    for j in range(m):
+    lp, grad_log_tau = discriminations_logp(log_tau, beta, grad_beta, tau_sd)
+    for j in range(alpha.shape[0]):
         lp += normal_logp(alpha[j], alpha_mu, alpha_sd)
         grad_alpha[j] = -(alpha[j] - alpha_mu) / (alpha_sd * alpha_sd)
-        ss += beta[j] * beta[j]
-        grad_beta[j] = -beta[j] / (tau * tau)
-    lp += -0.5 * ss / (tau * tau) - m * log_tau - 0.5 * m * LOG_2PI
-    grad_log_tau += ss / (tau * tau) - m
     return lp, grad_log_tau
 
 
