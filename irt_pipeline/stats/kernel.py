@@ -177,33 +177,23 @@ def gamma_logp(x, shape, rate):
 
 
 @njit
-def discriminations_logp(log_tau, beta, grad_beta, tau_sd):
-    """Discriminations beta_j ~ N(0, tau), tau ~ HalfNormal(tau_sd), sampled as log tau
-    (its log-Jacobian included). Writes the gradient into grad_beta (overwriting) and
-    returns (log-density, d/d log tau)."""
-    tau = math.exp(log_tau)
-    m = beta.shape[0]
-    lp = halfnormal_logp(tau, tau_sd) + log_tau
-    grad_log_tau = 1.0 - (tau / tau_sd) ** 2
-    ss = 0.0
-    for j in range(m):
-        ss += beta[j] * beta[j]
-        grad_beta[j] = -beta[j] / (tau * tau)
-    lp += -0.5 * ss / (tau * tau) - m * log_tau - 0.5 * m * LOG_2PI
-    grad_log_tau += ss / (tau * tau) - m
-    return lp, grad_log_tau
-
-
-@njit
 def items_logp(alpha, log_tau, beta, grad_alpha, grad_beta, alpha_mu, alpha_sd, tau_sd):
     """Roll-call priors alpha_j ~ N(alpha_mu, alpha_sd), beta_j ~ N(0, tau), tau ~
     HalfNormal(tau_sd), sampled as log tau (its log-Jacobian included). Writes the
     gradient into grad_alpha and grad_beta (overwriting) and returns (log-density,
     d/d log tau)."""
-    lp, grad_log_tau = discriminations_logp(log_tau, beta, grad_beta, tau_sd)
-    for j in range(alpha.shape[0]):
+    tau = math.exp(log_tau)
+    m = alpha.shape[0]
+    lp = halfnormal_logp(tau, tau_sd) + log_tau
+    grad_log_tau = 1.0 - (tau / tau_sd) ** 2
+    ss = 0.0
+    for j in range(m):
         lp += normal_logp(alpha[j], alpha_mu, alpha_sd)
         grad_alpha[j] = -(alpha[j] - alpha_mu) / (alpha_sd * alpha_sd)
+        ss += beta[j] * beta[j]
+        grad_beta[j] = -beta[j] / (tau * tau)
+    lp += -0.5 * ss / (tau * tau) - m * log_tau - 0.5 * m * LOG_2PI
+    grad_log_tau += ss / (tau * tau) - m
     return lp, grad_log_tau
 
 

@@ -7,7 +7,7 @@ Per chamber and session (n legislators, m roll calls), with the priors of `PRIOR
     xi       = standardize(w)                          dim 1: chamber mean 0, sd 1
     xi_2     = standardize(w_2 minus its projection on 1, xi and d)    dim 2
     alpha_j  ~ PRIORS["alpha"]
-    tau, tau_2 ~ PRIORS["tau"];  beta_j ~ Normal(0, tau),  beta_2_j ~ Normal(0, tau_2)
+    tau, tau_2 ~ PRIORS["tau"];  beta_j ~ Normal(0, tau),  beta_2_j = tau_2 z_2_j, z_2_j ~ N(0, 1)
     logit P(Yea_ij) = beta_j xi_i + beta_2_j xi_2_i - alpha_j      observed votes only
 
 with d the party contrast, d_i = 1/n_R for Republicans, -1/n_D for Democrats and 0 for
@@ -54,10 +54,14 @@ is aligned, one that crosses is folded; nothing is averaged across mirror images
   reflection.
 
 Coordinates. The sampler moves x = (w (n), w_2 (n), a (m), log tau, log tau_2, beta (m),
-beta_2 (m)) with alpha_j = a_j + c_j . (beta_j, beta_2_j), c_j the point of roll call
-j's cutting line in the start nearest the origin (`starts.cutpoint_shear`): a linear
-shear with unit Jacobian that makes a near-party-line roll call's ridge axis-aligned,
-as in the one-dimensional models.
+z_2 (m)) with alpha_j = a_j + c_j . (beta_j, beta_2_j), c_j the point of roll call j's
+cutting line in the start nearest the origin (`starts.cutpoint_shear`): a linear shear
+with unit Jacobian that makes a near-party-line roll call's ridge axis-aligned, as in
+the one-dimensional models. Dim 2's discriminations are non-centred (beta_2 = tau_2
+z_2, the same prior): where the chamber has little second dimension, tau_2 is near 0
+and the centred beta_2 ~ N(0, tau_2) is a funnel the sampler cannot cross (on a
+one-dimensional simulated chamber: R-hat and ESS of tau_2 and E-BFMI failed); dim 1,
+informed by every roll call, stays centred as in the one-dimensional models.
 """
 
 from __future__ import annotations
@@ -139,7 +143,7 @@ def align(positions, parties) -> np.ndarray:
 @dataclass(frozen=True)
 class Layout:
     """The unconstrained vector x (n legislators, m roll calls): w (n), w_2 (n), a (m),
-    log tau, log tau_2, beta (m), beta_2 (m). contrast: (n,) the party contrast d;
+    log tau, log tau_2, beta (m), z_2 (m) (beta_2 = tau_2 z_2). contrast: (n,) the party contrast d;
     shear: (m, 2) cutpoints c_j, alpha_j = a_j + c_j . (beta_j, beta_2_j); reference:
     (n,) the start's dim 2 (the halves dim 2 is folded into)."""
 
@@ -159,7 +163,7 @@ class Layout:
         return {  # named as the PyMC graph's value variables
             "w": slice(0, n), "w_2": slice(n, 2 * n), "a": slice(2 * n, p),
             "tau_log__": p, "tau_2_log__": p + 1,  # scalars
-            "beta": slice(p + 2, p + 2 + m), "beta_2": slice(p + 2 + m, p + 2 + 2 * m),
+            "beta": slice(p + 2, p + 2 + m), "z_2": slice(p + 2 + m, p + 2 + 2 * m),
         }
 
     def positions(self, w: np.ndarray, w_2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +173,7 @@ class Layout:
     def reported(self, x: np.ndarray) -> dict[str, np.ndarray]:
         s = self.slices()
         xi, xi_2 = self.positions(x[s["w"]], x[s["w_2"]])
-        beta, beta_2 = x[s["beta"]], x[s["beta_2"]]
+        beta, beta_2 = x[s["beta"]], np.exp(x[s["tau_2_log__"]]) * x[s["z_2"]]
         return {
             "xi": xi, "xi_2": xi_2,
             "tau": np.exp(x[s["tau_log__"]]).reshape(()), "tau_2": np.exp(x[s["tau_2_log__"]]).reshape(()),
@@ -186,7 +190,7 @@ class Layout:
         beta = np.asarray(start["beta"], float)
         x[s["a"]] = start["alpha"] - np.sum(self.shear * beta, axis=1)
         x[s["tau_log__"]], x[s["tau_2_log__"]] = np.log(start["tau"])
-        x[s["beta"]], x[s["beta_2"]] = beta[:, 0], beta[:, 1]
+        x[s["beta"]], x[s["z_2"]] = beta[:, 0], beta[:, 1] / start["tau"][1]
         return x
 
 
@@ -253,7 +257,8 @@ def graph(matrix: VoteMatrix, bound: Bound):
         tau = PRIORS["tau"].rv("tau")
         tau_2 = PRIORS["tau"].rv("tau_2")
         beta = pm.Normal("beta", 0.0, tau, dims="roll_call")
-        beta_2 = pm.Normal("beta_2", 0.0, tau_2, dims="roll_call")
+        z_2 = pm.Normal("z_2", 0.0, 1.0, dims="roll_call")
+        beta_2 = pm.Deterministic("beta_2", tau_2 * z_2, dims="roll_call")
         alpha = pm.Deterministic("alpha", a + shear[:, 0] * beta + shear[:, 1] * beta_2, dims="roll_call")
         pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
         xi = pm.Deterministic("xi", (w - w.mean()) / w.std(), dims="legislator")
@@ -340,7 +345,7 @@ def second_dimension_backward(g2, w2, x1, d, x2, e2, norm, nd, dd, b1, b2, grad_
 def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
-    x: (2n + 2 + 3m,) (w, w_2, a, log tau, log tau_2, beta, beta_2); votes: (n, m)
+    x: (2n + 2 + 3m,) (w, w_2, a, log tau, log tau_2, beta, z_2); votes: (n, m)
     +1/-1/0; floats: the packed PRIORS (KERNEL_PRIORS order), the party contrast (n),
     then the cutpoints of dim 1 (m) and dim 2 (m). Returns the log-density with every
     constant, equal to `graph`'s.
@@ -353,10 +358,14 @@ def logp_grad(x, grad, votes, ints, floats):
     p = 2 * n + m
     a = x[2 * n : p]
     beta1 = x[p + 2 : p + 2 + m]
-    beta2 = x[p + 2 + m : p + 2 + 2 * m]
+    log_tau2 = x[p + 1]
+    tau2 = math.exp(log_tau2)
+    z2 = x[p + 2 + m : p + 2 + 2 * m]
+    beta2 = tau2 * z2
     grad_a = grad[2 * n : p]
     grad_beta1 = grad[p + 2 : p + 2 + m]
-    grad_beta2 = grad[p + 2 + m : p + 2 + 2 * m]
+    grad_z2 = grad[p + 2 + m : p + 2 + 2 * m]
+    grad_beta2 = np.zeros(m)
 
     lp = 0.0
     for i in range(2 * n):
@@ -364,8 +373,10 @@ def logp_grad(x, grad, votes, ints, floats):
         grad[i] = -(x[i] - gauge_mu) / (gauge_sd * gauge_sd)
     alpha = a + shear1 * beta1 + shear2 * beta2
     items, grad[p] = k.items_logp(alpha, x[p], beta1, grad_a, grad_beta1, alpha_mu, alpha_sd, tau_sd)
-    second, grad[p + 1] = k.discriminations_logp(x[p + 1], beta2, grad_beta2, tau_sd)
-    lp += items + second
+    lp += items + k.halfnormal_logp(tau2, tau_sd) + log_tau2  # tau_2, sampled as log tau_2
+    grad_log_tau2 = 1.0 - (tau2 / tau_sd) ** 2
+    for j in range(m):
+        lp += k.normal_logp(z2[j], 0.0, 1.0)
 
     x1 = np.empty(n)
     sd1 = k.standardize(x[:n], x1)
@@ -378,6 +389,9 @@ def logp_grad(x, grad, votes, ints, floats):
     for j in range(m):
         grad_beta1[j] += shear1[j] * grad_a[j]
         grad_beta2[j] += shear2[j] * grad_a[j]
+        grad_z2[j] = -z2[j] + tau2 * grad_beta2[j]  # beta_2 = tau_2 z_2
+        grad_log_tau2 += beta2[j] * grad_beta2[j]
+    grad[p + 1] = grad_log_tau2
     second_dimension_backward(grad_x2, x[n : 2 * n], x1, d, x2, e2, norm, nd, dd, b1, b2, grad[n : 2 * n], grad_x1)
     k.standardize_backward(grad_x1, x1, sd1, grad[:n])
     return lp
@@ -386,7 +400,7 @@ def logp_grad(x, grad, votes, ints, floats):
 @njit
 def expand(x, out, votes, ints, floats):
     """`Layout.reported` as one flat vector: xi (n), xi_2 (n), tau, tau_2, alpha (m),
-    beta (m), beta_2 (m)."""
+    beta (m), beta_2 (m) (= tau_2 z_2)."""
     n, m = votes.shape
     d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
     shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
@@ -397,7 +411,7 @@ def expand(x, out, votes, ints, floats):
     out[2 * n] = math.exp(x[p])
     out[2 * n + 1] = math.exp(x[p + 1])
     for j in range(m):
-        beta1, beta2 = x[p + 2 + j], x[p + 2 + m + j]
+        beta1, beta2 = x[p + 2 + j], out[2 * n + 1] * x[p + 2 + m + j]
         out[2 * n + 2 + j] = x[2 * n + j] + shear1[j] * beta1 + shear2[j] * beta2
         out[2 * n + 2 + m + j] = beta1
         out[2 * n + 2 + 2 * m + j] = beta2
@@ -473,6 +487,6 @@ SPEC = ModelSpec(
     expand=nutpie_expand,
     scale=SCALE,
     postprocess=postprocess,
-    jittered=("a", "beta", "beta_2"),
+    jittered=("a", "beta", "z_2"),
     starts=STARTS,
 )
