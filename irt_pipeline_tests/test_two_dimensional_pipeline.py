@@ -4,6 +4,8 @@ dimensionality verdict warns (never blocks) exactly when a second dimension is t
 
 from __future__ import annotations
 
+import io
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -50,19 +52,25 @@ def run_chain(instance, root, session: str, rows: pd.DataFrame):
     result = defs.resolve_job_def("two_dimensional_chain").execute_in_process(
         instance=instance, partition_key=partition_key(session, CHAMBER), raise_on_error=False
     )
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    return result, checks
+    return result, {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
 
 
-def test_one_dimensional_demo_chamber_passes_and_one_dimension_is_enough(instance, storage_root):
+def test_one_dimensional_demo_chamber_through_the_cli_and_one_dimension_is_enough(
+    instance, storage_root, monkeypatch, capsys
+):
+    from irt_pipeline import cli
+
     session = "sim-2023"
     rows, _ = simulate_chamber(DemoChamber(session, CHAMBER, 40, 150, seed=11))
-    result, checks = run_chain(instance, storage_root, session, rows)
-    assert result.success
-    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {
-        a.key.to_user_string() for a in TWO_DIMENSIONAL_CHAIN
-    }
-    assert {name: checks[name].passed for name in GATES_2D} == dict.fromkeys(GATES_2D, True)
+    rows.to_parquet(storage_root / "landing" / f"{session}_{CHAMBER}.parquet", index=False)
+    defs = make_definitions(root=str(storage_root), sampler=SAMPLER)
+    monkeypatch.setattr(cli, "_definitions", lambda: defs)
+    summary = cli.run_partition(instance, session, CHAMBER, model="2d")
+    assert summary["success"], summary["failures"]
+    assert set(summary["steps"]) == {a.key.to_user_string() for a in TWO_DIMENSIONAL_CHAIN}
+    checks = {(c["asset"], c["name"]): c["passed"] for c in summary["checks"]}
+    assert {name: checks[("diagnostics_2d", name)] for name in GATES_2D} == dict.fromkeys(GATES_2D, True)
+
     table = pd.read_parquet(storage_root / "rankings_2d" / CHAMBER / f"{session}.parquet")
     assert list(table.columns) == RANKING_COLUMNS_2D and len(table) == 40
     assert list(table["rank"]) == list(range(1, 41)) and table["xi_mean"].is_monotonic_decreasing
@@ -75,18 +83,19 @@ def test_one_dimensional_demo_chamber_passes_and_one_dimension_is_enough(instanc
     both = table.merge(hier, on="legislator_id", suffixes=("_2d", "_1d"))
     assert np.corrcoef(both["xi_mean_2d"], both["xi_mean_1d"])[0, 1] > 0.97
 
-    check = checks["one_dimension_is_enough"]
-    assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert checks[("dimensionality", "one_dimension_is_enough")]
     verdict = pd.read_json(storage_root / "dimensionality" / CHAMBER / f"{session}.json", typ="series")
     # The plane classifies a few more votes in sample (it has m + n more parameters),
     # but predicts held-out votes no better than 4 se: not a second dimension.
     assert not verdict["second_dimension_matters"] and verdict["elpd_diff"] < 4 * verdict["se"]
-    metadata = next(
-        e.event_specific_data.materialization.metadata
-        for e in result.get_asset_materialization_events()
-        if e.asset_key.to_user_string() == "rankings_2d"
-    )
-    assert "data:image/png;base64," in metadata["plane_plot"].value
+    event = instance.get_latest_materialization_event(dg.AssetKey("rankings_2d"))
+    assert "data:image/png;base64," in event.asset_materialization.metadata["plane_plot"].value
+
+    capsys.readouterr()
+    assert cli.main(["rankings", "--session", session, "--chamber", CHAMBER, "--model", "2d"]) == 0
+    printed = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype={"legislator_id": str})
+    assert printed["legislator_id"].tolist() == table["legislator_id"].tolist()
+    np.testing.assert_allclose(printed["xi_2_mean"], table["xi_2_mean"], rtol=1e-12)
 
 
 def test_a_real_second_dimension_fails_the_warn_check_and_blocks_nothing(instance, storage_root):
@@ -94,8 +103,8 @@ def test_a_real_second_dimension_fails_the_warn_check_and_blocks_nothing(instanc
     matrix, _ = two_dimensional_chamber(40, 200, seed=4)
     result, checks = run_chain(instance, storage_root, session, landing_rows(matrix, session))
     assert result.success  # a WARN check failing fails no step
-    assert {name: checks[name].passed for name in GATES_2D} == dict.fromkeys(GATES_2D, True)
-    check = checks["one_dimension_is_enough"]
+    assert {name: checks[("diagnostics_2d", name)].passed for name in GATES_2D} == dict.fromkeys(GATES_2D, True)
+    check = checks[("dimensionality", "one_dimension_is_enough")]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     figures = {k: v.value for k, v in check.metadata.items()}
     assert figures["elpd_diff"] > 4 * figures["se"] and figures["classification_gain"] > 0.01
