@@ -32,14 +32,16 @@ def within_party_correlation(dim1: np.ndarray, dim2: np.ndarray, members: np.nda
 
 def second_dimension_lean(dim1: np.ndarray, dim2: np.ndarray, parties) -> float:
     """The statistic that orients a second dimension: the correlation of dim 1 and dim 2
-    among the Democrats minus that among the Republicans. Positive when the Democrats
-    nearer the Republicans on dim 1 (the Southern Democrats of the 1930s-60s, today's
-    moderates) are on the positive side of dim 2, and the Republicans nearer the
-    Democrats too. A second-moment statistic of the parties' own wings: it needs no
-    outside reference and does not change sign under small changes of the scores."""
+    among the Republicans minus that among the Democrats. Positive when each party's
+    members farther from the other party on dim 1 are on the positive side of dim 2 (in
+    the two-dimensional model's frame, where dim 1 is the direction the party means
+    differ along, that puts the Southern Democrats of the 1930s-60s high on dim 2, as
+    DW-NOMINATE does). A second-moment statistic of the parties' own shapes: it needs
+    nothing but party labels and does not change sign under small changes of the
+    scores."""
     parties = np.asarray(parties)
-    return within_party_correlation(dim1, dim2, parties == "Democrat") - within_party_correlation(
-        dim1, dim2, parties == "Republican"
+    return within_party_correlation(dim1, dim2, parties == "Republican") - within_party_correlation(
+        dim1, dim2, parties == "Democrat"
     )
 
 

@@ -42,11 +42,13 @@ is aligned, one that crosses is folded; nothing is averaged across mirror images
 - dim 2: a draw with xi_2 . r < 0, for r the start's dim 2, has xi_2 and beta_2 negated
   (r is fixed before sampling, so the halves are fixed; it is far from the boundary);
   then, if the posterior means lean the wrong way under the rule of
-  `pca.orient_second` (the correlation of dim 1 and dim 2 among the Democrats minus
-  that among the Republicans is negative), every draw's xi_2 and beta_2 are negated:
-  positive dim 2 is the side of each party's wing nearer the other party on dim 1. In
-  the 1930s-60s that puts the Southern Democrats high on dim 2, as DW-NOMINATE does.
-  The rule needs nothing but party labels, so it applies to any legislature; its
+  `pca.orient_second` (the correlation of dim 1 and dim 2 among the Republicans minus
+  that among the Democrats is negative), every draw's xi_2 and beta_2 are negated:
+  positive dim 2 is the side of each party's members farther from the other party on
+  dim 1. On the 88th Senate that puts the Southern Democrats high on dim 2 (Thurmond,
+  Stennis, Eastland) and Javits and Keating low, DW-NOMINATE's sign (the opposite
+  convention measured r = -0.61 with nominate_dim2 there: docs/models.md). The rule
+  needs nothing but party labels, so it applies to any legislature; its
   strength is recorded as `idata.attrs["second_dimension_lean"]` (between 0 and 2):
   near 0 the parties have no wings along dim 2 and its sign is a weak convention
   (sessions may differ in it). The draws flipped relative to the sampler are counted
@@ -95,7 +97,7 @@ STARTS = ("pc1", "pc2")
 SCALE = (
     "two dimensions, each standardized (chamber mean 0, sd 1) and uncorrelated; the party means "
     "differ on dim 1 only; dim 1 (xi) positive = conservative; dim 2 (xi_2) positive = the side "
-    "of each party's wing nearer the other party on dim 1"
+    "of each party's members farther from the other party on dim 1"
 )
 
 
