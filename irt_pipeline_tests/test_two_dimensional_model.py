@@ -202,3 +202,23 @@ def test_reflected_draws_are_folded_back_not_averaged(recovery):
     for name in ("xi", "xi_2", "alpha", "beta", "beta_2", "tau", "tau_2"):
         np.testing.assert_array_equal(mirrored.posterior[name].values, idata.posterior[name].values)
     assert float(idata.attrs["second_dimension_lean"]) > 0.1
+
+
+def test_the_pointwise_log_likelihood_uses_both_dimensions(recovery):
+    from irt_pipeline.stats.loo import aligned_draws, thinned_draws, vote_log_likelihood
+
+    matrix, _, idata = recovery
+    xi, alpha, beta = aligned_draws(idata, matrix, max_draws=40)
+    assert xi.shape[-1] == 2 and beta.shape[-1] == 2
+    rows, cols = np.nonzero(np.isfinite(matrix.votes))
+    rows, cols = rows[:50], cols[:50]
+    y = matrix.votes[rows, cols]
+    post = idata.posterior
+    picked = thinned_draws(post.sizes["draw"], post.sizes["chain"], 40)
+
+    def values(name):  # the posterior is in matrix order
+        return post[name].transpose("chain", "draw", ...).values[:, picked]
+    eta = (values("beta")[..., cols] * values("xi")[..., rows] + values("beta_2")[..., cols] * values("xi_2")[..., rows]
+           - values("alpha")[..., cols])
+    expected = np.where(y == 1.0, -np.logaddexp(0.0, -eta), -np.logaddexp(0.0, eta))
+    np.testing.assert_allclose(vote_log_likelihood(xi, alpha, beta, rows, cols, y), expected, rtol=1e-12)
