@@ -47,7 +47,9 @@ is aligned, one that crosses is folded; nothing is averaged across mirror images
   positive dim 2 is the side of each party's members farther from the other party on
   dim 1. On the 88th Senate that puts the Southern Democrats high on dim 2 (Thurmond,
   Stennis, Eastland) and Javits and Keating low, DW-NOMINATE's sign (the opposite
-  convention measured r = -0.61 with nominate_dim2 there: docs/models.md). The rule
+  convention measured r = -0.61 with nominate_dim2 there); on the 73rd it is the
+  opposite of NOMINATE's, whose dim 2 there is the progressive wing (docs/models.md).
+  The sign is a convention, not a claim about NOMINATE's. The rule
   needs nothing but party labels, so it applies to any legislature; its
   strength is recorded as `idata.attrs["second_dimension_lean"]` (between 0 and 2):
   near 0 the parties have no wings along dim 2 and its sign is a weak convention
