@@ -67,8 +67,8 @@ def step_outcomes(result) -> dict[str, str]:
 
 
 # --model: the job `run` executes and the asset `rankings` prints.
-MODEL_JOBS = {"hierarchical": "irt_chain", "flat": "flat_chain", "both": "both_models"}
-MODEL_RANKINGS = {"hierarchical": "rankings", "flat": "flat_rankings"}
+MODEL_JOBS = {"hierarchical": "irt_chain", "flat": "flat_chain", "both": "both_models", "2d": "two_dimensional_chain"}
+MODEL_RANKINGS = {"hierarchical": "rankings", "flat": "flat_rankings", "2d": "rankings_2d"}
 
 
 def console_logging(verbose: bool) -> dict:
@@ -403,8 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         choices=list(MODEL_JOBS),
         default="hierarchical",
-        help="hierarchical (default), flat, or both (both chains, then posterior predictive "
-        "checks, the PSIS-LOO comparison and external validation)",
+        help="hierarchical (default), flat, both (both chains, then posterior predictive "
+        "checks, the PSIS-LOO comparison and external validation), or 2d (the two-dimensional "
+        "model beside the default one, and the dimensionality verdict)",
     )
     run.set_defaults(func=cmd_run)
 

@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-from irt_pipeline.assets import ACROSS_SESSIONS, ALL_ASSETS, CHAIN, FLAT_CHAIN, MODEL_CHECKS
+from irt_pipeline.assets import (
+    ACROSS_SESSIONS, ALL_ASSETS, BOTH_MODELS, CHAIN, FLAT_CHAIN, MODEL_CHECKS, TWO_DIMENSIONAL_CHAIN,
+)
 from irt_pipeline.automation import automation_sensor
 from irt_pipeline.deploy import executor_from_env
 from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
@@ -23,10 +25,17 @@ flat_chain = dg.define_asset_job(
 )
 both_models = dg.define_asset_job(
     "both_models",
-    selection=dg.AssetSelection.assets(*ALL_ASSETS),
+    selection=dg.AssetSelection.assets(*BOTH_MODELS),
     partitions_def=session_chamber_partitions,
     description="Both models' chains for one partition, then posterior predictive checks, "
     "PSIS-LOO comparison and external validation.",
+)
+two_dimensional_chain = dg.define_asset_job(
+    "two_dimensional_chain",
+    selection=dg.AssetSelection.assets(*TWO_DIMENSIONAL_CHAIN),
+    partitions_def=session_chamber_partitions,
+    description="The two-dimensional model's chain (posterior_2d to rankings_2d) beside the default "
+    "one, and the dimensionality verdict between them, checks included.",
 )
 model_checks = dg.define_asset_job(
     "model_checks",
@@ -50,7 +59,7 @@ def make_definitions(root: str | None = None, **resources) -> dg.Definitions:
     replace resources by key (tests shrink the sampler this way)."""
     return dg.Definitions(
         assets=[*ALL_ASSETS, *ACROSS_SESSIONS],
-        jobs=[irt_chain, flat_chain, both_models, model_checks, common_scale_job],
+        jobs=[irt_chain, flat_chain, both_models, two_dimensional_chain, model_checks, common_scale_job],
         sensors=[landing_sensor, automation_sensor],
         resources={**resources_from_env(root), **resources},
         # One process per run by default: imports (PyMC, nutpie) and compiled kernels are

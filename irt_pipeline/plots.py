@@ -13,6 +13,8 @@ the same in a run worker, a test or a notebook, whatever MPLBACKEND says.
   interval (stats/common_scale.py's party_medians and party_gap).
 - `trajectories_plot(positions, legislator_ids)`: a few legislators' positions per
   session on the common scale, mean and 94% HDI.
+- `plane_plot(rankings_2d)`: the two-dimensional model's legislators, dim 1 against
+  dim 2, coloured by party, with 94% HDIs on both axes.
 - `png_bytes(fig)`, `markdown_image(png, alt)`: PNG bytes, and a markdown image with a
   base64 data URI that the Dagster UI renders inside a `MetadataValue.md`.
 """
@@ -84,6 +86,42 @@ def forest_plot(rankings: pd.DataFrame, title: str = "") -> Figure:
     ax.set_axisbelow(True)
     if title:
         ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plane_plot(rankings: pd.DataFrame, title: str = "") -> Figure:
+    """Each legislator at the posterior means of dim 1 (x) and dim 2 (y) with 94% HDIs on
+    both axes, coloured by party.
+
+    rankings: the rankings_2d asset's columns (party, xi_mean, xi_hdi_low, xi_hdi_high,
+    xi_2_mean, xi_2_hdi_low, xi_2_hdi_high).
+    """
+    fig = _figure(6.5, 6.0)
+    ax = fig.add_subplot()
+    for party, rows in rankings.groupby("party", sort=True):
+        x, y = rows["xi_mean"].to_numpy(), rows["xi_2_mean"].to_numpy()
+        ax.errorbar(
+            x,
+            y,
+            xerr=np.vstack([x - rows["xi_hdi_low"].to_numpy(), rows["xi_hdi_high"].to_numpy() - x]),
+            yerr=np.vstack([y - rows["xi_2_hdi_low"].to_numpy(), rows["xi_2_hdi_high"].to_numpy() - y]),
+            fmt="o",
+            markersize=3,
+            elinewidth=0.5,
+            alpha=0.8,
+            color=party_color(party),
+            label=f"{party} ({len(rows)})",
+        )
+    ax.axvline(0.0, color="0.6", linewidth=0.6, zorder=0)
+    ax.axhline(0.0, color="0.6", linewidth=0.6, zorder=0)
+    ax.set_xlabel("dim 1 (chamber sd; + conservative), mean and 94% HDI")
+    ax.set_ylabel("dim 2 (chamber sd), mean and 94% HDI")
+    ax.legend(loc="best", fontsize=7, frameon=False)
+    ax.grid(color="0.9", linewidth=0.5)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
     return fig
 
 

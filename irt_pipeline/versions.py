@@ -26,8 +26,8 @@ import dagster as dg
 ROLL_CALLS = "2"
 # stats/matrix.py (filters, the long form)
 VOTE_MATRIX = "1"
-# stats/pca.py (the start values)
-PCA_INIT = "1"
+# stats/pca.py (the start values). 2: pc2 beside pc1 (the two-dimensional model's start)
+PCA_INIT = "2"
 # stats/models/hierarchical.py and the shared sampling code (stats/sampling.py,
 # kernel.py, callbacks.py, priors.py, starts.py: the model and its draws). The posterior
 # cache key holds this version and also a fingerprint of those files
@@ -41,6 +41,12 @@ RANKINGS = "2"
 # stats/models/flat.py and the shared sampling code, as for POSTERIOR. 2: standardized
 # identification oriented by party (no anchors), tau.
 FLAT_POSTERIOR = "2"
+# stats/models/two_dimensional.py and the shared sampling code, as for POSTERIOR
+POSTERIOR_2D = "1"
+# stats/rankings.py rank_legislators_2d and require_passed_gates (rankings_2d)
+RANKINGS_2D = "1"
+# stats/dimensionality.py, stats/loo.py, stats/ppc.py (dimensionality)
+DIMENSIONALITY = "1"
 # stats/ppc.py (posterior_predictive, flat_posterior_predictive)
 POSTERIOR_PREDICTIVE = "1"
 # stats/loo.py (model_comparison)

@@ -174,3 +174,32 @@ def landing_rows(rows: pd.DataFrame, chamber: str, n_roll_calls: int, seed: int)
             "roll_call_description": [f"Simulated roll call {j + 1}" for j in roll_call],
         }
     )
+
+
+def two_dimensional_chamber(n: int, m: int, seed: int, sep: float = 1.0, wing: float = 1.5):
+    """A chamber with a real second dimension: (matrix, true positions (n, 2)).
+
+    Two parties of equal size apart on dim 1 (means -+sep, sd 0.4); on dim 2 everyone
+    ~ N(0, 0.6); a third of the Democrats (a regional wing, like the Southern Democrats)
+    are shifted by +wing on dim 2 and 0.6 sep toward the Republicans on dim 1. Roll calls: logit P(Yea) =
+    beta_j . x_i - alpha_j with beta_j ~ N(0, diag(1.5, 1.2)^2), alpha ~ N(0, 1); 5% of
+    cells missing. The truth is in the simulation's own frame: compare it to the model
+    after `two_dimensional.align`.
+    """
+    rng = np.random.default_rng(seed)
+    party = np.array(["Democrat"] * (n // 2) + ["Republican"] * (n - n // 2))
+    dim1 = np.where(party == "Republican", sep, -sep) + rng.normal(0.0, 0.4, n)
+    dim2 = rng.normal(0.0, 0.6, n)
+    dim1[: n // 6] += 0.6 * sep  # the wing leans toward the other party on dim 1 too
+    dim2[: n // 6] += wing
+    x = np.column_stack([dim1, dim2])
+    alpha = rng.normal(0.0, 1.0, m)
+    beta = rng.normal(0.0, 1.0, (m, 2)) * np.array([1.5, 1.2])
+    p = 1.0 / (1.0 + np.exp(-(x @ beta.T - alpha)))
+    votes = (rng.uniform(size=p.shape) < p).astype(float)
+    votes[rng.uniform(size=p.shape) < 0.05] = np.nan
+    legislators = pd.DataFrame(
+        {"legislator_id": [f"L{i:03d}" for i in range(n)], "legislator_name": [f"Member {i:03d}" for i in range(n)],
+         "party": party}
+    )
+    return VoteMatrix(legislators, pd.DataFrame({"roll_call_id": [f"R{j:03d}" for j in range(m)]}), votes), x

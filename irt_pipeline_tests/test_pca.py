@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from irt_pipeline.stats.matrix import VoteMatrix
-from irt_pipeline.stats.pca import orient, pca_scores
+from irt_pipeline.stats.pca import orient, pca_scores, second_dimension_lean
 
 
 def make_matrix(votes, parties) -> VoteMatrix:
@@ -76,12 +76,17 @@ def test_scores_are_standardized_and_keep_legislator_order_and_columns():
     votes, party, _ = simulate(n=30, m=60, n_rep=16, seed=3)
     matrix = make_matrix(votes, party)
     scores = pca_scores(matrix)
-    assert scores.columns.tolist() == ["legislator_id", "legislator_name", "party", "pc1"]
+    assert scores.columns.tolist() == ["legislator_id", "legislator_name", "party", "pc1", "pc2"]
     assert scores["legislator_id"].tolist() == matrix.legislators["legislator_id"].tolist()
     assert scores["party"].tolist() == list(party)
     assert abs(scores["pc1"].mean()) < 1e-12
     assert abs(scores["pc1"].std(ddof=0) - 1.0) < 1e-12
     assert 0.0 < scores.attrs["explained_variance"] < 1.0
+    # pc2: standardized, uncorrelated with pc1, oriented by the second-dimension rule
+    assert abs(scores["pc2"].mean()) < 1e-12 and abs(scores["pc2"].std(ddof=0) - 1.0) < 1e-12
+    assert abs(np.mean(scores["pc1"] * scores["pc2"])) < 1e-10
+    assert second_dimension_lean(scores["pc1"], scores["pc2"], party) >= 0
+    assert 0.0 < scores.attrs["explained_variance_pc2"] <= scores.attrs["explained_variance"]
 
 
 def test_republicans_are_placed_above_democrats_when_the_raw_sign_is_reversed():

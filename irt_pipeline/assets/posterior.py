@@ -22,13 +22,26 @@ from irt_pipeline.stats.models.spec import ModelSpec
 from irt_pipeline.stats.sampling import code_fingerprint, sample
 
 # idata.attrs a model's post-processing may record, shown as metadata when present.
-MODEL_ATTRS = ("reflected_chains", "extreme_conservative", "extreme_liberal")
+MODEL_ATTRS = (
+    "reflected_chains", "extreme_conservative", "extreme_liberal", "reflected_draws", "second_dimension_lean",
+)
+
+
+def model_attr(value):
+    """A model attribute as metadata: numbers as Python numbers (NetCDF gives numpy
+    scalars back), an empty value as "none"."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value or "none"
 
 
 def posterior_fingerprint(idata) -> str:
     """Content hash of the ideal-point draws: ties diagnostics to the posterior they
-    judged."""
-    return hashlib.sha256(np.ascontiguousarray(idata.posterior["xi"].values).tobytes()).hexdigest()
+    judged (and those of dim 2, for a two-dimensional posterior)."""
+    digest = hashlib.sha256(np.ascontiguousarray(idata.posterior["xi"].values).tobytes())
+    if "xi_2" in idata.posterior:
+        digest.update(np.ascontiguousarray(idata.posterior["xi_2"].values).tobytes())
+    return digest.hexdigest()
 
 
 def fit_posterior(
@@ -43,7 +56,7 @@ def fit_posterior(
     posterior cache (`{root}/cache/<asset name>/`), the draws fingerprinted. The key
     holds the asset's code version and a fingerprint of the sampling code."""
     matrix = VoteMatrix.from_frame(vote_matrix)
-    start = pca_init.set_index("legislator_id").loc[matrix.legislators["legislator_id"], "pc1"]
+    start = spec.start_scores(pca_init, matrix.legislators["legislator_id"])
     settings = sampler.settings()
 
     def fit():
@@ -52,7 +65,7 @@ def fit_posterior(
         def progress(state: dict) -> None:
             context.log.info(f"{context.asset_key.to_user_string()} {describe_progress(state)}")
 
-        idata = sample(spec, matrix, start.to_numpy(), settings, progress=progress)
+        idata = sample(spec, matrix, start, settings, progress=progress)
         idata.attrs["posterior_id"] = posterior_fingerprint(idata)
         return idata
 
@@ -79,7 +92,7 @@ def fit_posterior(
             "coordinates": idata.attrs.get("coordinates", "default"),
             "sampler": dg.MetadataValue.json(settings.as_dict()),
             "posterior_id": idata.attrs["posterior_id"],
-            **{name: idata.attrs[name] or "none" for name in MODEL_ATTRS if name in idata.attrs},
+            **{name: model_attr(idata.attrs[name]) for name in MODEL_ATTRS if name in idata.attrs},
             **landing_lineage(context, "vote_matrix"),
             **cached.metadata(),
         },

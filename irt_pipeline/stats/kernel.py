@@ -229,6 +229,42 @@ def _twopl_single(votes, xi, alpha, beta, grad_xi, grad_alpha, grad_beta):
     return total
 
 
+@njit
+def twopl2_loglik(votes, x1, x2, alpha, beta1, beta2, grad_x1, grad_x2, grad_alpha, grad_beta1, grad_beta2):
+    """Two-dimensional Bernoulli-logit 2PL log-likelihood (the loop of `twopl_loglik`
+    with eta = beta1_j x1_i + beta2_j x2_i - alpha_j); adds its gradient into the grad_*
+    arrays.
+
+    votes: (n_legislators, n_roll_calls) float32 or float64, +1 Yea, -1 Nay, 0 missing. x1, x2:
+    (n_legislators,) positions on each dimension; alpha, beta1, beta2: (n_roll_calls,).
+    """
+    n, m = votes.shape
+    total = 0.0
+    for i in range(n):
+        x1_i = x1[i]
+        x2_i = x2[i]
+        g1_i = 0.0
+        g2_i = 0.0
+        for j in range(m):
+            s = votes[i, j]
+            w = s * s
+            y = 0.5 * (s + 1.0)
+            eta = beta1[j] * x1_i + beta2[j] * x2_i - alpha[j]
+            t = exp_nonpositive(-abs(eta))
+            q = 1.0 / (1.0 + t)
+            p_yea = q if eta >= 0.0 else t * q
+            total += w * (y * eta - max(eta, 0.0) - log1p_unit(t))
+            d = w * (y - p_yea)
+            g1_i += d * beta1[j]
+            g2_i += d * beta2[j]
+            grad_beta1[j] += d * x1_i
+            grad_beta2[j] += d * x2_i
+            grad_alpha[j] -= d
+        grad_x1[i] += g1_i
+        grad_x2[i] += g2_i
+    return total
+
+
 @njit(inline="always")
 def normal_logp(x, mu, sigma):
     """log N(x; mu, sigma) with its constant."""

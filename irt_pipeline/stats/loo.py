@@ -3,7 +3,9 @@
 nutpie stores no log-likelihood, so the pointwise log-likelihood of every observed
 vote, log P(y_ij | xi_i, alpha_j, beta_j) = y eta - log(1 + e^eta) with
 eta = beta_j xi_i - alpha_j, is recomputed from the draws of xi, alpha and beta (any
-scale: the likelihood is the same on every scale the models report).
+scale: the likelihood is the same on every scale the models report). For the
+two-dimensional model (a posterior with xi_2 and beta_2) positions and discriminations
+carry a trailing axis of the two dimensions and eta = beta_j . xi_i - alpha_j.
 
 Memory. The full (draws x observed votes) matrix is large (4 chains x 1000 draws x
 87k votes of a Senate: 2.8 GB as float64, and ArviZ makes several copies). Two things
@@ -38,9 +40,15 @@ def thinned_draws(n_draws: int, n_chains: int, max_draws: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_draws - 1, keep).round().astype(int))
 
 
+# The reported variables of each dimension: positions and discriminations.
+DIMENSIONS = (("xi", "beta"), ("xi_2", "beta_2"))
+
+
 def aligned_draws(idata, matrix: VoteMatrix, max_draws: int | None = MAX_DRAWS):
     """xi (chains, draws, n) and alpha, beta (chains, draws, m) in the matrix's row and
-    column order, thinned to at most max_draws in all (None: all draws)."""
+    column order, thinned to at most max_draws in all (None: all draws). A posterior
+    with a second dimension (xi_2, beta_2) gives xi (chains, draws, n, 2) and beta
+    (chains, draws, m, 2)."""
     post = idata.posterior
     draws = np.arange(post.sizes["draw"])
     if max_draws is not None:
@@ -56,14 +64,26 @@ def aligned_draws(idata, matrix: VoteMatrix, max_draws: int | None = MAX_DRAWS):
         values = post[name].transpose("chain", "draw", ...).values[:, draws]
         return np.ascontiguousarray(values[..., index])
 
-    return take("xi", rows), take("alpha", cols), take("beta", cols)
+    if "xi_2" not in post:
+        return take("xi", rows), take("alpha", cols), take("beta", cols)
+    xi = np.stack([take(position, rows) for position, _ in DIMENSIONS], axis=-1)
+    beta = np.stack([take(discrimination, cols) for _, discrimination in DIMENSIONS], axis=-1)
+    return xi, take("alpha", cols), beta
+
+
+def linear_predictor(xi, alpha, beta, rows, cols) -> np.ndarray:
+    """eta = beta_j . xi_i - alpha_j for legislators `rows` and roll calls `cols` (k,),
+    from `aligned_draws`' arrays (any leading axes): (..., k)."""
+    if xi.ndim == alpha.ndim:
+        return beta[..., cols] * xi[..., rows] - alpha[..., cols]
+    return np.einsum("...kd,...kd->...k", beta[..., cols, :], xi[..., rows, :]) - alpha[..., cols]
 
 
 def vote_log_likelihood(xi, alpha, beta, rows, cols, y) -> np.ndarray:
     """(chains, draws, k) log-likelihood of k observed votes y (1 Yea, 0 Nay) of
     legislators `rows` on roll calls `cols`."""
     sign = 2.0 * np.asarray(y, float) - 1.0  # log P(y) = -log(1 + exp(-sign * eta))
-    eta = beta[..., cols] * xi[..., rows] - alpha[..., cols]
+    eta = linear_predictor(xi, alpha, beta, rows, cols)
     eta *= -sign
     return -np.logaddexp(0.0, eta, out=eta)
 

@@ -1,5 +1,6 @@
-"""First principal component of the vote matrix: a quick ideal-point estimate and the
-sampler's start."""
+"""First two principal components of the vote matrix: a quick ideal-point estimate and
+the samplers' starts (pc1 for the one-dimensional models, pc1 and pc2 for the
+two-dimensional one)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,47 @@ def orient(scores: np.ndarray, parties: pd.Series | np.ndarray) -> np.ndarray:
     return scores
 
 
+def within_party_correlation(dim1: np.ndarray, dim2: np.ndarray, members: np.ndarray) -> float:
+    """Pearson correlation of two score vectors over `members` (boolean (n,)); 0 for
+    fewer than 3 members or no spread."""
+    a, b = np.asarray(dim1, float)[members], np.asarray(dim2, float)[members]
+    if len(a) < 3:
+        return 0.0
+    a, b = a - a.mean(), b - b.mean()
+    scale = np.sqrt(np.sum(a**2) * np.sum(b**2))
+    return float(np.sum(a * b) / scale) if scale > 1e-300 else 0.0
+
+
+def second_dimension_lean(dim1: np.ndarray, dim2: np.ndarray, parties) -> float:
+    """The statistic that orients a second dimension: the correlation of dim 1 and dim 2
+    among the Republicans minus that among the Democrats. Positive when each party's
+    members farther from the other party on dim 1 are on the positive side of dim 2 (in
+    the two-dimensional model's frame, where dim 1 is the direction the party means
+    differ along, that puts the Southern Democrats of the 1930s-60s high on dim 2, as
+    DW-NOMINATE does). A second-moment statistic of the parties' own shapes: it needs
+    nothing but party labels and does not change sign under small changes of the
+    scores."""
+    parties = np.asarray(parties)
+    return within_party_correlation(dim1, dim2, parties == "Republican") - within_party_correlation(
+        dim1, dim2, parties == "Democrat"
+    )
+
+
+def orient_second(dim1: np.ndarray, dim2: np.ndarray, parties) -> np.ndarray:
+    """dim2, negated if needed so `second_dimension_lean` is not negative (the rule the
+    two-dimensional model's dim 2 follows)."""
+    return -dim2 if second_dimension_lean(dim1, dim2, parties) < 0 else dim2
+
+
 def pca_scores(matrix: VoteMatrix) -> pd.DataFrame:
     """PCA ideal points, one row per legislator in matrix order.
 
     Missing cells are imputed with the legislator's mean vote, columns are standardized,
-    and the first component's scores are standardized to mean 0 / sd 1 (population sd)
-    and oriented so Republicans' mean is above Democrats'.
-    Columns: legislator_id, legislator_name, party, pc1. `attrs["explained_variance"]`
-    holds the first component's share of variance.
+    and the first two components' scores are standardized to mean 0 / sd 1 (population
+    sd); pc1 is oriented so Republicans' mean is above Democrats', pc2 by
+    `orient_second`. A matrix with a single roll call has no second component: pc2 is 0.
+    Columns: legislator_id, legislator_name, party, pc1, pc2. `attrs["explained_variance"]`
+    and `attrs["explained_variance_pc2"]` hold each component's share of variance.
     """
     votes = matrix.votes
     row_mean = np.nanmean(votes, axis=1, keepdims=True)
@@ -34,10 +68,15 @@ def pca_scores(matrix: VoteMatrix) -> pd.DataFrame:
     sd = centered.std(axis=0)
     standardized = centered / np.where(sd > 0, sd, 1.0)
     u, s, _ = np.linalg.svd(standardized, full_matrices=False)
+    parties = matrix.legislators["party"]
     scores = u[:, 0] * s[0]
-    scores = (scores - scores.mean()) / scores.std()
-    scores = orient(scores, matrix.legislators["party"])
+    scores = orient((scores - scores.mean()) / scores.std(), parties)
     out = matrix.legislators[["legislator_id", "legislator_name", "party"]].copy()
     out["pc1"] = scores
-    out.attrs["explained_variance"] = float(s[0] ** 2 / np.sum(s**2))
+    second = u[:, 1] * s[1] if len(s) > 1 else np.zeros(len(scores))
+    spread = second.std()
+    out["pc2"] = orient_second(scores, (second - second.mean()) / spread, parties) if spread > 1e-12 else 0.0
+    total = np.sum(s**2)
+    out.attrs["explained_variance"] = float(s[0] ** 2 / total)
+    out.attrs["explained_variance_pc2"] = float(s[1] ** 2 / total) if len(s) > 1 else 0.0
     return out

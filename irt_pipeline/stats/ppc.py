@@ -1,7 +1,8 @@
 """Posterior predictive checks of a 2PL posterior against the observed votes.
 
 From S draws (thinned evenly within chains, default 200 in all), with
-P_ij = P(Yea | xi_i, alpha_j, beta_j) = logistic(beta_j xi_i - alpha_j):
+P_ij = P(Yea | xi_i, alpha_j, beta_j) = logistic(beta_j xi_i - alpha_j) (for the
+two-dimensional model, logistic(beta_j . xi_i - alpha_j)):
 
 - share_correct: share of observed votes on the side of 0.5 the posterior mean of P_ij
   is on (classification at P = 0.5 counts as Yea); share_correct_majority, the
@@ -39,7 +40,8 @@ def posterior_predictive_checks(idata, matrix: VoteMatrix, draws: int = PPC_DRAW
     in matrix order.
     """
     xi, alpha, beta = aligned_draws(idata, matrix, max_draws=draws)
-    xi, alpha, beta = (a.reshape(-1, a.shape[-1]) for a in (xi, alpha, beta))
+    # one draw per row: (S, n) and (S, m), or (S, n, 2) and (S, m, 2) in two dimensions
+    xi, alpha, beta = (a.reshape(-1, *a.shape[2:]) for a in (xi, alpha, beta))
     observed = np.isfinite(matrix.votes)
     y = np.where(observed, matrix.votes, 0.0)
     rng = np.random.default_rng(seed)
@@ -49,7 +51,7 @@ def posterior_predictive_checks(idata, matrix: VoteMatrix, draws: int = PPC_DRAW
     rep_rows = np.empty((n_draws, matrix.shape[0]))
     rep_cols = np.empty((n_draws, matrix.shape[1]))
     for s in range(n_draws):
-        p = _expit(np.outer(xi[s], beta[s]) - alpha[s])
+        p = _expit((np.outer(xi[s], beta[s]) if xi.ndim == 2 else xi[s] @ beta[s].T) - alpha[s])
         p_mean += p
         rep = (rng.random(p.shape) < p) & observed
         rep_rows[s] = rep.sum(axis=1)

@@ -57,3 +57,35 @@ def rank_legislators(idata, legislators: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values("xi_mean", ascending=False, kind="stable").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return out[RANKING_COLUMNS]
+
+
+RANKING_COLUMNS_2D = [
+    *RANKING_COLUMNS[:-1],
+    "xi_2_mean",
+    "xi_2_sd",
+    "xi_2_hdi_low",
+    "xi_2_hdi_high",
+    "rank",
+]
+
+
+def rank_legislators_2d(idata, legislators: pd.DataFrame) -> pd.DataFrame:
+    """The two-dimensional model's table: `rank_legislators`' columns for dim 1 (xi;
+    rank 1 = most conservative on dim 1) and the posterior mean, sd and 94% HDI of
+    dim 2 (xi_2), one row per legislator in rank order. Both dimensions are on the
+    model's scale (each standardized: chamber mean 0, sd 1)."""
+    import arviz as az
+
+    table = rank_legislators(idata, legislators)
+    xi_2 = idata.posterior["xi_2"]
+    hdi = az.hdi(idata, var_names=["xi_2"], hdi_prob=HDI_PROB)["xi_2"]
+    second = pd.DataFrame(
+        {
+            "xi_2_mean": xi_2.mean(("chain", "draw")).values,
+            "xi_2_sd": xi_2.std(("chain", "draw")).values,
+            "xi_2_hdi_low": hdi.sel(hdi="lower").values,
+            "xi_2_hdi_high": hdi.sel(hdi="higher").values,
+        },
+        index=[str(v) for v in xi_2["legislator"].values],
+    )
+    return table.join(second, on="legislator_id")[RANKING_COLUMNS_2D]

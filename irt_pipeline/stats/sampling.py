@@ -157,7 +157,8 @@ def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: Sampl
     pass (`stats/stopping.py`).
 
     pca: (n_legislators,) oriented, standardized PCA scores in matrix row order (the
-    starts). progress: called with a dict at every look-in (see `stats/stopping.py`).
+    starts), or (n_legislators, d) for a model that starts from several components
+    (`spec.starts`, `spec.start_scores`). progress: called with a dict at every look-in (see `stats/stopping.py`).
     `idata.attrs` records the model, its priors, compile_seconds, sampling_seconds, the
     settings, the draws used and why sampling stopped, and whatever the model's
     post-processing reports.

@@ -44,12 +44,22 @@ SHEAR_MAX_CUT = 2.5  # cutpoints are clipped to +-2.5 sd of the chamber
 
 
 def cutpoint_shear(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """(m,) cutpoints c_j = alpha_j / beta_j of the start's roll calls (0 where the start's
-    discrimination is under SHEAR_MIN_BETA, so its cutpoint means little), clipped to
-    +-SHEAR_MAX_CUT: the fixed shear alpha_j = a_j + c_j beta_j of the models' coordinates.
+    """Cutpoints of the start's roll calls: the fixed shear alpha_j = a_j + c_j . beta_j
+    of the models' coordinates. For (m,) beta, (m,) c_j = alpha_j / beta_j; for (m, d)
+    beta, (m, d) c_j = alpha_j beta_j / |beta_j|^2, the point of roll call j's cutting
+    line nearest the origin. c_j is 0 where the start's |beta_j| is under SHEAR_MIN_BETA
+    (its cutpoint means little), and |c_j| is clipped to SHEAR_MAX_CUT sd of the chamber.
     Any values give the same posterior; good ones make near-party-line roll calls cheap
     to sample."""
-    c = np.zeros_like(np.asarray(alpha, float))
-    big = np.abs(beta) > SHEAR_MIN_BETA
-    c[big] = np.clip(alpha[big] / beta[big], -SHEAR_MAX_CUT, SHEAR_MAX_CUT)
-    return c
+    alpha, beta = np.asarray(alpha, float), np.asarray(beta, float)
+    if beta.ndim == 1:
+        c = np.zeros_like(alpha)
+        big = np.abs(beta) > SHEAR_MIN_BETA
+        c[big] = np.clip(alpha[big] / beta[big], -SHEAR_MAX_CUT, SHEAR_MAX_CUT)
+        return c
+    norm2 = np.sum(beta**2, axis=1)
+    big = norm2 > SHEAR_MIN_BETA**2
+    c = np.zeros_like(beta)
+    c[big] = alpha[big, None] * beta[big] / norm2[big, None]
+    length = np.sqrt(np.sum(c**2, axis=1))
+    return c * np.minimum(1.0, SHEAR_MAX_CUT / np.maximum(length, 1e-300))[:, None]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from irt_pipeline.stats.callbacks import KernelData
 from irt_pipeline.stats.priors import Prior
@@ -55,7 +56,8 @@ class ModelSpec:
     reference the kernel is tested against); logp, expand: module-level functions with
     nutpie's C signatures (compiled on first use); postprocess(idata, bound) -> attrs
     to record (e.g. chains reoriented), may edit idata.posterior in place; scale: what
-    the reported xi means.
+    the reported xi means; starts: the `pca_init` columns `bind` takes as its start
+    scores (`start_scores`).
     """
 
     name: str
@@ -68,3 +70,12 @@ class ModelSpec:
     scale: str
     postprocess: Callable = field(default=lambda idata, bound: {})
     jittered: tuple[str, ...] = ("alpha", "beta")  # graph variables nutpie jitters (pymc backend)
+    starts: tuple[str, ...] = ("pc1",)
+
+    def start_scores(self, pca: pd.DataFrame, legislator_ids=None) -> np.ndarray:
+        """The start scores `bind` takes, from a `pca_scores` frame: (n,) for one column,
+        (n, d) for several, in the order of `legislator_ids` (default: the frame's)."""
+        if legislator_ids is not None:
+            pca = pca.set_index("legislator_id").loc[list(legislator_ids)]
+        values = pca[list(self.starts)].to_numpy(float)
+        return values[:, 0] if values.shape[1] == 1 else values

@@ -1,0 +1,230 @@
+"""The two-dimensional model beside the default one on shared Voteview chambers, through
+the pipeline, with the defaults.
+
+    python bench/validate_2d.py --chambers S073,S088
+    python bench/validate_2d.py --chambers S110,S111,S112,S113,S114,S115,S116,S117
+    python bench/validate_2d.py --table-from bench/out/validate_2d.json [--write-docs]
+
+For each chamber the Voteview files are imported as the CLI does (canonical rows carrying
+DW-NOMINATE and Nokken-Poole scores, both dimensions), the `two_dimensional_chain` job
+runs its partition (the default chain, posterior_2d -> diagnostics_2d -> rankings_2d and
+the dimensionality verdict) on a persistent storage root (bench/out/validate_2d_root: a
+rerun reuses cached posteriors) and a temporary instance, and the stored outputs are
+read back: every gate of both models, Pearson r of the 1D scale and of each 2D dimension
+with nominate_dim1/dim2 and nokken_poole_dim1/dim2, the multiple correlation of each
+external dimension with the plane (rotation-free: how well the two 2D dimensions
+together predict it), the verdict (elpd_diff, se, classification gain), the lean of
+dim 2, and both posterior steps' seconds. Prints markdown tables; writes every number to
+bench/out/validate_2d.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validate_chambers import CHAMBERS, OUT, SHARED, _fmt, gates_cell  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "models.md"
+BEGIN, END = "<!-- validate_2d: begin -->", "<!-- validate_2d: end -->"
+EXTERNAL = {
+    "nominate_dim1": "external_score", "nominate_dim2": "external_score_dim2",
+    "nokken_poole_dim1": "session_score", "nokken_poole_dim2": "session_score_dim2",
+}
+
+
+def external_scores(landing: Path) -> pd.DataFrame:
+    """One row per legislator_id: the four Voteview scores carried by the canonical rows."""
+    rows = pd.read_parquet(landing, columns=["legislator_id", *EXTERNAL.values()])
+    scores = rows.drop_duplicates("legislator_id").set_index("legislator_id")
+    return scores.rename(columns={v: k for k, v in EXTERNAL.items()})
+
+
+def correlations(one: pd.DataFrame, two: pd.DataFrame, external: pd.DataFrame) -> dict:
+    """r of the 1D xi, 2D dim 1 and 2D dim 2 with each external score, and the multiple
+    correlation of each external score with (2D dim 1, 2D dim 2), over legislators with
+    that score."""
+    frame = (
+        two.set_index("legislator_id")[["xi_mean", "xi_2_mean"]]
+        .join(one.set_index("legislator_id")["xi_mean"].rename("xi_1d"))
+        .join(external)
+    )
+    out = {}
+    for name in EXTERNAL:
+        rows = frame.dropna(subset=[name, "xi_1d"])
+        target = rows[name].to_numpy()
+        plane = np.column_stack([np.ones(len(rows)), rows["xi_mean"], rows["xi_2_mean"]])
+        fitted = plane @ np.linalg.lstsq(plane, target, rcond=None)[0]
+        out[name] = {
+            "n": len(rows),
+            "1d": float(np.corrcoef(rows["xi_1d"], target)[0, 1]),
+            "2d_dim1": float(np.corrcoef(rows["xi_mean"], target)[0, 1]),
+            "2d_dim2": float(np.corrcoef(rows["xi_2_mean"], target)[0, 1]),
+            "plane": float(np.corrcoef(fitted, target)[0, 1]),
+        }
+    return out
+
+
+def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
+    import arviz as az
+
+    from irt_pipeline.cli import register_sessions
+    from irt_pipeline.contract import conform, validate_roll_calls
+    from irt_pipeline.definitions import make_definitions
+    from irt_pipeline.partitions import partition_key
+    from irt_pipeline.sources.voteview import read_voteview
+
+    votes, members = SHARED / f"{stem}_votes.csv", SHARED / f"{stem}_members.csv"
+    session, chamber = str(int(stem[1:])), CHAMBERS[stem[0]]
+    rows = conform(read_voteview(str(votes), str(members)))
+    validate_roll_calls(rows, str(votes)).raise_if_failed()
+    landing = root / "landing" / f"{session}_{chamber}.parquet"
+    landing.parent.mkdir(parents=True, exist_ok=True)
+    rows.to_parquet(landing, index=False)
+    register_sessions(instance, [session])
+
+    defs = make_definitions(root=str(root), sampler=sampler)
+    start = time.perf_counter()
+    result = defs.resolve_job_def("two_dimensional_chain").execute_in_process(
+        instance=instance, partition_key=partition_key(session, chamber), raise_on_error=False
+    )
+    seconds = time.perf_counter() - start
+    failures = [
+        e.event_specific_data.error.message.strip()
+        for e in result.all_events
+        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+    ]
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+    def stored(asset: str, ext: str = "json"):
+        path = root / asset / chamber / f"{session}.{ext}"
+        if not path.exists():
+            return None
+        return json.loads(path.read_text()) if ext == "json" else pd.read_parquet(path)
+
+    out = {"chamber": stem, "success": result.success, "seconds": round(seconds, 1), "failures": failures,
+           "one_dimension_is_enough": checks.get("one_dimension_is_enough")}
+    for name in ("diagnostics", "diagnostics_2d", "dimensionality"):
+        out[name] = stored(name)
+    for name in ("posterior", "posterior_2d"):
+        path = root / name / chamber / f"{session}.nc"
+        if path.exists():
+            attrs = az.from_netcdf(str(path)).attrs
+            out[name] = {k: attrs.get(k) for k in (
+                "sampling_seconds", "compile_seconds", "draws_used", "stop", "second_dimension_lean", "reflected_draws"
+            ) if k in attrs}
+            out[name] = {k: (v.item() if hasattr(v, "item") else v) for k, v in out[name].items()}
+    one, two = stored("rankings", "parquet"), stored("rankings_2d", "parquet")
+    if one is not None and two is not None:
+        out["legislators"] = len(two)
+        out["correlations"] = correlations(one, two, external_scores(landing))
+    return out
+
+
+def _r(result: dict, external: str, which: str) -> str:
+    return _fmt(((result.get("correlations") or {}).get(external) or {}).get(which), ".3f")
+
+
+CORRELATION_HEADER = (
+    "| chamber | NOMINATE dim 1: 1D / 2D dim 1 | NOMINATE dim 2: 2D dim 2 (plane) | "
+    "Nokken-Poole dim 1: 1D / 2D dim 1 (plane) | Nokken-Poole dim 2: 2D dim 2 (plane) | dim 2 lean |\n"
+    "|---|---|---|---|---|---|"
+)
+VERDICT_HEADER = (
+    "| chamber | elpd_diff 2D - 1D (se) | votes classified 1D / 2D (gain) | second dimension matters | "
+    "2D gates | posterior step s: 1D / 2D (draws per chain) |\n|---|---|---|---|---|---|"
+)
+
+
+def correlation_row(r: dict) -> str:
+    lean = (r.get("posterior_2d") or {}).get("second_dimension_lean")
+    return "| " + " | ".join([
+        r["chamber"],
+        _r(r, "nominate_dim1", "1d") + " / " + _r(r, "nominate_dim1", "2d_dim1"),
+        _r(r, "nominate_dim2", "2d_dim2") + " (" + _r(r, "nominate_dim2", "plane") + ")",
+        _r(r, "nokken_poole_dim1", "1d") + " / " + _r(r, "nokken_poole_dim1", "2d_dim1")
+        + " (" + _r(r, "nokken_poole_dim1", "plane") + ")",
+        _r(r, "nokken_poole_dim2", "2d_dim2") + " (" + _r(r, "nokken_poole_dim2", "plane") + ")",
+        _fmt(lean, ".2f"),
+    ]) + " |"
+
+
+def verdict_row(r: dict) -> str:
+    v = r.get("dimensionality")
+    one, two = r.get("posterior") or {}, r.get("posterior_2d") or {}
+    return "| " + " | ".join([
+        r["chamber"],
+        f"{v['elpd_diff']:.0f} ({v['se']:.0f})" if v else "-",
+        f"{v['share_correct_1d']:.4f} / {v['share_correct_2d']:.4f} ({v['classification_gain']:+.4f})" if v else "-",
+        ("**yes**" if v["second_dimension_matters"] else "no") if v else "-",
+        gates_cell(r.get("diagnostics_2d")),
+        _fmt(one.get("sampling_seconds"), ".0f") + " / " + _fmt(two.get("sampling_seconds"), ".0f")
+        + f" ({one.get('draws_used', '-')} / {two.get('draws_used', '-')})",
+    ]) + " |"
+
+
+def tables(results: list[dict], sampler: dict) -> str:
+    return "\n".join([
+        CORRELATION_HEADER, *map(correlation_row, results), "",
+        VERDICT_HEADER, *map(verdict_row, results), "", f"Sampler: {sampler}.",
+    ])
+
+
+def write_docs(text: str) -> None:
+    doc = DOCS.read_text()
+    start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
+    DOCS.write_text(doc[:start] + "\n" + text + "\n" + doc[end:])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chambers", default="S073,S088", help="e.g. S073,S088,S117 (default S073,S088)")
+    parser.add_argument("--root", default=str(OUT / "validate_2d_root"), help="storage root (reused between runs)")
+    parser.add_argument("--out", default=str(OUT / "validate_2d.json"), help="results (merged by chamber)")
+    parser.add_argument("--table-from", help="only print the tables of a stored JSON file")
+    parser.add_argument("--write-docs", action="store_true", help="rewrite the tables in docs/models.md")
+    args = parser.parse_args(argv)
+    if args.table_from:
+        stored = json.loads(Path(args.table_from).read_text())
+        text = tables(stored["results"], stored["sampler"])
+        print(text)
+        if args.write_docs:
+            write_docs(text)
+        return 0
+
+    import dagster as dg
+
+    from irt_pipeline.resources import resources_from_env
+
+    sampler = resources_from_env()["sampler"]  # the defaults (or IRT_PIPELINE_* overrides)
+    out = Path(args.out)
+    previous = json.loads(out.read_text())["results"] if out.exists() else []
+    results = {r["chamber"]: r for r in previous}
+    with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
+        for stem in args.chambers.split(","):
+            result = run_chamber(stem, Path(args.root), instance, sampler)
+            results[stem] = result
+            ordered = sorted(results.values(), key=lambda r: int(r["chamber"][1:]))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"sampler": sampler.settings().as_dict(), "results": ordered}, indent=2,
+                                      default=str))
+            print(correlation_row(result), verdict_row(result), sep="\n", flush=True)
+            if result["failures"]:
+                print(f"  failures: {result['failures']}", file=sys.stderr, flush=True)
+    text = tables(sorted(results.values(), key=lambda r: int(r["chamber"][1:])), sampler.settings().as_dict())
+    print(text)
+    if args.write_docs:
+        write_docs(text)
+    return 0 if all(results[s]["success"] for s in args.chambers.split(",")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,496 @@
+"""The two-dimensional 2PL IRT model: ideal points in the plane. Priors, coordinates,
+starts, graph, kernel and the orientation of both dimensions.
+
+Per chamber and session (n legislators, m roll calls), with the priors of `PRIORS`:
+
+    w, w_2 (n each) ~ PRIORS["gauge"]                 iid: the sampler's coordinates
+    xi       = standardize(w)                          dim 1: chamber mean 0, sd 1
+    xi_2     = standardize(w_2 minus its projection on 1, xi and d)    dim 2
+    alpha_j  ~ PRIORS["alpha"]
+    tau, tau_2 ~ PRIORS["tau"];  beta_j ~ Normal(0, tau),  beta_2_j = tau_2 z_2_j, z_2_j ~ N(0, 1)
+    logit P(Yea_ij) = beta_j xi_i + beta_2_j xi_2_i - alpha_j      observed votes only
+
+with d the party contrast, d_i = 1/n_R for Republicans, -1/n_D for Democrats and 0 for
+everyone else (d . v is the Republicans' mean of v minus the Democrats').
+
+Identification, in the posterior itself. The likelihood is unchanged by any affine map
+of the positions x_i = (xi_i, xi_2_i) -> A x_i + b (with beta_j -> A^-T beta_j and
+alpha_j adjusted): two directions of location, three of scale and correlation, one of
+rotation. In every draw both dimensions have mean 0 and sd 1 and are uncorrelated
+(xi_2 is orthogonal to 1 and xi), which fixes the first five, and the two parties'
+means differ on dim 1 only (d . xi_2 = 0), which fixes the rotation: dim 1 is the
+direction that separates the parties, dim 2 what divides the chamber across party
+lines (regional and civil-rights splits inside a party, in the 1930s-60s). Left are
+the two reflections, xi -> -xi and xi_2 -> -xi_2 (with beta, beta_2): see orientation.
+
+Prior, and why the gauge needs no Jacobian. iid Normal w standardized is uniform on the
+sphere {mean 0, sd 1} and independent of w's own mean and sd (as in the flat model:
+dim 1's prior is the flat model's, exactly). Given xi, the components of w_2 along the
+orthonormal directions 1, xi and d (orthogonalized) and the length of the rest are
+independent of the direction of the rest (an isotropic Normal in that subspace), so
+xi_2 is uniform on the sphere {mean 0, sd 1, orthogonal to xi and d}, and w's mean and
+sd, w_2's three projections and its length are a priori independent of (xi, xi_2): the
+gauge multiplies the model's density by a proper density of those six directions,
+which nothing reports and nothing else depends on (`test_the_gauge_is_inert`).
+
+Orientation, a documented rule applied draw by draw. The posterior is symmetric under
+each reflection, so folding every draw into one half is exactly the posterior
+restricted to that half, whatever the chains do (a chain that settled in a mirror image
+is aligned, one that crosses is folded; nothing is averaged across mirror images):
+- dim 1: a draw whose Republicans' mean is below the Democrats' has xi and beta negated
+  (positive = conservative, as in the one-dimensional models);
+- dim 2: a draw with xi_2 . r < 0, for r the start's dim 2, has xi_2 and beta_2 negated
+  (r is fixed before sampling, so the halves are fixed; it is far from the boundary);
+  then, if the posterior means lean the wrong way under the rule of
+  `pca.orient_second` (the correlation of dim 1 and dim 2 among the Republicans minus
+  that among the Democrats is negative), every draw's xi_2 and beta_2 are negated:
+  positive dim 2 is the side of each party's members farther from the other party on
+  dim 1. On the 88th Senate that puts the Southern Democrats high on dim 2 (Thurmond,
+  Stennis, Eastland) and Javits and Keating low, DW-NOMINATE's sign (the opposite
+  convention measured r = -0.61 with nominate_dim2 there); on the 73rd it is the
+  opposite of NOMINATE's, whose dim 2 there is the progressive wing (docs/models.md).
+  The sign is a convention, not a claim about NOMINATE's. The rule
+  needs nothing but party labels, so it applies to any legislature; its
+  strength is recorded as `idata.attrs["second_dimension_lean"]` (between 0 and 2):
+  near 0 the parties have no wings along dim 2 and its sign is a weak convention
+  (sessions may differ in it). The draws flipped relative to the sampler are counted
+  per chain in `idata.attrs["reflected_draws"]`. alpha is unchanged by either
+  reflection.
+
+Coordinates. The sampler moves x = (w (n), w_2 (n), a (m), log tau, log tau_2, beta (m),
+z_2 (m)) with alpha_j = a_j + c_j . (beta_j, beta_2_j), c_j the point of roll call j's
+cutting line in the start nearest the origin (`starts.cutpoint_shear`): a linear shear
+with unit Jacobian that makes a near-party-line roll call's ridge axis-aligned, as in
+the one-dimensional models. Dim 2's discriminations are non-centred (beta_2 = tau_2
+z_2, the same prior): where the chamber has little second dimension, tau_2 is near 0
+and the centred beta_2 ~ N(0, tau_2) is a funnel the sampler cannot cross (on a
+one-dimensional simulated chamber: R-hat and ESS of tau_2 and E-BFMI failed); dim 1,
+informed by every roll call, stays centred as in the one-dimensional models.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from irt_pipeline.stats import callbacks
+from irt_pipeline.stats import kernel as k
+from irt_pipeline.stats.jit import njit
+from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.models.spec import Bound, ModelSpec
+from irt_pipeline.stats.pca import orient, orient_second, second_dimension_lean
+from irt_pipeline.stats.priors import HalfNormal, Normal, logp, pack
+from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
+
+# The priors, written here only: the PyMC graph and the kernel both read this table.
+# "tau" is the prior of each dimension's discrimination scale (tau and tau_2).
+PRIORS = {
+    "gauge": Normal(0.0, 1.0),
+    "alpha": Normal(0.0, 5.0),
+    "tau": HalfNormal(5.0),
+}
+KERNEL_PRIORS = (("gauge", Normal), ("alpha", Normal), ("tau", HalfNormal))
+N_PRIOR_FLOATS = 5  # then the party contrast (n) and the cutpoints (m per dimension)
+GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "tau": ("tau", "tau_2")}
+STARTS = ("pc1", "pc2")
+SCALE = (
+    "two dimensions, each standardized (chamber mean 0, sd 1) and uncorrelated; the party means "
+    "differ on dim 1 only; dim 1 (xi) positive = conservative; dim 2 (xi_2) positive = the side "
+    "of each party's members farther from the other party on dim 1"
+)
+
+
+def party_contrast(parties) -> np.ndarray:
+    """(n,) d with d . v = mean of v over Republicans minus over Democrats (sums to 0)."""
+    parties = np.asarray(parties)
+    d = np.zeros(len(parties))
+    for name, sign in (("Republican", 1.0), ("Democrat", -1.0)):
+        members = parties == name
+        d[members] = sign / members.sum()
+    return d - d.mean()
+
+
+def project_second(w2, x1, d):
+    """Dim 2 from w2: the part of w2 orthogonal to 1, x1 and d, scaled to sd 1 (mean 0).
+    x1: standardized dim 1 (|x1|^2 = n). Written once for numpy arrays and PyTensor
+    tensors alike (the graph and `Layout.reported`); the kernel's `second_dimension`
+    computes the same."""
+    n = x1.shape[0]
+    e1 = x1 / n**0.5
+    d_rest = d - (d * e1).sum() * e1
+    e2 = d_rest / ((d_rest**2).sum()) ** 0.5
+    v = w2 - w2.mean() - (w2 * e1).sum() * e1 - (w2 * e2).sum() * e2
+    return v / ((v**2).mean()) ** 0.5
+
+
+def align(positions, parties) -> np.ndarray:
+    """Any (n, 2) positions in the model's frame: the affine map (unique up to the two
+    reflections) that gives both dimensions mean 0 and sd 1, uncorrelated, with the
+    parties' means apart on dim 1 only; then dim 1 oriented by party (Republicans'
+    mean above) and dim 2 by `pca.orient_second`. The likelihood cannot tell positions
+    apart that differ by such a map, so this is how a truth (a simulation's, or another
+    scaling's) is compared with the model's xi, xi_2. Returns (n, 2)."""
+    x = np.asarray(positions, float)
+    x = x - x.mean(axis=0)
+    values, vectors = np.linalg.eigh(x.T @ x / len(x))
+    z = x @ vectors / np.sqrt(values)  # whitened: covariance I
+    direction = party_contrast(parties) @ z
+    direction /= np.linalg.norm(direction)
+    xi = orient(z @ direction, parties)
+    xi_2 = orient_second(xi, z @ np.array([-direction[1], direction[0]]), parties)
+    return np.column_stack([xi, xi_2])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The unconstrained vector x (n legislators, m roll calls): w (n), w_2 (n), a (m),
+    log tau, log tau_2, beta (m), z_2 (m) (beta_2 = tau_2 z_2). contrast: (n,) the party contrast d;
+    shear: (m, 2) cutpoints c_j, alpha_j = a_j + c_j . (beta_j, beta_2_j); reference:
+    (n,) the start's dim 2 (the halves dim 2 is folded into)."""
+
+    n_legislators: int
+    n_roll_calls: int
+    contrast: np.ndarray
+    shear: np.ndarray
+    reference: np.ndarray
+
+    @property
+    def ndim(self) -> int:
+        return 2 * self.n_legislators + 2 + 3 * self.n_roll_calls
+
+    def slices(self) -> dict[str, slice | int]:
+        n, m = self.n_legislators, self.n_roll_calls
+        p = 2 * n + m
+        return {  # named as the PyMC graph's value variables
+            "w": slice(0, n), "w_2": slice(n, 2 * n), "a": slice(2 * n, p),
+            "tau_log__": p, "tau_2_log__": p + 1,  # scalars
+            "beta": slice(p + 2, p + 2 + m), "z_2": slice(p + 2 + m, p + 2 + 2 * m),
+        }
+
+    def positions(self, w: np.ndarray, w_2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xi = (w - w.mean()) / w.std()
+        return xi, project_second(w_2, xi, self.contrast)
+
+    def reported(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        s = self.slices()
+        xi, xi_2 = self.positions(x[s["w"]], x[s["w_2"]])
+        beta, beta_2 = x[s["beta"]], np.exp(x[s["tau_2_log__"]]) * x[s["z_2"]]
+        return {
+            "xi": xi, "xi_2": xi_2,
+            "tau": np.exp(x[s["tau_log__"]]).reshape(()), "tau_2": np.exp(x[s["tau_2_log__"]]).reshape(()),
+            "alpha": x[s["a"]] + self.shear[:, 0] * beta + self.shear[:, 1] * beta_2,
+            "beta": beta.copy(), "beta_2": beta_2.copy(),
+        }
+
+    def unconstrained(self, start: dict) -> np.ndarray:
+        """x for a start given as xi, xi_2 (on the constraint set: the map leaves them
+        as they are), alpha, beta (m, 2) and tau (2,)."""
+        s = self.slices()
+        x = np.empty(self.ndim)
+        x[s["w"]], x[s["w_2"]] = start["xi"], start["xi_2"]
+        beta = np.asarray(start["beta"], float)
+        x[s["a"]] = start["alpha"] - np.sum(self.shear * beta, axis=1)
+        x[s["tau_log__"]], x[s["tau_2_log__"]] = np.log(start["tau"])
+        x[s["beta"]], x[s["z_2"]] = beta[:, 0], beta[:, 1] / start["tau"][1]
+        return x
+
+
+def start_positions(pca: np.ndarray, parties, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The start's (xi, xi_2) from (n, 2) PCA scores: pc1 oriented by party and
+    standardized; pc2 projected onto the constraint set and oriented by
+    `orient_second`. Without a usable second component (a matrix of one roll call), a
+    fixed pseudo-random direction."""
+    pca = np.asarray(pca, float).reshape(len(contrast), -1)
+    xi = orient(pca[:, 0], parties)
+    xi = (xi - xi.mean()) / xi.std()
+    second = pca[:, 1] if pca.shape[1] > 1 else np.zeros(len(xi))
+    rest = second - second.mean() - (second @ xi) / len(xi) * xi
+    if rest.std() < 1e-8 * max(1.0, second.std()):
+        second = np.random.default_rng(0).standard_normal(len(xi))
+    return xi, orient_second(xi, project_second(second, xi, contrast), parties)
+
+
+def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
+    """The model on this matrix; pca: (n, 2) PCA scores (pc1, pc2) in matrix row order."""
+    parties = np.asarray(matrix.legislators["party"])
+    n, m = matrix.shape
+    contrast = party_contrast(parties)
+    xi, xi_2 = start_positions(pca, parties, contrast)
+    alpha, beta = item_logits(matrix.votes, np.column_stack([xi, xi_2]))
+    layout = Layout(n, m, contrast, cutpoint_shear(alpha, beta), xi_2)
+    tau = np.maximum(np.sqrt(np.mean(beta**2, axis=0)), 0.1)
+
+    def start(rng):
+        jittered_alpha, jittered_beta = jittered_items(alpha, beta, rng)
+        return layout.unconstrained({"xi": xi, "xi_2": xi_2, "alpha": jittered_alpha, "beta": jittered_beta,
+                                     "tau": tau * np.exp(rng.uniform(-0.2, 0.2, size=2))})
+
+    floats = np.concatenate([pack(PRIORS, KERNEL_PRIORS), contrast, layout.shear[:, 0], layout.shear[:, 1]])
+    legislator, roll_call = ("legislator",), ("roll_call",)
+    return Bound(
+        ndim=layout.ndim,
+        coordinates=layout.slices(),
+        reported={"xi": (n,), "xi_2": (n,), "tau": (), "tau_2": (), "alpha": (m,), "beta": (m,), "beta_2": (m,)},
+        dims={"xi": legislator, "xi_2": legislator, "tau": (), "tau_2": (), "alpha": roll_call,
+              "beta": roll_call, "beta_2": roll_call},
+        coords={
+            "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
+            "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
+        },
+        start=start,
+        kernel_data=callbacks.KernelData.of(matrix.signed_votes(), 0, floats),
+        layout=layout,
+    )
+
+
+def graph(matrix: VoteMatrix, bound: Bound):
+    """The model as a PyMC graph in the sampler's coordinates (value variables in
+    `Layout.slices` order). The kernel computes the same density faster (tested equal)."""
+    import pymc as pm
+
+    layout: Layout = bound.layout
+    shear = layout.shear
+    rows, cols = np.nonzero(np.isfinite(matrix.votes))
+    with pm.Model(coords={**bound.coords, "vote": np.arange(len(rows))}) as model:
+        w = PRIORS["gauge"].rv("w", dims="legislator")
+        w_2 = PRIORS["gauge"].rv("w_2", dims="legislator")
+        a = pm.Flat("a", dims="roll_call")
+        tau = PRIORS["tau"].rv("tau")
+        tau_2 = PRIORS["tau"].rv("tau_2")
+        beta = pm.Normal("beta", 0.0, tau, dims="roll_call")
+        z_2 = pm.Normal("z_2", 0.0, 1.0, dims="roll_call")
+        beta_2 = pm.Deterministic("beta_2", tau_2 * z_2, dims="roll_call")
+        alpha = pm.Deterministic("alpha", a + shear[:, 0] * beta + shear[:, 1] * beta_2, dims="roll_call")
+        pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
+        xi = pm.Deterministic("xi", (w - w.mean()) / w.std(), dims="legislator")
+        xi_2 = pm.Deterministic("xi_2", project_second(w_2, xi, layout.contrast), dims="legislator")
+        pm.Bernoulli(
+            "y", logit_p=beta[cols] * xi[rows] + beta_2[cols] * xi_2[rows] - alpha[cols],
+            observed=matrix.votes[rows, cols].astype("int8"), dims="vote",
+        )
+    return model
+
+
+# ------------------------------------------------------------------ the kernel
+
+
+@njit
+def second_dimension(w2, x1, d, x2, e2):
+    """`project_second` forward: writes x2 and e2 (the unit party contrast orthogonal to
+    x1) and returns what the backward pass needs: (|v|, |d - (d.e1) e1|, d.e1, w2.e1,
+    w2.e2), with e1 = x1 / sqrt(n) and v the projected w2."""
+    n = x1.shape[0]
+    root = math.sqrt(n)
+    dd = 0.0
+    for i in range(n):
+        dd += d[i] * x1[i]
+    dd /= root
+    nd = 0.0
+    for i in range(n):
+        e2[i] = d[i] - dd * x1[i] / root
+        nd += e2[i] * e2[i]
+    nd = math.sqrt(nd)
+    center, b1, b2 = 0.0, 0.0, 0.0
+    for i in range(n):
+        e2[i] /= nd
+        center += w2[i]
+        b1 += w2[i] * x1[i]
+        b2 += w2[i] * e2[i]
+    center /= n
+    b1 /= root
+    vv = 0.0
+    for i in range(n):
+        x2[i] = w2[i] - center - b1 * x1[i] / root - b2 * e2[i]
+        vv += x2[i] * x2[i]
+    norm = math.sqrt(vv)
+    for i in range(n):
+        x2[i] *= root / norm
+    return norm, nd, dd, b1, b2
+
+
+@njit
+def second_dimension_backward(g2, w2, x1, d, x2, e2, norm, nd, dd, b1, b2, grad_w2, grad_x1):
+    """Chain rule through `second_dimension` given g2 = d(f)/d(x2): adds d(f)/d(w2) to
+    grad_w2 and d(f)/d(x1) (x1 moves the projection) to grad_x1."""
+    n = x1.shape[0]
+    root = math.sqrt(n)
+    gx = 0.0
+    for i in range(n):
+        gx += g2[i] * x2[i]
+    gx /= n
+    h = np.empty(n)  # d(f)/dv
+    h_mean, h1, h2 = 0.0, 0.0, 0.0
+    for i in range(n):
+        h[i] = (g2[i] - gx * x2[i]) * root / norm
+        h_mean += h[i]
+        h1 += h[i] * x1[i]
+        h2 += h[i] * e2[i]
+    h_mean /= n
+    h1 /= root
+    for i in range(n):
+        grad_w2[i] += h[i] - h_mean - h1 * x1[i] / root - h2 * e2[i]
+    # d(f)/d(e2) = -h2 w2 - b2 h, whose component along e2 is -2 h2 b2; through
+    # e2 = d_rest / |d_rest| and d_rest = d - (d.e1) e1 back to e1, with e1's own
+    # terms -h1 w2 - b1 h; then x1 = sqrt(n) e1.
+    g_rest = np.empty(n)  # d(f)/d(d_rest)
+    he1 = 0.0
+    for i in range(n):
+        g_rest[i] = (-h2 * w2[i] - b2 * h[i] + 2.0 * h2 * b2 * e2[i]) / nd
+        he1 += g_rest[i] * x1[i]
+    he1 /= root
+    for i in range(n):
+        grad_x1[i] += (-h1 * w2[i] - b1 * h[i] - he1 * d[i] - dd * g_rest[i]) / root
+
+
+@njit
+def logp_grad(x, grad, votes, ints, floats):
+    """Log-density in the sampler's coordinates and its gradient (written to grad).
+
+    x: (2n + 2 + 3m,) (w, w_2, a, log tau, log tau_2, beta, z_2); votes: (n, m)
+    +1/-1/0; floats: the packed PRIORS (KERNEL_PRIORS order), the party contrast (n),
+    then the cutpoints of dim 1 (m) and dim 2 (m). Returns the log-density with every
+    constant, equal to `graph`'s.
+    """
+    n, m = votes.shape
+    gauge_mu, gauge_sd, alpha_mu, alpha_sd, tau_sd = floats[0], floats[1], floats[2], floats[3], floats[4]
+    d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
+    shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
+    shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
+    p = 2 * n + m
+    a = x[2 * n : p]
+    beta1 = x[p + 2 : p + 2 + m]
+    log_tau2 = x[p + 1]
+    tau2 = math.exp(log_tau2)
+    z2 = x[p + 2 + m : p + 2 + 2 * m]
+    beta2 = tau2 * z2
+    grad_a = grad[2 * n : p]
+    grad_beta1 = grad[p + 2 : p + 2 + m]
+    grad_z2 = grad[p + 2 + m : p + 2 + 2 * m]
+    grad_beta2 = np.zeros(m)
+
+    lp = 0.0
+    for i in range(2 * n):
+        lp += k.normal_logp(x[i], gauge_mu, gauge_sd)
+        grad[i] = -(x[i] - gauge_mu) / (gauge_sd * gauge_sd)
+    alpha = a + shear1 * beta1 + shear2 * beta2
+    items, grad[p] = k.items_logp(alpha, x[p], beta1, grad_a, grad_beta1, alpha_mu, alpha_sd, tau_sd)
+    lp += items + k.halfnormal_logp(tau2, tau_sd) + log_tau2  # tau_2, sampled as log tau_2
+    grad_log_tau2 = 1.0 - (tau2 / tau_sd) ** 2
+    for j in range(m):
+        lp += k.normal_logp(z2[j], 0.0, 1.0)
+
+    x1 = np.empty(n)
+    sd1 = k.standardize(x[:n], x1)
+    x2 = np.empty(n)
+    e2 = np.empty(n)
+    norm, nd, dd, b1, b2 = second_dimension(x[n : 2 * n], x1, d, x2, e2)
+    grad_x1 = np.zeros(n)
+    grad_x2 = np.zeros(n)
+    lp += k.twopl2_loglik(votes, x1, x2, alpha, beta1, beta2, grad_x1, grad_x2, grad_a, grad_beta1, grad_beta2)
+    for j in range(m):
+        grad_beta1[j] += shear1[j] * grad_a[j]
+        grad_beta2[j] += shear2[j] * grad_a[j]
+        grad_z2[j] = -z2[j] + tau2 * grad_beta2[j]  # beta_2 = tau_2 z_2
+        grad_log_tau2 += beta2[j] * grad_beta2[j]
+    grad[p + 1] = grad_log_tau2
+    second_dimension_backward(grad_x2, x[n : 2 * n], x1, d, x2, e2, norm, nd, dd, b1, b2, grad[n : 2 * n], grad_x1)
+    k.standardize_backward(grad_x1, x1, sd1, grad[:n])
+    return lp
+
+
+@njit
+def expand(x, out, votes, ints, floats):
+    """`Layout.reported` as one flat vector: xi (n), xi_2 (n), tau, tau_2, alpha (m),
+    beta (m), beta_2 (m) (= tau_2 z_2)."""
+    n, m = votes.shape
+    d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
+    shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
+    shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
+    p = 2 * n + m
+    k.standardize(x[:n], out[:n])
+    second_dimension(x[n : 2 * n], out[:n], d, out[n : 2 * n], np.empty(n))
+    out[2 * n] = math.exp(x[p])
+    out[2 * n + 1] = math.exp(x[p + 1])
+    for j in range(m):
+        beta1, beta2 = x[p + 2 + j], out[2 * n + 1] * x[p + 2 + m + j]
+        out[2 * n + 2 + j] = x[2 * n + j] + shear1[j] * beta1 + shear2[j] * beta2
+        out[2 * n + 2 + m + j] = beta1
+        out[2 * n + 2 + 2 * m + j] = beta2
+
+
+# nutpie's C callbacks (compiled on first use by `callbacks.compiled`).
+def nutpie_logp(dim, x_, grad_, logp_, meta_):
+    ok, x, grad, votes, ints, floats = callbacks.logp_arguments(dim, x_, grad_, meta_)
+    return callbacks.finish(logp_grad(x, grad, votes, ints, floats), grad, logp_) if ok else callbacks.WRONG_SIZE
+
+
+def nutpie_expand(dim, n_expanded, x_, out_, meta_):
+    ok, x, out, votes, ints, floats = callbacks.expand_arguments(dim, n_expanded, x_, out_, meta_)
+    if ok:
+        expand(x, out, votes, ints, floats)
+    return 0 if ok else callbacks.WRONG_SIZE
+
+
+# ------------------------------------------------------------------ orientation
+
+
+def _negate(post, names, flip: np.ndarray) -> None:
+    """Negate `names` of an ArviZ posterior in place where flip (chains, draws) is true."""
+    sign = np.where(flip, -1.0, 1.0)
+    for name in names:
+        values = post[name].transpose("chain", "draw", ...)
+        factor = sign.reshape(sign.shape + (1,) * (values.ndim - 2))
+        post[name] = (values * factor).transpose(*post[name].dims)
+
+
+def orient_draws(idata, parties, reference: np.ndarray) -> dict:
+    """Fold every draw of `idata.posterior` into the documented half (module docstring),
+    in place. parties: (n,), reference: (n,) the start's dim 2, both in the posterior's
+    legislator order. Returns the draws flipped per chain on each dimension and the
+    lean of the reported dim 2 (`pca.second_dimension_lean`, not negative)."""
+    post = idata.posterior
+    parties = np.asarray(parties)
+    xi = post["xi"].transpose("chain", "draw", "legislator").values
+    dim1 = ~(xi[..., parties == "Republican"].mean(-1) > xi[..., parties == "Democrat"].mean(-1))
+    _negate(post, ("xi", "beta"), dim1)
+    xi_2 = post["xi_2"].transpose("chain", "draw", "legislator").values
+    dim2 = xi_2 @ np.asarray(reference, float) < 0.0
+    _negate(post, ("xi_2", "beta_2"), dim2)
+    means = (post[name].mean(("chain", "draw")).values for name in ("xi", "xi_2"))
+    lean = second_dimension_lean(*means, parties)
+    if lean < 0:
+        _negate(post, ("xi_2", "beta_2"), np.ones_like(dim2))
+    return {
+        "xi": dim1.sum(axis=1).tolist(),
+        "xi_2": (dim2 != (lean < 0)).sum(axis=1).tolist(),
+        "lean": abs(lean),
+    }
+
+
+def postprocess(idata, bound: Bound) -> dict:
+    """Orient every draw (`orient_draws`); record the draws flipped (relative to the
+    sampler's own orientation) and the lean of dim 2."""
+    parties = idata.constant_data["party"].values.astype(str)
+    flipped = orient_draws(idata, parties, bound.layout.reference)
+    return {
+        "reflected_draws": json.dumps({"xi": flipped["xi"], "xi_2": flipped["xi_2"]}),
+        "second_dimension_lean": round(float(flipped["lean"]), 4),
+    }
+
+
+SPEC = ModelSpec(
+    name="two_dimensional_2pl",
+    priors=PRIORS,
+    gated=GATED,
+    bind=bind,
+    graph=graph,
+    logp=nutpie_logp,
+    expand=nutpie_expand,
+    scale=SCALE,
+    postprocess=postprocess,
+    jittered=("a", "beta", "z_2"),
+    starts=STARTS,
+)
