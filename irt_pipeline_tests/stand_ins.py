@@ -15,13 +15,15 @@ CHAINS, DRAWS = 4, 500
 
 
 def iid_posterior(spec, matrix, pca, shift: Mapping[str, float] | None = None):
-    """InferenceData as `stats.sampling.sample` returns it: xi around the start, every
+    """InferenceData as `stats.sampling.sample` returns it: xi (and xi_2) around the start, every
     other reported variable iid N(1, 0.1), chain 0 of each variable in `shift` moved by
     its value."""
     rng = np.random.default_rng(0)
     bound = spec.bind(matrix, pca)
     posterior = {name: rng.normal(1.0, 0.1, size=(CHAINS, DRAWS, *shape)) for name, shape in bound.reported.items()}
-    posterior["xi"] = np.asarray(pca)[None, None, :] + 0.1 * rng.standard_normal((CHAINS, DRAWS, len(pca)))
+    starts = np.asarray(pca, float).reshape(len(pca), -1)  # (n,) or (n, 2) for the 2D model
+    for k, name in enumerate(("xi", "xi_2")[: starts.shape[1]]):
+        posterior[name] = starts[None, None, :, k] + 0.1 * rng.standard_normal((CHAINS, DRAWS, len(starts)))
     for name, by in (shift or {}).items():
         posterior[name][0] += by
     idata = az.from_dict(

@@ -1,6 +1,6 @@
 """Every gate blocks through Dagster: a posterior whose parameter group is unconverged
 fails that group's gate, its rankings are not written in the run, and a later run of
-rankings alone refuses it naming the gate. Both models, every group.
+rankings alone refuses it naming the gate. Every model, every group.
 
 The posteriors are stand-ins with known defects (one chain shifted for one group), so
 each gate is tested alone; test_pipeline.py does the same with real draws."""
@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from stand_ins import stand_in_sampler
 
-from irt_pipeline.assets import CHAIN, FLAT_CHAIN, flat_rankings, rankings
+from irt_pipeline.assets import ALL_ASSETS, CHAIN, FLAT_CHAIN, flat_rankings, rankings, rankings_2d
 from irt_pipeline.definitions import make_definitions
 from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.partitions import partition_key
@@ -22,7 +22,12 @@ from irt_pipeline.stats.models import MODELS
 
 SESSION, CHAMBER = "g-2023", "Senate"
 POSTERIOR_MODULE = importlib.import_module("irt_pipeline.assets.posterior")
-CHAINS = {"hierarchical": (CHAIN, "rankings", rankings), "flat": (FLAT_CHAIN, "flat_rankings", flat_rankings)}
+TWO_D_CHAIN = [*CHAIN[:3], *(a for a in ALL_ASSETS if a.key.to_user_string().endswith("_2d"))]
+CHAINS = {
+    "hierarchical": (CHAIN, "rankings", rankings),
+    "flat": (FLAT_CHAIN, "flat_rankings", flat_rankings),
+    "2d": (TWO_D_CHAIN, "rankings_2d", rankings_2d),
+}
 CASES = [(model, group) for model, spec in MODELS.items() for group in spec.gated]
 
 
