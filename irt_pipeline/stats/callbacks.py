@@ -30,6 +30,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
+import hashlib
 import logging
 import os
 import subprocess
@@ -133,7 +134,9 @@ log = logging.getLogger(__name__)
 
 @functools.cache
 def _compile_in_child() -> None:
-    marker = jit.cache_dir() / "compiled"
+    # numba keeps each source folder's cache apart, so a copy of the package elsewhere
+    # (a fresh clone) is compiled by its own child too
+    marker = jit.cache_dir() / f"compiled-{hashlib.sha256(str(jit.STATS).encode()).hexdigest()[:12]}"
     if marker.exists() or os.environ.get(_CHILD):
         return
     code = "from irt_pipeline.stats.callbacks import compile_all; compile_all()"

@@ -3,7 +3,8 @@
 Four `irt-pipeline run --force-refit` start together on a DAGSTER_HOME that does not
 exist yet, two on each of two new sessions (so the instance is created, and each
 session registered, by two processes racing). All succeed, the stored rankings equal
-those of the same runs made one after the other on another home, the instance is
+those of the same runs made one after the other on another home (to well within Monte
+Carlo error), the instance is
 healthy (migrations, one registration per session). Then the UI starts on the same
 home: it sees the four runs, its landing sensor requests nothing (the partitions are
 already materialized from those very files), a CLI run made while it is up succeeds,
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pytest
 from ui_server import SAMPLER_ENV, start_dagster_dev, stop_dagster_dev
@@ -92,7 +94,14 @@ def test_four_runs_at_once_on_a_fresh_home_then_the_ui(tmp_path, sequential, mon
         assert all(c["passed"] for c in summary["checks"]), summary["checks"]
         assert summary["steps"]["posterior"] == "computed"  # --force-refit: every run sampled
     for partition, expected in sequential.items():
-        pd.testing.assert_frame_equal(rankings(root, *partition), expected)
+        got = rankings(root, *partition)
+        assert sorted(got["legislator_id"]) == sorted(expected["legislator_id"])
+        # Equal to well within Monte Carlo error (sd of these means ~0.01): on a machine's
+        # first run the kernels' last bits can differ (numba code compiled in the process
+        # against code loaded from its cache), and chains then part ways; what a run mixed
+        # up with another partition's would show is far larger.
+        merged = got.merge(expected, on="legislator_id", suffixes=("", "_sequential"))
+        assert np.abs(merged["xi_mean"] - merged["xi_mean_sequential"]).max() < 0.03, merged
 
     # A healthy instance: one schema head, each session once, four successful runs.
     info = subprocess.run([DAGSTER, "instance", "migrate"], env=env, capture_output=True, text=True)
