@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_chambers import CHAMBERS, OUT, SHARED, _fmt, gates_cell  # noqa: E402
+from validate_chambers import CHAMBERS, OUT, SHARED, _fmt, gates_cell, write_docs  # noqa: E402
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "models.md"
 BEGIN, END = "<!-- validate_2d: begin -->", "<!-- validate_2d: end -->"
 EXTERNAL = {
     "nominate_dim1": "external_score", "nominate_dim2": "external_score_dim2",
@@ -178,12 +177,6 @@ def tables(results: list[dict], sampler: dict) -> str:
     ])
 
 
-def write_docs(text: str) -> None:
-    doc = DOCS.read_text()
-    start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-    DOCS.write_text(doc[:start] + "\n" + text + "\n" + doc[end:])
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chambers", default="S073,S088", help="e.g. S073,S088,S117 (default S073,S088)")
@@ -197,7 +190,7 @@ def main(argv=None) -> int:
         text = tables(stored["results"], stored["sampler"])
         print(text)
         if args.write_docs:
-            write_docs(text)
+            write_docs(text, BEGIN, END)
         return 0
 
     import dagster as dg
@@ -222,7 +215,7 @@ def main(argv=None) -> int:
     text = tables(sorted(results.values(), key=lambda r: int(r["chamber"][1:])), sampler.settings().as_dict())
     print(text)
     if args.write_docs:
-        write_docs(text)
+        write_docs(text, BEGIN, END)
     return 0 if all(results[s]["success"] for s in args.chambers.split(",")) else 1
 
 

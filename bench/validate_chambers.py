@@ -204,10 +204,11 @@ def table(results: list[dict], sampler: dict) -> str:
     return "\n".join(lines) + f"\n\nSampler: {sampler}."
 
 
-def write_docs(text: str) -> None:
+def write_docs(text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace what stands between the markers `begin` and `end` in docs/models.md."""
     doc = DOCS.read_text()
-    start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-    DOCS.write_text(doc[:start] + "\n" + text + "\n" + doc[end:])
+    start, stop = doc.index(begin) + len(begin), doc.index(end)
+    DOCS.write_text(doc[:start] + "\n" + text + "\n" + doc[stop:])
 
 
 def main(argv=None) -> int:
