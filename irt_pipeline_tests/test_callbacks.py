@@ -144,6 +144,10 @@ def test_an_edited_kernel_source_is_compiled_again_never_loaded_stale(tmp_path):
     assert first["cache_hits"] == 1 and second["cache_hits"] == 1
     assert second["value"] == first["value"] and second["cache"] == first["cache"]
     assert len(list((tmp_path / "cache").iterdir())) == 1
+    # Only the model that was asked for is compiled (a partition pays for its own model).
+    compiled_files = [p.name for p in (tmp_path / "cache").rglob("*.nbi")]
+    assert any(name.startswith("hierarchical.nutpie_logp") for name in compiled_files), compiled_files
+    assert not any(name.startswith(("flat.", "two_dimensional.")) for name in compiled_files), compiled_files
 
     kernel = package / "irt_pipeline" / "stats" / "kernel.py"
     source = kernel.read_text()

@@ -116,7 +116,7 @@ def compiled(function: Callable, expand: bool = False):
     the freshly compiled callees), so the first run on a machine would draw differently
     from every rerun. Compiled elsewhere, every sampling process runs the same code and a
     rerun with the same seed reproduces its draws exactly."""
-    _compile_in_child()
+    _compile_in_child(function.__module__)
     signature = EXPAND_SIGNATURE if expand else LOGP_SIGNATURE
     callback = jit.cfunc(signature, function)
     if not callback.cache_hits:
@@ -133,13 +133,16 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
-def _compile_in_child() -> None:
+def _compile_in_child(module: str) -> None:
+    """Compile the callbacks of the model defined in `module` in a child process (only
+    that model's: a partition pays for the model it samples)."""
     # numba keeps each source folder's cache apart, so a copy of the package elsewhere
     # (a fresh clone) is compiled by its own child too
-    marker = jit.cache_dir() / f"compiled-{hashlib.sha256(str(jit.STATS).encode()).hexdigest()[:12]}"
+    folder = hashlib.sha256(str(jit.STATS).encode()).hexdigest()[:12]
+    marker = jit.cache_dir() / f"compiled-{folder}-{module}"
     if marker.exists() or os.environ.get(_CHILD):
         return
-    code = "from irt_pipeline.stats.callbacks import compile_all; compile_all()"
+    code = f"from irt_pipeline.stats.callbacks import compile_models; compile_models({module!r})"
     done = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, _CHILD: "1"}, capture_output=True, text=True
     )
@@ -149,13 +152,15 @@ def _compile_in_child() -> None:
     marker.touch()
 
 
-def compile_all() -> None:
-    """Compile every registered model's callbacks into the on-disk cache."""
+def compile_models(module: str | None = None) -> None:
+    """Compile the callbacks of the registered models defined in `module` (None: all)
+    into the on-disk cache."""
     from irt_pipeline.stats.models import MODELS
 
     for spec in MODELS.values():
-        compiled(spec.logp)
-        compiled(spec.expand, expand=True)
+        if module is None or spec.logp.__module__ == module:
+            compiled(spec.logp)
+            compiled(spec.expand, expand=True)
 
 
 def address(array: np.ndarray) -> int:

@@ -54,7 +54,7 @@ class SamplerSettings:
     """
 
     chains: int = 4
-    tune: int = 1000
+    tune: int = 300  # nutpie's default; 1,000 measured no better (bench/RESULTS.md, docs/models.md)
     draws: int = 500
     block: int = 250
     max_draws: int = 4000
