@@ -26,6 +26,9 @@ Configurations (every one starts from the same PCA scores, 4 chains):
              floor per gradient; also the same kernel in double precision and the
              roofline (a loop of fused multiply-adds on the same core)
   now_floor  the same tight loop of now's kernel, in now's venv
+  floor_avx2, now_floor_avx2  the same two loops compiled for an AVX2 + FMA processor
+             (NUMBA_CPU_NAME=haswell: no AVX-512), the other kind of machine this
+             workplace has, measured on this one
 
 Each configuration runs in its own process (its peak memory is its own, and nothing
 compiled by one helps another). ESS and R-hat are over the ideal points standardized
@@ -452,8 +455,23 @@ def run_now_floor(matrix, pca, tune, draws):
 
 
 RUNNERS = {"shipped": run_shipped, "fixed": run_fixed, "now": run_now, "graph": run_graph, "stock": run_stock,
-           "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor, "now_floor": run_now_floor}
-IN_NOW_VENV = ("now", "now_floor")
+           "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor, "now_floor": run_now_floor,
+           "floor_avx2": run_floor, "now_floor_avx2": run_now_floor}
+IN_NOW_VENV = ("now", "now_floor", "now_floor_avx2")
+FLOOR_LABELS = {
+    "floor": "floor (shipped kernel, tight loop)", "now_floor": "now's kernel, tight loop",
+    "floor_avx2": "floor, code for AVX2 + FMA", "now_floor_avx2": "now's kernel, code for AVX2 + FMA",
+}
+AVX2_CPU = "haswell"  # numba's target for the *_avx2 configurations: AVX2 and FMA, no AVX-512
+
+
+def avx2_features() -> str:
+    """This processor's features with every AVX-512 extension turned off (numba's
+    NUMBA_CPU_FEATURES; the CPU name alone leaves the host's features on)."""
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    return ",".join(("+" if on and not name.startswith("avx512") else "-") + name for name, on in features.items())
 
 
 def run_one(case: str, config: str, tune: int, draws: int) -> dict:
@@ -524,6 +542,8 @@ def run_in_subprocess(case, config, tune, draws, now_repo: Path = NOW_REPO) -> d
     print(f"# {case} / {config} (tune {tune}, draws {draws}) ...", flush=True)
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache, "IRT_PIPELINE_KERNEL_CACHE": cache}
+        if config.endswith("_avx2"):
+            env.update(NUMBA_CPU_NAME=AVX2_CPU, NUMBA_CPU_FEATURES=avx2_features())
         proc = subprocess.run(cmd, cwd=now_repo if in_now else REPO, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
@@ -572,10 +592,10 @@ def table(results: list[dict]) -> str:
             f"| {r['s_per_grad'] / r['observed_votes'] * 1e9:.2f} | {vs_floor:.2f} | {r['peak_rss_mb']:.0f} "
             f"| {r.get('r_reference', float('nan')):.4f} |"
         )
-    for name in ("floor", "now_floor"):
+    for name in ("floor", "now_floor", "floor_avx2", "now_floor_avx2"):
         if by.get(name, {}).get("s_per_grad"):
             f = by[name]
-            label = "floor (shipped kernel, tight loop)" if name == "floor" else "now's kernel, tight loop"
+            label = FLOOR_LABELS[name]
             lines.append(f"| {label} | | | | | | | | | | | | | | | | | {f['s_per_grad'] * 1e3:.3f} ms "
                          f"| {f['s_per_grad'] / f['observed_votes'] * 1e9:.2f} | {f['s_per_grad'] / floor.get('s_per_grad', np.nan):.2f} | | | |")
     for r in results:
