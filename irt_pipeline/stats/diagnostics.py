@@ -80,11 +80,12 @@ def _worst(dataset, largest: bool) -> tuple[float, str]:
     return (np.nan, "missing") if found is None else found[1:]
 
 
-def convergence_summary(idata, gated: Mapping[str, Sequence[str]]) -> dict:
+def convergence_summary(idata, gated: Mapping[str, Sequence[str]], tail: bool = True) -> dict:
     """Diagnostics of `idata` as a JSON-ready dict.
 
     Per gate group: `rhat_<g>_max` and where (`rhat_<g>_worst`, e.g. "xi[14226]"),
-    `ess_bulk_<g>_min`, `ess_tail_<g>_min`; then divergences, E-BFMI per chain,
+    `ess_bulk_<g>_min`, `ess_tail_<g>_min` (tail=False leaves it out: the stopping
+    rule's looks read R-hat and bulk ESS only); then divergences, E-BFMI per chain,
     leapfrog steps and the timings nutpie recorded in idata.attrs. A group none of
     whose variables is in the posterior gets NaN values (its gates then fail).
     """
@@ -98,13 +99,14 @@ def convergence_summary(idata, gated: Mapping[str, Sequence[str]]) -> dict:
             summary.update({f"rhat_{group}_max": np.nan, f"ess_bulk_{group}_min": np.nan,
                             f"ess_tail_{group}_min": np.nan, f"rhat_{group}_worst": "missing"})
             continue
-        rhat, where = _worst(az.rhat(idata, var_names=present), largest=True)
+        rhats = az.rhat(idata, var_names=present)
+        rhat, where = _worst(rhats, largest=True)
         bulk, _ = _worst(az.ess(idata, var_names=present, method="bulk"), largest=False)
-        tail, _ = _worst(az.ess(idata, var_names=present, method="tail"), largest=False)
-        summary.update({f"rhat_{group}_max": rhat, f"rhat_{group}_worst": where,
-                        f"ess_bulk_{group}_min": bulk, f"ess_tail_{group}_min": tail})
-    if "xi" in post:
-        summary["worst_xi"] = str(az.rhat(idata, var_names=["xi"])["xi"].idxmax().item())
+        summary.update({f"rhat_{group}_max": rhat, f"rhat_{group}_worst": where, f"ess_bulk_{group}_min": bulk})
+        if tail:
+            summary[f"ess_tail_{group}_min"] = _worst(az.ess(idata, var_names=present, method="tail"), largest=False)[0]
+        if "xi" in present:
+            summary["worst_xi"] = str(rhats["xi"].idxmax().item())
     stats = idata.sample_stats
     ebfmi = np.atleast_1d(az.bfmi(idata))
     n_steps = stats["n_steps"].values

@@ -152,7 +152,7 @@ def sample_until_clear(
         if done >= target:
             c = target - tune
             trace = _first_draws(draw_batches, stat_batches, tuning, c, names, coords, dims)
-            summary = convergence_summary(trace, gated)
+            summary = convergence_summary(trace, gated, tail=False)
             found = problems(summary, gated)
             looks.append(Look(c, found))
             if not found or summary["divergences"] or c >= max_draws:
