@@ -6,7 +6,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # Playwright (test extra) drives Debian's Chromium; it never downloads a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test ui bench clean browser services
+.PHONY: demo test ui bench clean browser services pscl
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,15 @@ $(VENV)/.bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	touch $@
 
-bench: $(VENV)/.bench
+# bench/run.py's `pscl` row is R's pscl::ideal, the baseline analysts use instead of
+# this pipeline: Debian's r-cran-pscl (brings R), installed when missing (root and apt;
+# elsewhere that row reports the missing Rscript).
+pscl:
+	@Rscript -e 'library(pscl)' >/dev/null 2>&1 || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-pscl >/dev/null; } || \
+		echo "r-cran-pscl not installed: bench/run.py's pscl row will fail"
+
+bench: $(VENV)/.bench pscl
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ui: $(BIN)/.installed

@@ -6,8 +6,9 @@ side in one run, on the same data.
     python bench/run.py --case senate117 --configs shipped@300,shipped@500,shipped     # tuning length
     python bench/run.py --case senate117 --configs shipped,fixed                       # stopping rule's cost
     python bench/run.py --reuse stock,pymc,numpyro   # those rows from bench/out/ (an earlier run)
+    python bench/run.py --case senate117 --configs shipped,stock,pymc,numpyro,pscl    # peers
 
-Configurations (every one starts from the same PCA scores, 4 chains):
+Configurations (every one but pscl starts from the same PCA scores; 4 chains):
   shipped    the pipeline's posterior step as shipped (`sample(hierarchical.SPEC, ...)`,
              defaults: sampled in blocks until every gate passes with a margin);
              shipped@T the same with T tuning draws per chain
@@ -22,6 +23,11 @@ Configurations (every one starts from the same PCA scores, 4 chains):
              by nutpie.compile_pymc_model (numba) and sampled by nutpie.sample
   pymc       the same graph sampled by PyMC's own NUTS (pm.sample, C backend)
   numpyro    the same model in NumPyro, NUTS (needs the `bench` extras: jax, numpyro)
+  pscl       R's pscl::ideal with its own defaults (`ideal(rc)`: a probit model sampled
+             by Gibbs, 10,000 iterations, burn-in 5,000, thin 100; bench/pscl_ideal.R,
+             Debian's r-cran-pscl, installed by `make bench`): the baseline analysts
+             use; 4 chains, one ideal() call each with its own seed, over both cores.
+             It starts from its own eigen-decomposition start, not the PCA scores.
   floor      the shipped log-density + gradient called in a tight loop (one core): the
              floor per gradient; also the same kernel in double precision and the
              roofline (a loop of fused multiply-adds on the same core)
@@ -32,8 +38,10 @@ Configurations (every one starts from the same PCA scores, 4 chains):
 
 Each configuration runs in its own process (its peak memory is its own, and nothing
 compiled by one helps another). ESS and R-hat are over the ideal points standardized
-per draw, the scale the pipeline reports (the stock model's own scale floats); the
-gates columns are the pipeline's own (`diagnostics.gates_for`) on every gated group.
+per draw, the scale the pipeline reports (the stock model's and pscl's own scales
+float), with no orientation per draw or per chain (a chain in the mirror image shows
+in R-hat); the gates columns are the pipeline's own (`diagnostics.gates_for`) on every
+gated group.
 Results go to stdout as a table and to bench/out/<case>.json; `--write-results`
 rewrites the tables in bench/RESULTS.md.
 """
@@ -57,7 +65,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SHARED = REPO.parent / "shared" / "data" / "voteview"
 OUT = BENCH / "out"
-CONFIGS = ("shipped", "now", "graph", "stock", "pymc", "numpyro", "floor", "now_floor")
+CONFIGS = ("shipped", "now", "graph", "stock", "pymc", "numpyro", "pscl", "floor", "now_floor")
 CASES = ("senate117", "house117", "kansas_house")
 NOW_REPO = REPO.parent / "wt-now"
 CHAINS = 4
@@ -150,16 +158,19 @@ def standardized_xi(xi: np.ndarray) -> np.ndarray:
     return (xi - xi.mean(-1, keepdims=True)) / xi.std(-1, keepdims=True)
 
 
-def summarize(xi: np.ndarray, n_steps_total: int, divergences: int, ebfmi) -> dict:
+def summarize(xi: np.ndarray, n_steps_total: int | None, divergences: int | None, ebfmi) -> dict:
+    """Convergence of (chain, draw, legislator) ideal points standardized per draw, the
+    same for every configuration (no orientation per draw: each model's own constraint,
+    or none, decides the sign). The sampler's counts are None where it has none (Gibbs)."""
     import arviz as az
 
     data = az.convert_to_dataset({"xi": standardized_xi(np.asarray(xi))})
     return {
         "min_ess_bulk_xi": float(az.ess(data, method="bulk")["xi"].min()),
         "max_rhat_xi": float(az.rhat(data)["xi"].max()),
-        "divergences": int(divergences),
-        "min_ebfmi": float(np.min(ebfmi)),
-        "gradient_evals": int(n_steps_total),
+        "divergences": None if divergences is None else int(divergences),
+        "min_ebfmi": None if ebfmi is None else float(np.min(ebfmi)),
+        **({} if n_steps_total is None else {"gradient_evals": int(n_steps_total)}),
         "xi_mean": standardized_xi(np.asarray(xi)).mean((0, 1)).tolist(),
     }
 
@@ -378,6 +389,57 @@ def run_numpyro(matrix, pca, tune, draws):
     return out
 
 
+PSCL_SCRIPT = BENCH / "pscl_ideal.R"
+
+
+def run_pscl(matrix, pca, tune, draws):
+    """`pscl::ideal` with its defaults on the same vote matrix, one call per chain
+    (bench/pscl_ideal.R, through Rscript): the baseline analysts use. Its defaults
+    (pscl 1.5.5): a one-dimensional probit model sampled by data-augmentation Gibbs;
+    maxiter 10,000 iterations per chain, burnin 5,000, thin 100, so 50 kept draws per
+    chain; priors x_i ~ N(0, 1) and each roll call's discrimination and difficulty
+    ~ N(0, 25) (precisions 1 and 0.04); normalize = FALSE (draws left on the sampler's
+    floating scale: `summarize` standardizes every row per draw anyway); start values
+    from the eigen-decomposition of the legislators' agreement matrix (the same start for
+    every chain: the seed, SEED + chain, changes only the draws); roll calls with no
+    losing votes dropped (dropList lop = 0). It does not use the PCA start. The chains run
+    in parallel on min(chains, cores) forked R processes (parallel::mclapply), as the
+    other configurations spread their chains over the cores. compile_s: everything but
+    the ideal() calls (R start, loading pscl, reading the votes, writing the draws);
+    the CPU seconds (`run_one`) count R and its forked chains as this process's
+    children; peak_rss_mb is the largest R process's."""
+    import shutil
+
+    import pandas as pd
+
+    if shutil.which("Rscript") is None:
+        raise RuntimeError("no Rscript: install Debian's r-cran-pscl (`make bench` does, as root)")
+    cores = min(CHAINS, os.cpu_count() or 1)
+    ids = matrix.legislators["legislator_id"].astype(str).tolist()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        votes_csv, draws_csv, timing_txt = (Path(tmp) / name for name in ("votes.csv", "draws.csv", "timing.txt"))
+        pd.DataFrame(matrix.votes, index=ids).to_csv(votes_csv, na_rep="NA")
+        cmd = ["Rscript", str(PSCL_SCRIPT), str(votes_csv), str(draws_csv), str(timing_txt), str(CHAINS), "1", str(cores)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()}")
+        draws_frame = pd.read_csv(draws_csv)
+        timing = dict(line.split() for line in timing_txt.read_text().splitlines())
+    total_s = time.perf_counter() - start
+    if draws_frame.columns[2:].tolist() != ids:
+        raise RuntimeError("pscl's draws are not in the vote matrix's legislator order")
+    n_chains, n_draws = draws_frame["chain"].nunique(), draws_frame["draw"].nunique()
+    xi = draws_frame.sort_values(["chain", "draw"]).iloc[:, 2:].to_numpy().reshape(n_chains, n_draws, len(ids))
+    out = summarize(xi, None, None, None)  # a Gibbs sampler: no gradients, divergences or energy
+    sample_s = float(timing["sampling_seconds"])
+    maxiter, burnin, thin = (int(float(timing[k])) for k in ("maxiter", "burnin", "thin"))
+    out.update(compile_s=total_s - sample_s, sample_s=sample_s, tune=burnin, draws=maxiter - burnin, thin=thin,
+               kept_draws=n_draws, gibbs_sweeps=n_chains * maxiter, roll_calls_used=int(float(timing["roll_calls_used"])),
+               cores=cores, peak_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    return out
+
+
 def _per_call(function, *args, calls: int = 500, repeats: int = 5) -> float:
     """Best seconds per call of function(*args) over `repeats` timings of `calls` calls
     (best: the least disturbed by other work on the machine)."""
@@ -455,7 +517,7 @@ def run_now_floor(matrix, pca, tune, draws):
 
 
 RUNNERS = {"shipped": run_shipped, "fixed": run_fixed, "now": run_now, "graph": run_graph, "stock": run_stock,
-           "pymc": run_pymc, "numpyro": run_numpyro, "floor": run_floor, "now_floor": run_now_floor,
+           "pymc": run_pymc, "numpyro": run_numpyro, "pscl": run_pscl, "floor": run_floor, "now_floor": run_now_floor,
            "floor_avx2": run_floor, "now_floor_avx2": run_now_floor}
 IN_NOW_VENV = ("now", "now_floor", "now_floor_avx2")
 FLOOR_LABELS = {
@@ -483,20 +545,31 @@ def run_one(case: str, config: str, tune: int, draws: int) -> dict:
         out = run_now(matrix, pca, tune, draws, case)
     else:
         out = RUNNERS[base](matrix, pca, tune, draws)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "xi_mean" in out:
+        # One sign for the whole run (Republicans' mean above Democrats'), the same rule
+        # for every row: a no-op where the model's constraint fixes the sign, the
+        # orientation pscl's ideal leaves open. R-hat and ESS do not depend on it.
+        from irt_pipeline.stats.pca import orient
+
+        mean = np.asarray(out["xi_mean"])
+        oriented = orient(mean, matrix.legislators["party"])
+        out.update(xi_mean=oriented.tolist(), xi_mean_reflected=bool(np.any(oriented != mean)))
+    # pscl sets its own: the largest R process's (the sampler's, not this harness's)
+    out.setdefault("peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     # CPU seconds of this process and its children (the kernel compile): on a shared
     # machine less disturbed by others' work than wall seconds.
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     out["cpu_s"] = sum(u.ru_utime + u.ru_stime for u in usage)
-    if "gradient_evals" in out:
+    if "sample_s" in out:
         # The posterior step's wall time: compile/setup plus sampling (post-processing
         # such as ESS computation is not counted for anyone).
         out["total_s"] = out["compile_s"] + out["sample_s"]
         if "second_partition_setup_s" in out:  # a machine's later partitions: kernels cached
             out["warm_total_s"] = out["second_partition_setup_s"] + out["sample_s"]
+        out["ess_per_s"] = out["min_ess_bulk_xi"] / out["total_s"]
+    if "gradient_evals" in out:
         parallel = min(CHAINS, os.cpu_count() or 1)
         out["s_per_grad"] = out["sample_s"] * parallel / out["gradient_evals"]
-        out["ess_per_s"] = out["min_ess_bulk_xi"] / out["total_s"]
     out.update(case=case, config=config, legislators=matrix.shape[0], roll_calls=matrix.shape[1],
                observed_votes=matrix.n_observed)
     return out
@@ -578,7 +651,10 @@ def table(results: list[dict]) -> str:
         warm_speedup = now["warm_total_s"] / warm if warm and now.get("warm_total_s") else float("nan")
         cpu = r.get("cpu_s")
         cpu_speedup = now["cpu_s"] / cpu if cpu and now.get("cpu_s") else float("nan")
-        vs_floor = r["s_per_grad"] / floor["s_per_grad"] if floor.get("s_per_grad") else float("nan")
+        grad = r.get("s_per_grad")  # None for a Gibbs sampler (pscl)
+        vs_floor = grad / floor["s_per_grad"] if grad and floor.get("s_per_grad") else float("nan")
+        per_vote = grad / r["observed_votes"] * 1e9 if grad else None
+        length = f"{r['tune']}+{r['draws']}" + (f" (thin {r['thin']})" if r.get("thin") else "")
         rhat = " / ".join(_fmt(r.get(f"rhat_{g}", r.get("max_rhat_xi") if g == "xi" else None), ".3f") for g in GATE_GROUPS)
         ess = " / ".join(_fmt(r.get(f"ess_{g}", r.get("min_ess_bulk_xi") if g == "xi" else None), ".0f") for g in GATE_GROUPS)
         gates = f"{r['gates_passed']}/{r['gates_total']}" if "gates_total" in r else "-"
@@ -586,11 +662,11 @@ def table(results: list[dict]) -> str:
             gates += " (fails " + ", ".join(r["gates_failed"]) + ")"
         steps = r.get("steps_per_draw")
         lines.append(
-            f"| {r['config']} | {r['tune']}+{r['draws']} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
-            f"| {r['total_s']:.1f} | {_fmt(speedup, '.2f')} | {_fmt(warm, '.1f')} | {_fmt(warm_speedup, '.2f')} | {_fmt(cpu, '.0f')} | {_fmt(cpu_speedup, '.2f')} | {rhat} | {ess} | {r['divergences']} | {gates} "
-            f"| {r['ess_per_s']:.2f} | {r['gradient_evals']:,} | {_fmt(steps, '.1f')} | {r['s_per_grad'] * 1e3:.3f} ms "
-            f"| {r['s_per_grad'] / r['observed_votes'] * 1e9:.2f} | {vs_floor:.2f} | {r['peak_rss_mb']:.0f} "
-            f"| {r.get('r_reference', float('nan')):.4f} |"
+            f"| {r['config']} | {length} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
+            f"| {r['total_s']:.1f} | {_fmt(speedup, '.2f')} | {_fmt(warm, '.1f')} | {_fmt(warm_speedup, '.2f')} | {_fmt(cpu, '.0f')} | {_fmt(cpu_speedup, '.2f')} | {rhat} | {ess} | {_fmt(r['divergences'], 'd')} | {gates} "
+            f"| {r['ess_per_s']:.2f} | {_fmt(r.get('gradient_evals'), ',')} | {_fmt(steps, '.1f')} | {f'{grad * 1e3:.3f} ms' if grad else '-'} "
+            f"| {_fmt(per_vote, '.2f')} | {_fmt(vs_floor, '.2f')} | {r['peak_rss_mb']:.0f} "
+            f"| {r.get('r_reference', float('nan')):.4f}{' (reflected)' if r.get('xi_mean_reflected') else ''} |"
         )
     for name in ("floor", "now_floor", "floor_avx2", "now_floor_avx2"):
         if by.get(name, {}).get("s_per_grad"):
@@ -678,7 +754,7 @@ def notes(results: list[dict]) -> str:
             out.append(f"- shipped vs now: {', '.join(ratios)}; shipped passes {shipped.get('gates_passed')}/"
                        f"{shipped.get('gates_total')} gates, now {now.get('gates_passed')}/{now.get('gates_total')} "
                        f"(now samples a fixed length; ESS per second is not the comparison); ideal points r = {r:.4f}")
-        for other in ("graph", "stock", "pymc", "numpyro"):
+        for other in ("graph", "stock", "pymc", "numpyro", "pscl"):
             if other in by:
                 r = np.corrcoef(shipped["xi_mean"], by[other]["xi_mean"])[0, 1]
                 speedup = shipped["ess_per_s"] / by[other]["ess_per_s"]
@@ -688,6 +764,17 @@ def notes(results: list[dict]) -> str:
                 )
         if "floor" in by:
             out.append(f"- shipped seconds per gradient: {shipped['s_per_grad'] / by['floor']['s_per_grad']:.2f}x the floor")
+    pscl = by.get("pscl")
+    if pscl:
+        sweep = pscl["sample_s"] * pscl["cores"] / pscl["gibbs_sweeps"]
+        out.append(
+            f"- pscl: `ideal(rc)` with pscl's defaults, {CHAINS} chains on {pscl['cores']} cores (parallel::mclapply), "
+            f"{pscl['tune']:,} burn-in + {pscl['draws']:,} iterations thinned by {pscl['thin']} ({pscl['kept_draws']} kept "
+            f"draws per chain); {pscl['gibbs_sweeps']:,} Gibbs sweeps at {sweep * 1e3:.2f} ms each "
+            f"({sweep / pscl['observed_votes'] * 1e9:.1f} ns per observed vote); it dropped "
+            f"{pscl['roll_calls'] - pscl['roll_calls_used']} unanimous roll calls (dropList lop = 0); peak MB is "
+            f"the largest R process's"
+        )
     return "\n".join(out)
 
 
@@ -762,7 +849,9 @@ def main(argv=None) -> int:
         title = (f"### {name}: {first.get('legislators')} legislators x {first.get('roll_calls')} roll calls, "
                  f"{first.get('observed_votes', 0):,} observed votes, {CHAINS} chains")
         reference = "the simulated true ideal points" if case == "kansas_house" else "DW-NOMINATE dim 1"
-        text = "\n".join([title, "", table(results), "", f"r reference: Pearson r with {reference}.",
+        text = "\n".join([title, "", table(results), "", f"r reference: Pearson r with {reference} of the posterior "
+                          "means, oriented once per run so Republicans' mean is above Democrats' ((reflected): "
+                          "the run's means were negated as a whole).",
                           reuse_line(results), roofline(results), stopping_cost(results), notes(results), ""])
         print(text, flush=True)
         label = args.label or case
