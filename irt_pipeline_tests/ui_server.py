@@ -116,12 +116,16 @@ def _wait_until_loaded(ui: DagsterUI) -> None:
 
 
 def start_dagster_dev(
-    home: Path, root: Path, log: Path, limits=None, env: dict | None = None, daemon: bool = True
+    home: Path, root: Path, log: Path, limits=None, env: dict | None = None, daemon: bool = True,
+    repo: Path = REPO, venv_bin: Path | None = None, sampler_env: dict = SAMPLER_ENV,
 ) -> DagsterUI:
     """`dagster dev -w workspace.yaml` on 127.0.0.1 and a free port, on DAGSTER_HOME
     `home` and storage root `root`, in a process group of its own; returns once the
     code location has loaded. Stop it with `stop_dagster_dev`. daemon=False: the
-    webserver alone (no sensors, no backfills: for looking at what is stored)."""
+    webserver alone (no sensors, no backfills: for looking at what is stored).
+    `repo`/`venv_bin`: another checkout of the project and its venv's bin folder
+    (default: this one and this interpreter's); `sampler_env`: the sampler settings
+    (default the tests' short one; {} for the project's defaults)."""
     port = free_port()
     env = {
         **os.environ,
@@ -129,15 +133,15 @@ def start_dagster_dev(
         "IRT_PIPELINE_ROOT": str(root),
         "MPLBACKEND": "Agg",
         "PYTHONUNBUFFERED": "1",
-        **SAMPLER_ENV,
+        **sampler_env,
         **(env or {}),
     }
     command = ["dagster", "dev"] if daemon else ["dagster-webserver"]
-    command[0] = str(Path(sys.executable).parent / command[0])
+    command[0] = str((venv_bin or Path(sys.executable).parent) / command[0])
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO,
+            [*command, "-w", str(repo / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+            cwd=repo,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -264,8 +268,10 @@ RUNS_QUERY = """query($id: String!) { runsOrError(filter: {tags: [{key: "dagster
     tags { key value } assetSelection { path } } } } }"""
 
 
-def wait_for_backfill(ui: DagsterUI, backfill_id: str) -> str:
-    deadline = time.monotonic() + BACKFILL_SECONDS
+def wait_for_backfill(ui: DagsterUI, backfill_id: str, seconds: float = BACKFILL_SECONDS) -> str:
+    """The backfill's final status, once every one of its runs has ended; AssertionError
+    after `seconds`."""
+    deadline = time.monotonic() + seconds
     status = None
     while time.monotonic() < deadline:
         backfill = ui.graphql(BACKFILL_QUERY, id=backfill_id)["partitionBackfillOrError"]
@@ -278,7 +284,7 @@ def wait_for_backfill(ui: DagsterUI, backfill_id: str) -> str:
         if ui.process.poll() is not None:
             raise AssertionError(f"dagster dev exited during the backfill:\n{ui.log_tail()}")
         time.sleep(5)
-    raise AssertionError(f"backfill {backfill_id} still {status} after {BACKFILL_SECONDS} s:\n{ui.log_tail()}")
+    raise AssertionError(f"backfill {backfill_id} still {status} after {seconds} s:\n{ui.log_tail()}")
 
 
 def backfill_runs(ui: DagsterUI, backfill_id: str) -> list[dict]:
