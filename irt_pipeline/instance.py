@@ -72,11 +72,27 @@ def initialize_pools(home: Path) -> list[str]:
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        storage = instance.event_log_storage
-        known = set(storage.get_concurrency_keys())
-        new = [pool for pool in POOLS if pool not in known]
-        for pool in new:
+        return initialize_instance_pools(instance)
+
+
+def initialize_instance_pools(instance) -> list[str]:
+    """`initialize_pools` on an open instance. Safe when other processes do the same at
+    once (on a shared PostgreSQL instance the file lock of one home does not reach the
+    others): a limit another process created meanwhile counts as known. Without it,
+    Dagster creates the limit when a step first claims a slot, and four runs started
+    together on a fresh PostgreSQL instance raced there: one run's posterior step failed
+    on the duplicate key (Dagster 1.13.27 catches that and then fails on the aborted
+    transaction, so any database error here is checked the same way)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    storage = instance.event_log_storage
+    new = [pool for pool in POOLS if pool not in set(storage.get_concurrency_keys())]
+    for pool in new:
+        try:
             storage.initialize_concurrency_limit_to_default(pool)
+        except SQLAlchemyError:
+            if pool not in set(storage.get_concurrency_keys()):
+                raise
     return new
 
 
@@ -114,13 +130,15 @@ def ensure_dagster_home(pools: bool = False) -> Path:
 
 
 def get_instance():
-    """The instance at DAGSTER_HOME, created (on first use) under `home_lock`."""
+    """The instance at DAGSTER_HOME, created (on first use) under `home_lock`, with its
+    pools' limits set (`initialize_instance_pools`)."""
     import dagster as dg
 
     home = ensure_dagster_home()
     with home_lock(home):
         instance = dg.DagsterInstance.get()
         instance.get_dynamic_partitions(session_partitions_name())  # storage created and current
+        initialize_instance_pools(instance)
     return instance
 
 

@@ -89,6 +89,29 @@ def test_the_deploy_instance_is_postgres_with_the_pool_and_queue_of_the_file(pos
 CLI_RUNS = [("demo-2023", "Senate"), ("demo-2025", "Senate"), ("demo-2023", "Senate"), ("demo-2025", "Senate")]
 
 
+def test_a_pool_limit_another_process_created_meanwhile_is_no_error(postgres, tmp_path):
+    """Processes on one shared PostgreSQL instance initialize the pools at once: one sees
+    no limit, another creates it, and the first one's insert hits the unique key (seen:
+    a posterior step of four CLI runs started together failed there). That counts as
+    known, not as a failed run."""
+    from irt_pipeline.instance import initialize_instance_pools
+
+    home = deploy_home(tmp_path)
+    with environ(postgres.create_database("pool_race")), dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        storage.initialize_concurrency_limit_to_default("mcmc")  # "the other process"
+        real_keys, looks = storage.get_concurrency_keys, []
+
+        def keys():  # this process's first look is stale (nothing yet), later ones are not
+            looks.append(1)
+            return set() if len(looks) == 1 else real_keys()
+
+        storage.get_concurrency_keys = keys
+        assert initialize_instance_pools(instance) == ["mcmc"]  # it tried, and found it made
+        assert len(looks) == 2
+        assert storage.get_concurrency_info("mcmc").slot_count == 1
+
+
 def test_four_cli_runs_at_once_on_the_postgres_instance(postgres, s3_server, single_machine, tmp_path):
     """The commands a user types, four at once on a fresh instance (two per partition:
     the sessions are registered by all four at the same time)."""
