@@ -129,6 +129,10 @@ def test_each_gate_passed_in_the_four_demo_partitions(open_ui, gate):
 
 def show_markdown(page, label: str):
     """Open the [Show Markdown] dialog of metadata entry `label`; the dialog's image."""
+    # An overlay Dagster left open (seen once in CI: a backdrop took every click for 60 s)
+    # is closed first.
+    page.keyboard.press("Escape")
+    page.locator(".bp5-overlay-backdrop").first.wait_for(state="detached")
     page.locator("tr").filter(has=page.get_by_text(label, exact=True)).get_by_text("[Show Markdown]").click()
     image = page.get_by_role("dialog").locator('img[src^="data:image/png;base64,"]')
     image.wait_for()
