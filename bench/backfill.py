@@ -53,14 +53,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-SHARED = REPO.parent / "shared" / "data" / "voteview"
-OUT = BENCH / "out"
-NOW_REPO = REPO.parent / "wt-now"
 CONFIGS = ("shipped", "now")
 SESSIONS = tuple(str(c) for c in range(110, 119))
 RESULTS_BLOCK = "backfill"  # <!-- measured backfill: begin/end --> in bench/RESULTS.md
@@ -69,10 +66,17 @@ SAMPLER_VARIABLES = ("IRT_PIPELINE_CHAINS", "IRT_PIPELINE_TUNE", "IRT_PIPELINE_D
 
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO / "irt_pipeline_tests"))
-from run import processor, write_results  # noqa: E402
+from run import NOW_REPO, OUT, SHARED, _fmt, processor, write_results  # noqa: E402
+from services import most_at_once  # noqa: E402
 from test_ui_backfill import checks_by_asset  # noqa: E402
-from ui_server import CHAIN, launch_backfill, start_dagster_dev, stop_dagster_dev, stop_sensors  # noqa: E402
-from ui_server import wait_for_backfill  # noqa: E402
+from ui_server import (  # noqa: E402
+    CHAIN,
+    launch_backfill,
+    start_dagster_dev,
+    stop_dagster_dev,
+    stop_sensors,
+    wait_for_backfill,  # noqa: E402
+)
 
 
 @dataclass(frozen=True)
@@ -237,16 +241,6 @@ def run_config(tree: Tree, sessions: list[str], chamber: str, base: Path, timeou
 # ---------------------------------------------------------------- the instance's record
 
 
-def _intervals_max(intervals) -> int:
-    """Most of the (start, end) intervals open at once (an end before a start at a tie)."""
-    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
-    most = current = 0
-    for _, change in events:
-        current += change
-        most = max(most, current)
-    return most
-
-
 def _unix(moment) -> float:
     """Seconds since the epoch of a datetime the run storage returns (naive: UTC)."""
     from datetime import UTC
@@ -312,8 +306,8 @@ def read_instance(home: Path, backfill_id: str, partitions: list[str], expected_
         "max_concurrent_runs": config.run_queue_config.max_concurrent_runs if config.run_queue_config else None,
         "pool_granularity": str(config.pool_config.pool_granularity.value) if config.pool_config.pool_granularity else None,
         "mcmc_pool_limit": pool.slot_count,
-        "observed_max_runs": _intervals_max([(r["start"], r["end"]) for r in runs if r["start"] and r["end"]]),
-        "observed_max_posteriors": _intervals_max([r["posterior_step"] for r in runs if "posterior_step" in r]),
+        "observed_max_runs": most_at_once([(r["start"], r["end"]) for r in runs if r["start"] and r["end"]]),
+        "observed_max_posteriors": most_at_once([r["posterior_step"] for r in runs if "posterior_step" in r]),
         "runs_succeeded": sum(r["status"] == "SUCCESS" for r in runs),
         "all_gates_passed": len(runs) == len(partitions) and all(not r["checks_failed"] for r in runs),
         "runs": runs,
@@ -321,10 +315,6 @@ def read_instance(home: Path, backfill_id: str, partitions: list[str], expected_
 
 
 # ---------------------------------------------------------------- report
-
-
-def _fmt(value, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def table(results: list[dict]) -> str:
