@@ -139,6 +139,51 @@ def test_the_guard_re_evaluates_stored_values_instead_of_trusting_passed_flags()
     assert verify_gates(old, "P1", GATES) == ["rhat_tau missing"]
 
 
+# --- R-hat and bulk ESS, all parameters at once, against ArviZ's --------------------
+
+
+def hard_draws(seed: int, chains: int, draws: int) -> np.ndarray:
+    """(parameters, chains, draws): iid, strongly autocorrelated, anticorrelated, chains
+    apart, repeated values (HMC's rejections), a near-constant, a constant, an odd
+    draw count's middle draw."""
+    rng = np.random.default_rng(seed)
+    out = [rng.normal(size=(chains, draws))]
+    for phi in (0.95, 0.5, -0.6):
+        x = np.zeros((chains, draws))
+        for t in range(1, draws):
+            x[:, t] = phi * x[:, t - 1] + rng.normal(size=chains)
+        out.append(x)
+    out.append(rng.normal(size=(chains, draws)) + np.arange(chains)[:, None])
+    out.append(np.round(rng.normal(size=(chains, draws)), 1))
+    out.append(np.repeat(rng.normal(size=(chains, (draws + 9) // 10)), 10, axis=1)[:, :draws])
+    out.append(1.0 + 1e-12 * rng.normal(size=(chains, draws)))
+    out.append(np.full((chains, draws), 2.5))
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("chains,draws", [(4, 500), (4, 750), (3, 11), (4, 9), (2, 1001), (1, 300), (4, 4)])
+def test_vectorized_rhat_and_bulk_ess_equal_arviz(chains, draws):
+    from irt_pipeline.stats.diagnostics import split_rhat_and_bulk_ess
+
+    values = hard_draws(chains * draws, chains, draws)
+    rhat, ess = split_rhat_and_bulk_ess(values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected_rhat = np.array([az.rhat(v, method="rank") for v in values], dtype=float)
+        expected_ess = np.array([az.ess(v, method="bulk") for v in values], dtype=float)
+    np.testing.assert_allclose(rhat, expected_rhat, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(ess, expected_ess, rtol=1e-9, equal_nan=True)
+
+
+def test_vectorized_diagnostics_are_nan_for_a_parameter_with_a_non_finite_draw():
+    from irt_pipeline.stats.diagnostics import split_rhat_and_bulk_ess
+
+    values = hard_draws(1, 4, 100)
+    values[2, 1, 7] = np.nan
+    rhat, ess = split_rhat_and_bulk_ess(values)
+    assert np.isnan(rhat[2]) and np.isnan(ess[2])
+    assert np.isfinite(rhat[[0, 1, 3]]).all() and np.isfinite(ess[[0, 1, 3]]).all()
+
+
 # --- convergence_summary on synthetic draws --------------------------------------
 
 

@@ -132,35 +132,57 @@ _CHILD = "IRT_PIPELINE_KERNEL_CHILD"
 log = logging.getLogger(__name__)
 
 
+def _marker(module: str):
+    # numba keeps each source folder's cache apart, so a copy of the package elsewhere
+    # (a fresh clone) is compiled by its own children too
+    folder = hashlib.sha256(str(jit.STATS).encode()).hexdigest()[:12]
+    return jit.cache_dir() / f"compiled-{folder}-{module}"
+
+
+_children: dict[str, list[subprocess.Popen]] = {}
+
+
+def start_compiling(module: str) -> None:
+    """Start compiling the callbacks of the model defined in `module` in child processes
+    (only that model's: a partition pays for the model it samples), logp and expand at
+    once, one child each; `compiled` waits for them. A no-op once they are cached."""
+    if module in _children or _marker(module).exists() or os.environ.get(_CHILD):
+        return
+    _children[module] = [
+        subprocess.Popen(
+            [sys.executable, "-c", f"from irt_pipeline.stats.callbacks import compile_models; "
+                                   f"compile_models({module!r}, {part!r})"],
+            env={**os.environ, _CHILD: "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        for part in ("logp", "expand")
+    ]
+
+
 @functools.cache
 def _compile_in_child(module: str) -> None:
-    """Compile the callbacks of the model defined in `module` in a child process (only
-    that model's: a partition pays for the model it samples)."""
-    # numba keeps each source folder's cache apart, so a copy of the package elsewhere
-    # (a fresh clone) is compiled by its own child too
-    folder = hashlib.sha256(str(jit.STATS).encode()).hexdigest()[:12]
-    marker = jit.cache_dir() / f"compiled-{folder}-{module}"
-    if marker.exists() or os.environ.get(_CHILD):
+    """Wait for the children of `start_compiling` (started now if not yet)."""
+    start_compiling(module)
+    children = _children.pop(module, [])
+    errors = [child.communicate()[1] for child in children]
+    failed = [error for child, error in zip(children, errors) if child.returncode != 0]
+    if failed:  # compile here instead: correct, only not bit-reproducible
+        log.warning("kernels: compiling in a child process failed (%s); compiling here", failed[0][-500:])
         return
-    code = f"from irt_pipeline.stats.callbacks import compile_models; compile_models({module!r})"
-    done = subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, _CHILD: "1"}, capture_output=True, text=True
-    )
-    if done.returncode != 0:  # compile here instead: correct, only not bit-reproducible
-        log.warning("kernels: compiling in a child process failed (%s); compiling here", done.stderr[-500:])
-        return
-    marker.touch()
+    if children:
+        _marker(module).touch()
 
 
-def compile_models(module: str | None = None) -> None:
+def compile_models(module: str | None = None, part: str | None = None) -> None:
     """Compile the callbacks of the registered models defined in `module` (None: all)
-    into the on-disk cache."""
+    into the on-disk cache: both, or only part "logp" or "expand"."""
     from irt_pipeline.stats.models import MODELS
 
     for spec in MODELS.values():
         if module is None or spec.logp.__module__ == module:
-            compiled(spec.logp)
-            compiled(spec.expand, expand=True)
+            if part in (None, "logp"):
+                compiled(spec.logp)
+            if part in (None, "expand"):
+                compiled(spec.expand, expand=True)
 
 
 def address(array: np.ndarray) -> int:

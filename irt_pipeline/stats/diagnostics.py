@@ -63,21 +63,114 @@ def gates_for(gated: Mapping[str, Sequence[str]]) -> tuple[Gate, ...]:
     return tuple(gates)
 
 
-def _worst(dataset, largest: bool) -> tuple[float, str]:
-    """The largest (or smallest) value over every element of an ArviZ result, NaN
-    counting as worst, and where it is ("xi[14226]")."""
+def split_rhat_and_bulk_ess(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank-normalized split R-hat (the larger of bulk and folded) and bulk ESS of every
+    parameter at once, equal to ArviZ's `rhat` and `ess(method="bulk")` (tested), which
+    compute them one parameter at a time; the chains are ranked once for both.
+
+    draws: (parameters, chains, draws) -> two (parameters,) arrays; NaN for a parameter
+    with a non-finite draw or fewer than 4 draws per chain, as ArviZ returns.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    draws = np.asarray(draws, dtype=float)
+    n_params, n_chains, n_draws = draws.shape
+    rhat, ess = np.full(n_params, np.nan), np.full(n_params, np.nan)
+    valid = np.isfinite(draws).all(axis=(1, 2)) if n_draws >= 4 else np.zeros(n_params, bool)
+    if not valid.any():
+        return rhat, ess
+    half = n_draws // 2
+    split = np.concatenate([draws[valid, :, :half], draws[valid, :, n_draws - half:]], axis=1)
+
+    def z_scale(values):  # ranks over all chains and draws of a parameter, as normal scores
+        flat = values.reshape(len(values), -1)
+        order = np.argsort(flat, axis=1)
+        ranks = np.empty_like(flat)
+        np.put_along_axis(ranks, order, np.arange(1.0, flat.shape[1] + 1.0)[None, :], axis=1)
+        ties = (np.diff(np.take_along_axis(flat, order, axis=1), axis=1) == 0).any(axis=1)
+        if ties.any():  # repeated draws (rejected proposals) share their average rank
+            ranks[ties] = rankdata(flat[ties], method="average", axis=1)
+        return ndtri((ranks - 0.375) / (flat.shape[1] + 0.25)).reshape(values.shape)
+
+    bulk = z_scale(split)
+    folded = z_scale(np.abs(split - np.median(split.reshape(len(split), -1), axis=1)[:, None, None]))
+    if n_chains > 1:  # ArviZ's R-hat needs two chains (the split halves do not count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rhat[valid] = np.maximum(_rhat(bulk), _rhat(folded))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant parameter
+        ess[valid] = _ess(bulk)
+    return rhat, ess
+
+
+def _rhat(values: np.ndarray) -> np.ndarray:
+    """Split R-hat of (parameters, chains, draws) already split."""
+    n = values.shape[2]
+    between = n * np.var(values.mean(axis=2), axis=1, ddof=1)
+    within = np.var(values, axis=2, ddof=1).mean(axis=1)
+    return np.sqrt((between / within + n - 1) / n)
+
+
+def _ess(values: np.ndarray) -> np.ndarray:
+    """ESS of (parameters, chains, draws) by Geyer's initial monotone sequence, as ArviZ's
+    `_ess`: autocorrelations from the FFT; pairs of lags summed while the pair sums stay
+    positive, each pair sum capped by the one before."""
+    from scipy.fft import next_fast_len
+
+    n_params, n_chains, n = values.shape
+    centred = values - values.mean(axis=2, keepdims=True)
+    m = next_fast_len(2 * n)
+    spectrum = np.fft.rfft(centred, n=m, axis=2)
+    acov = np.fft.irfft(spectrum * np.conjugate(spectrum), n=m, axis=2)[..., :n] / n
+    mean_var = acov[:, :, 0].mean(axis=1) * n / (n - 1.0)
+    var_plus = mean_var * (n - 1.0) / n + (np.var(values.mean(axis=2), axis=1, ddof=1) if n_chains > 1 else 0.0)
+    rho = 1.0 - (mean_var[:, None] - acov.mean(axis=1)) / var_plus[:, None]  # (parameters, lags)
+    rho[:, 0] = 1.0
+    # ArviZ's loop: lag pairs (2k, 2k + 1) for k = 1 .. k_max while the previous pair's sum
+    # is positive; K, the last pair it computes, is the first non-positive one or k_max
+    k_max = max((n - 3) // 2, 0)
+    sums = rho[:, 0 : 2 * k_max + 1 : 2] + rho[:, 1 : 2 * k_max + 2 : 2]  # (parameters, k_max + 1)
+    nonpositive = sums <= 0
+    last_pair = np.where(nonpositive.any(axis=1), np.argmax(nonpositive, axis=1), k_max)
+    kept = np.arange(k_max + 1)[None, :] < last_pair[:, None]
+    monotone = np.minimum.accumulate(np.where(kept, sums, np.inf), axis=1)
+    body = np.where(kept, monotone, 0.0).sum(axis=1)
+    rows = np.arange(n_params)
+    even = rho[rows, 2 * last_pair]
+    last = np.where((even > 0) | (sums[rows, last_pair] >= 0), even, 0.0)
+    size = n_chains * n
+    tau = np.maximum(-1.0 + 2.0 * body + last, 1.0 / np.log10(size))
+    constant = values.max(axis=(1, 2)) - values.min(axis=(1, 2)) < np.finfo(float).resolution
+    return np.where(constant, float(size), size / tau)
+
+
+def _worst(named: Mapping[str, np.ndarray], labels: Mapping[str, Sequence[str]], largest: bool) -> tuple[float, str]:
+    """The largest (or smallest) value over every element of `named` (name -> flat
+    values), NaN counting as worst, and where it is ("xi[14226]"); labels: name -> the
+    elements' coordinate labels (empty for a scalar)."""
     found = None
-    for name, values in dataset.data_vars.items():
-        flat = values.values.ravel()
+    for name, flat in named.items():
         if flat.size == 0:
             continue
         badness = np.where(np.isnan(flat), np.inf, flat if largest else -flat)
         i = int(np.argmax(badness))
         if found is None or badness[i] > found[0]:
-            position = np.unravel_index(i, values.shape) if values.ndim else ()
-            label = ",".join(str(values[dim].values[p]) for dim, p in zip(values.dims, position))
+            label = labels[name][i] if len(labels[name]) else ""
             found = (badness[i], float(flat[i]), f"{name}[{label}]" if label else name)
     return (np.nan, "missing") if found is None else found[1:]
+
+
+def _by_parameter(posterior, name: str) -> tuple[np.ndarray, list[str]]:
+    """A posterior variable as (parameters, chains, draws) and each parameter's label
+    ("L3", "Democrat,1"; none for a scalar)."""
+    values = posterior[name].transpose("chain", "draw", ...)
+    shape = values.shape[2:]
+    array = np.moveaxis(values.values.reshape(values.shape[:2] + (-1,)), 2, 0)
+    if not shape:
+        return array, []
+    coords = [values[dim].values for dim in values.dims[2:]]
+    labels = [",".join(str(c[p]) for c, p in zip(coords, position)) for position in np.ndindex(*shape)]
+    return array, labels
 
 
 def convergence_summary(idata, gated: Mapping[str, Sequence[str]], tail: bool = True) -> dict:
@@ -99,16 +192,22 @@ def convergence_summary(idata, gated: Mapping[str, Sequence[str]], tail: bool = 
             summary.update({f"rhat_{group}_max": np.nan, f"ess_bulk_{group}_min": np.nan,
                             f"ess_tail_{group}_min": np.nan, f"rhat_{group}_worst": "missing"})
             continue
-        rhats = az.rhat(idata, var_names=present)
-        rhat, where = _worst(rhats, largest=True)
-        bulk, _ = _worst(az.ess(idata, var_names=present, method="bulk"), largest=False)
+        rhats, bulks, labels = {}, {}, {}
+        for name in present:
+            draws, labels[name] = _by_parameter(post, name)
+            rhats[name], bulks[name] = split_rhat_and_bulk_ess(draws)
+        rhat, where = _worst(rhats, labels, largest=True)
+        bulk, _ = _worst(bulks, labels, largest=False)
         summary.update({f"rhat_{group}_max": rhat, f"rhat_{group}_worst": where, f"ess_bulk_{group}_min": bulk})
         if tail:
-            summary[f"ess_tail_{group}_min"] = _worst(az.ess(idata, var_names=present, method="tail"), largest=False)[0]
+            tails = az.ess(idata, var_names=present, method="tail")
+            summary[f"ess_tail_{group}_min"] = min(float(np.nanmin(tails[v].values)) if tails[v].size else np.inf
+                                                   for v in present)
         if "xi" in present:
-            summary["worst_xi"] = str(rhats["xi"].idxmax().item())
+            summary["worst_xi"] = labels["xi"][int(np.argmax(np.where(np.isnan(rhats["xi"]), np.inf, rhats["xi"])))]
     stats = idata.sample_stats
-    ebfmi = np.atleast_1d(az.bfmi(idata))
+    energy = stats["energy"].transpose("chain", "draw").values
+    ebfmi = np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)  # as ArviZ's bfmi
     n_steps = stats["n_steps"].values
     summary.update(
         divergences=int(stats["diverging"].values.sum()),

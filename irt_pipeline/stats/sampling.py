@@ -166,6 +166,10 @@ def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: Sampl
     if settings.backend not in BACKENDS:
         raise ValueError(f"unknown sampler backend {settings.backend!r} ({' or '.join(BACKENDS)})")
     start = time.perf_counter()
+    if settings.backend == "kernel":  # a first run on a machine compiles while the model is bound
+        from irt_pipeline.stats.callbacks import start_compiling
+
+        start_compiling(spec.logp.__module__)
     bound = spec.bind(matrix, np.asarray(pca, float))
     if settings.backend == "kernel":
         compiled = compile_kernel(spec, bound, settings.seed)

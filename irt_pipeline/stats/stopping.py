@@ -85,6 +85,7 @@ def _first_draws(draws, stats, tuning, c: int, names: Sequence[str], coords, dim
     """InferenceData of the first c kept draws of every chain: `names` and the stats
     the gates need."""
     import arviz as az
+    import xarray as xr
 
     posterior, sample_stats = {}, {}
     for chain, (draw, stat) in enumerate(zip(draws, stats)):
@@ -95,11 +96,12 @@ def _first_draws(draws, stats, tuning, c: int, names: Sequence[str], coords, dim
             posterior.setdefault(name, []).append(_column(kept, name).astype(float).reshape((c, *shape)))
         for name in ("diverging", "energy", "n_steps"):
             sample_stats.setdefault(name, []).append(_column(kept_stats, name))
-    return az.from_dict(
-        posterior={k: np.stack(v) for k, v in posterior.items()},
-        sample_stats={k: np.stack(v) for k, v in sample_stats.items()},
-        coords=coords,
-        dims={name: list(dims[name]) for name in names},
+    # xarray directly: az.from_dict's copies of coords and attrs cost more than the diagnostics
+    variables = {name: (("chain", "draw", *dims[name]), np.stack(v)) for name, v in posterior.items()}
+    used = {dim for name in names for dim in dims[name]}
+    return az.InferenceData(
+        posterior=xr.Dataset(variables, coords={dim: coords[dim] for dim in used}),
+        sample_stats=xr.Dataset({k: (("chain", "draw"), np.stack(v)) for k, v in sample_stats.items()}),
     )
 
 
