@@ -144,6 +144,7 @@ def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, tar
         target_accept=target_accept,
         progress_bar=False,
         blocking=False,
+        return_raw_trace=True,  # converted by stopping.sample_until_clear: the kept draws only
     )
     idata, record = sample_until_clear(
         sampler, tune=settings.tune, draws=settings.draws, block=settings.block, max_draws=settings.max_draws,
