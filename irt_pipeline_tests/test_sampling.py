@@ -11,6 +11,7 @@ import pytest
 
 from irt_pipeline.stats.models import MODELS
 from irt_pipeline.stats.sampling import SamplerSettings, sample
+from irt_pipeline.stats.stopping import describe_progress
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -96,8 +97,14 @@ def test_progress_is_reported_through_tuning_and_at_every_look(adaptive):
     total = settings.tune + idata.attrs["draws_used"]
     tuning = [0, *[c["draws_done"] for c in calls if c["phase"] == "tuning"], settings.tune]
     assert max(np.diff(tuning)) <= 0.1 * total
-    looks = [look["draws"] for look in json.loads(idata.attrs["sampling_runs"])[0]["looks"]]
-    assert {settings.tune + d for d in looks} <= {c["next_look"] for c in calls if c["draws_done"] >= c["next_look"]}
+    # every judged look reported once, with its verdict, in order; only the last stops
+    looks = json.loads(idata.attrs["sampling_runs"])[0]["looks"]
+    reported = [c["look"] for c in calls if "look" in c]
+    assert [(r["draws"], r["problems"]) for r in reported] == [(look["draws"], look["problems"]) for look in looks]
+    assert [r["stops"] for r in reported] == [False] * (len(looks) - 1) + [True]
+    assert all(c["draws_done"] >= settings.tune + c["look"]["draws"] for c in calls if "look" in c)
+    lines = [describe_progress(c) for c in calls if "look" in c]
+    assert lines[-1].startswith(f"look at {looks[-1]['draws']:,} kept draws per chain: ") and "stopping" in lines[-1]
     assert {c["next_look"] for c in calls} >= {settings.tune + settings.draws}
     for c in calls:
         assert c["divergences"] == 0 and c["step_size"] > 0 and c["elapsed_seconds"] >= 0

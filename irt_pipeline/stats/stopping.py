@@ -22,7 +22,8 @@ small: at the first look that clears, every chain has mixed well past what the g
 of their posterior sd; bench/RESULTS.md compares adaptive and long fixed runs.
 
 Progress: `progress(dict)` is called at every 5% of the draws due by the next look
-(tuning included) and at every judged look: phase, draws done per chain (tuning included), the draws of the
+(tuning included) and after every judged look (then with "look": its kept draws, the
+problems found and whether it stops): phase, draws done per chain (tuning included), the draws of the
 next look and of the cap, divergences after tuning, the chains' mean step size, seconds
 elapsed and estimates of those left to the next look and to the cap.
 
@@ -162,7 +163,7 @@ def sample_until_clear(
         target = tune + min(checkpoint, max_draws)
         elapsed = time.perf_counter() - start
         step = 0.05 * target  # report every 5% of the draws due by the next look
-        if progress is not None and (done - reported >= step or done >= target or finished):
+        if progress is not None and done < target and (done - reported >= step or finished):
             progress(_progress(stat_batches, done, target, elapsed, tune, max_draws))
             reported = done
         if done >= target:
@@ -171,7 +172,13 @@ def sample_until_clear(
             summary = convergence_summary(trace, gated, tail=False)
             found = problems(summary, gated)
             looks.append(Look(c, found))
-            if not found or summary["divergences"] or c >= max_draws:
+            ends = not found or summary["divergences"] or c >= max_draws
+            if progress is not None:  # the look's verdict, with the progress at that moment
+                following = target if ends else tune + min(checkpoint + block, max_draws)
+                state = _progress(stat_batches, done, following, time.perf_counter() - start, tune, max_draws)
+                progress({**state, "look": {"draws": c, "problems": found, "stops": bool(ends)}})
+                reported = done
+            if ends:
                 stop = "gates" if not found else ("divergence" if summary["divergences"] else "cap")
                 break
             checkpoint += block
@@ -226,6 +233,14 @@ def describe_progress(p: dict) -> str:
     (cap 5,000), 0 divergences, step size 0.14, 28 s elapsed, next look in 2 s, cap in 60 s'."""
     left = [f"{what} in {p[key]:.0f} s" for what, key in (("next look", "seconds_to_next_look"),
                                                           ("cap", "seconds_to_cap")) if p[key] is not None]
+    look = p.get("look")
+    if look is not None:  # a judged look: its verdict first
+        verdict = "every gate clear with its margin" if not look["problems"] else ", ".join(look["problems"])
+        then = "stopping" if look["stops"] else f"next look at {p['next_look']:,}"
+        return (
+            f"look at {look['draws']:,} kept draws per chain: {verdict}; {then} "
+            f"({p['divergences']} divergences, {p['elapsed_seconds']:.0f} s elapsed)"
+        )
     return (
         f"{p['phase']}: {p['draws_done']:,} draws per chain done, next look at {p['next_look']:,} "
         f"(cap {p['draws_cap']:,}); {p['divergences']} divergences; step size {p['step_size']:.3g}; "
