@@ -148,10 +148,10 @@ def start_compiling(module: str) -> None:
     once, one child each; `compiled` waits for them. A no-op once they are cached."""
     if module in _children or _marker(module).exists() or os.environ.get(_CHILD):
         return
+    code = "from irt_pipeline.stats.callbacks import compile_models; compile_models({!r}, {!r})"
     _children[module] = [
         subprocess.Popen(
-            [sys.executable, "-c", f"from irt_pipeline.stats.callbacks import compile_models; "
-                                   f"compile_models({module!r}, {part!r})"],
+            [sys.executable, "-c", code.format(module, part)],
             env={**os.environ, _CHILD: "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         for part in ("logp", "expand")
