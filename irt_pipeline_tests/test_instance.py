@@ -37,6 +37,7 @@ def test_dagster_reads_the_written_pool_and_queue(tmp_path):
         assert config.pool_config.default_pool_limit == 3
         assert config.pool_config.pool_granularity.value == "run"
         assert config.run_queue_config.max_concurrent_runs == 4
+        assert instance.run_coordinator.dequeue_interval_seconds == 1  # a queued run waits at most a second
         assert instance.run_monitoring_enabled  # dead queued runs are marked failed
         assert instance.run_monitoring_start_timeout_seconds == 180
         assert instance.run_monitoring_max_resume_run_attempts == 0
