@@ -52,7 +52,9 @@ one-dimensional chamber (the demo's 40 x 150) it is a funnel, s_g free where the
 say nothing about dim 2: 402 divergences, then R-hat 1.03-1.05 on the party level and
 tau. It also cannot hold one member on dim 2 the way the party gap holds them on dim
 1: dim 2 carries no difference between the parties to measure a member against, only
-spreads, which the outlier inflates (docs/models.md, "Two dimensions").
+spreads, which the outlier inflates. The 116th Senate still fails its gates, with a
+second dimension weak enough to be used more than one way (docs/models.md, "Two
+dimensions").
 
 Prior, and why the gauge needs no Jacobian. iid Normal w standardized is uniform on the
 sphere {mean 0, sd 1} and independent of w's own mean and sd. Given xi, the components
