@@ -76,7 +76,7 @@ def test_the_priors_table_is_what_both_the_graph_and_the_kernel_read(monkeypatch
     before = [kernel_logp(td.bind(matrix, PCA), x)[0] for x in points]
     monkeypatch.setattr(td, "PRIORS", {
         "gauge": Normal(0.3, 2.0), "alpha": Normal(-0.5, 2.0), "tau": HalfNormal(0.8), "mu_party": Normal(0.4, 1.5),
-        "sigma_party": Gamma(3.0, 2.0),
+        "sigma_party": Gamma(3.0, 2.0), "xi_2": Normal(-0.2, 1.6),
     })
     bound = td.bind(matrix, PCA)
     assert all(abs(kernel_logp(bound, x)[0] - b) > 1e-3 for x, b in zip(points, before))
@@ -108,9 +108,11 @@ def test_every_point_satisfies_the_constraints_and_expand_is_reported():
         out = bound.layout.reported(x)
         for name in ("xi", "xi_2"):
             assert out[name].mean() == pytest.approx(0.0, abs=1e-12)
-            assert out[name].std() == pytest.approx(1.0, abs=1e-12)
+        assert out["xi"].std() == pytest.approx(1.0, abs=1e-12)  # dim 1 standardized
         assert out["xi"] @ out["xi_2"] == pytest.approx(0.0, abs=1e-10)  # uncorrelated
         assert d @ out["xi_2"] == pytest.approx(0.0, abs=1e-12)  # parties apart on dim 1 only
+        # dim 2 is w_2's orthogonal projection, not rescaled: xi_2 . w_2 = |xi_2|^2
+        assert out["xi_2"] @ x[bound.coordinates["w_2"]] == pytest.approx(out["xi_2"] @ out["xi_2"], rel=1e-12)
         flat = np.empty(sum(int(np.prod(shape)) for shape in bound.reported.values()))
         td.expand(x, flat, data.votes, data.ints, data.floats)
         np.testing.assert_allclose(flat, np.concatenate([np.ravel(out[name]) for name in bound.reported]),
@@ -118,19 +120,21 @@ def test_every_point_satisfies_the_constraints_and_expand_is_reported():
 
 
 def test_the_gauge_is_inert():
-    """Moving w by an affine map, and w_2 along 1, xi and d or by a scale, leaves xi,
-    xi_2, the party level and every model term alone: the density changes by the
-    gauge's own density only, so no Jacobian is missing. The party-level priors read
-    only xi, xi_2 and the party coordinates (which the move leaves alone); that they
-    are in the density at all is checked by moving a party coordinate."""
+    """Moving w by an affine map, and w_2 along 1, xi and d, leaves xi, xi_2, the party
+    level and every model term alone: the density changes by the gauge's own density
+    only (PRIORS["gauge"] of w, PRIORS["xi_2"] of w_2's three projected-out
+    components), so no Jacobian is missing. The party-level priors read only xi, xi_2
+    and the party coordinates (which the move leaves alone); that they are in the
+    density at all is checked by moving a party coordinate. Scaling w_2 is no gauge:
+    dim 2's spread is a parameter, moved with it."""
     matrix = small_matrix(5)
     bound = td.bind(matrix, PCA)
-    gauge = td.PRIORS["gauge"]
     s = bound.coordinates
     d = td.party_contrast(PARTIES)
 
-    def gauge_logp(v):
-        return float(np.sum(-0.5 * ((v - gauge.mu) / gauge.sigma) ** 2))
+    def gauge_logp(v, name):
+        prior = td.PRIORS[name]
+        return float(np.sum(-0.5 * ((v - prior.mu) / prior.sigma) ** 2))
 
     rng = np.random.default_rng(6)
     for _ in range(3):
@@ -138,13 +142,18 @@ def test_the_gauge_is_inert():
         xi = bound.layout.reported(x)["xi"]
         moved = x.copy()
         moved[s["w"]] = 0.7 + 1.9 * x[s["w"]]
-        moved[s["w_2"]] = -0.4 + 0.8 * xi - 1.3 * d + 1.7 * x[s["w_2"]]
+        moved[s["w_2"]] = -0.4 + 0.8 * xi - 1.3 * d + x[s["w_2"]]
         before, after = bound.layout.reported(x), bound.layout.reported(moved)
         for name in before:
             np.testing.assert_allclose(after[name], before[name], atol=1e-12)
         change = kernel_logp(bound, moved)[0] - kernel_logp(bound, x)[0]
-        expected = sum(gauge_logp(moved[s[g]]) - gauge_logp(x[s[g]]) for g in ("w", "w_2"))
+        expected = sum(
+            gauge_logp(moved[s[g]], prior) - gauge_logp(x[s[g]], prior) for g, prior in (("w", "gauge"), ("w_2", "xi_2"))
+        )
         assert change == pytest.approx(expected, abs=1e-9)
+        scaled = x.copy()
+        scaled[s["w_2"]] *= 1.7
+        np.testing.assert_allclose(bound.layout.reported(scaled)["xi_2"], 1.7 * before["xi_2"], rtol=1e-12)
         for party in ("mu_party_ordered__", "sigma_party_log__"):
             nudged = moved.copy()
             nudged[s[party]] += 0.3

@@ -118,22 +118,24 @@ from irt_pipeline.stats.models import hierarchical
 from irt_pipeline.stats.models.hierarchical import PARTY_DIM, party_groups, party_start
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.pca import orient, orient_second, second_dimension_lean
-from irt_pipeline.stats.priors import logp, pack
+from irt_pipeline.stats.priors import Normal, logp, pack
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
 # The priors: the PyMC graph and the kernel both read this table. Dim 1's party level
 # is the default model's, entry for entry (its gauge coordinates and kernel; its
 # "xi_other" is not used: see the module docstring); "tau" is the prior of each
-# dimension's discrimination scale (tau and tau_2).
-KERNEL_PRIORS = hierarchical.KERNEL_PRIORS[:5]  # the order `hierarchical.gauge_party_logp` reads
-PRIORS = {name: hierarchical.PRIORS[name] for name, _ in KERNEL_PRIORS}
-N_PRIOR_FLOATS = 9  # then the party contrast (n), the cutpoints (m per dimension)
+# dimension's discrimination scale (tau and tau_2); "xi_2" is dim 2's prior, iid on the
+# sampler's w_2 (dim 2 is w_2's projection, not rescaled: its spread is the data's).
+KERNEL_PRIORS = (*hierarchical.KERNEL_PRIORS[:5], ("xi_2", Normal))  # the first five as `gauge_party_logp` reads
+PRIORS = {**{name: hierarchical.PRIORS[name] for name, _ in KERNEL_PRIORS[:5]}, "xi_2": Normal(0.0, 1.0)}
+N_PRIOR_FLOATS = 11  # then the party contrast (n), the cutpoints (m per dimension)
 GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "party": ("mu_party", "sigma_party"), "tau": ("tau", "tau_2")}
 STARTS = ("pc1", "pc2")
 SCALE = (
-    "two dimensions, each standardized (chamber mean 0, sd 1) and uncorrelated; the party means "
-    "differ on dim 1 only; dim 1 (xi) positive = conservative; dim 2 (xi_2) positive = the side "
-    "of each party's members farther from the other party on dim 1"
+    "two uncorrelated dimensions with chamber mean 0; dim 1 (xi) standardized (sd 1), positive = "
+    "conservative; dim 2 (xi_2) on the scale of its Normal(0, 1) prior (its spread estimated, not fixed), "
+    "positive = the side of each party's members farther from the other party on dim 1; the party "
+    "means differ on dim 1 only"
 )
 
 
@@ -148,16 +150,15 @@ def party_contrast(parties) -> np.ndarray:
 
 
 def project_second(w2, x1, d):
-    """Dim 2 from w2: the part of w2 orthogonal to 1, x1 and d, scaled to sd 1 (mean 0).
-    x1: standardized dim 1 (|x1|^2 = n). Written once for numpy arrays and PyTensor
-    tensors alike (the graph and `Layout.reported`); the kernel's `second_dimension`
-    computes the same."""
+    """Dim 2 from w2: the part of w2 orthogonal to 1, x1 and d (the orthogonal
+    projection, not rescaled: mean 0, its length w2's own). x1: standardized dim 1
+    (|x1|^2 = n). Written once for numpy arrays and PyTensor tensors alike (the graph
+    and `Layout.reported`); the kernel's `second_dimension` computes the same."""
     n = x1.shape[0]
     e1 = x1 / n**0.5
     d_rest = d - (d * e1).sum() * e1
     e2 = d_rest / ((d_rest**2).sum()) ** 0.5
-    v = w2 - w2.mean() - (w2 * e1).sum() * e1 - (w2 * e2).sum() * e2
-    return v / ((v**2).mean()) ** 0.5
+    return w2 - w2.mean() - (w2 * e1).sum() * e1 - (w2 * e2).sum() * e2
 
 
 def align(positions, parties) -> np.ndarray:
@@ -252,7 +253,8 @@ def start_positions(pca: np.ndarray, parties, contrast: np.ndarray) -> tuple[np.
     rest = second - second.mean() - (second @ xi) / len(xi) * xi
     if rest.std() < 1e-8 * max(1.0, second.std()):
         second = np.random.default_rng(0).standard_normal(len(xi))
-    return xi, orient_second(xi, project_second(second, xi, contrast), parties)
+    rest = project_second(second, xi, contrast)
+    return xi, orient_second(xi, rest / rest.std(), parties)  # sd 1: about the prior's spread
 
 
 def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
@@ -317,7 +319,7 @@ def graph(matrix: VoteMatrix, bound: Bound):
     rows, cols = np.nonzero(np.isfinite(matrix.votes))
     with pm.Model(coords={**bound.coords, "vote": np.arange(len(rows))}) as model:
         xi, mu_party, sigma_party = hierarchical.gauge_party_graph(PRIORS)
-        w_2 = PRIORS["gauge"].rv("w_2", dims="legislator")
+        w_2 = PRIORS["xi_2"].rv("w_2", dims="legislator")
         a = pm.Flat("a", dims="roll_call")
         tau = PRIORS["tau"].rv("tau")
         tau_2 = PRIORS["tau"].rv("tau_2")
@@ -342,8 +344,8 @@ def graph(matrix: VoteMatrix, bound: Bound):
 @njit
 def second_dimension(w2, x1, d, x2, e2):
     """`project_second` forward: writes x2 and e2 (the unit party contrast orthogonal to
-    x1) and returns what the backward pass needs: (|v|, |d - (d.e1) e1|, d.e1, w2.e1,
-    w2.e2), with e1 = x1 / sqrt(n) and v the projected w2."""
+    x1) and returns what the backward pass needs: (|d - (d.e1) e1|, d.e1, w2.e1,
+    w2.e2), with e1 = x1 / sqrt(n)."""
     n = x1.shape[0]
     root = math.sqrt(n)
     dd = 0.0
@@ -363,30 +365,19 @@ def second_dimension(w2, x1, d, x2, e2):
         b2 += w2[i] * e2[i]
     center /= n
     b1 /= root
-    vv = 0.0
     for i in range(n):
         x2[i] = w2[i] - center - b1 * x1[i] / root - b2 * e2[i]
-        vv += x2[i] * x2[i]
-    norm = math.sqrt(vv)
-    for i in range(n):
-        x2[i] *= root / norm
-    return norm, nd, dd, b1, b2
+    return nd, dd, b1, b2
 
 
 @njit
-def second_dimension_backward(g2, w2, x1, d, x2, e2, norm, nd, dd, b1, b2, grad_w2, grad_x1):
-    """Chain rule through `second_dimension` given g2 = d(f)/d(x2): adds d(f)/d(w2) to
+def second_dimension_backward(h, w2, x1, d, e2, nd, dd, b1, b2, grad_w2, grad_x1):
+    """Chain rule through `second_dimension` given h = d(f)/d(x2): adds d(f)/d(w2) to
     grad_w2 and d(f)/d(x1) (x1 moves the projection) to grad_x1."""
     n = x1.shape[0]
     root = math.sqrt(n)
-    gx = 0.0
-    for i in range(n):
-        gx += g2[i] * x2[i]
-    gx /= n
-    h = np.empty(n)  # d(f)/dv
     h_mean, h1, h2 = 0.0, 0.0, 0.0
     for i in range(n):
-        h[i] = (g2[i] - gx * x2[i]) * root / norm
         h_mean += h[i]
         h1 += h[i] * x1[i]
         h2 += h[i] * e2[i]
@@ -444,7 +435,7 @@ def logp_grad(x, grad, votes, ints, floats):
     """
     n, m = votes.shape
     group = ints[:n]
-    gauge_mu, gauge_sd, alpha_mu, alpha_sd, tau_sd = floats[0], floats[1], floats[2], floats[3], floats[4]
+    alpha_mu, alpha_sd, tau_sd, dim2_mu, dim2_sd = floats[2], floats[3], floats[4], floats[9], floats[10]
     d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
     shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
     shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
@@ -461,7 +452,7 @@ def logp_grad(x, grad, votes, ints, floats):
     grad_beta2 = np.zeros(m)
 
     # Dim 1 and the party level: the default model's gauge design (gauge density of w,
-    # party-level priors, members' prior), then dim 2's gauge density.
+    # party-level priors, members' prior), then dim 2's prior (iid on w_2).
     x1 = np.empty(n)
     grad_x1 = np.zeros(n)
     mu = np.empty(2)
@@ -470,8 +461,8 @@ def logp_grad(x, grad, votes, ints, floats):
     lp = hierarchical.party_members_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
     lp = unaffiliated_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
     for i in range(q, q + n):
-        lp += k.normal_logp(x[i], gauge_mu, gauge_sd)
-        grad[i] = -(x[i] - gauge_mu) / (gauge_sd * gauge_sd)
+        lp += k.normal_logp(x[i], dim2_mu, dim2_sd)
+        grad[i] = -(x[i] - dim2_mu) / (dim2_sd * dim2_sd)
     alpha = a + shear1 * beta1 + shear2 * beta2
     items, grad[p] = k.items_logp(alpha, x[p], beta1, grad_a, grad_beta1, alpha_mu, alpha_sd, tau_sd)
     lp += items + k.halfnormal_logp(tau2, tau_sd) + log_tau2  # tau_2, sampled as log tau_2
@@ -481,7 +472,7 @@ def logp_grad(x, grad, votes, ints, floats):
 
     x2 = np.empty(n)
     e2 = np.empty(n)
-    norm, nd, dd, b1, b2 = second_dimension(x[q : q + n], x1, d, x2, e2)
+    nd, dd, b1, b2 = second_dimension(x[q : q + n], x1, d, x2, e2)
     grad_x2 = np.zeros(n)
     lp += k.twopl2_loglik(votes, x1, x2, alpha, beta1, beta2, grad_x1, grad_x2, grad_a, grad_beta1, grad_beta2)
     for j in range(m):
@@ -490,7 +481,7 @@ def logp_grad(x, grad, votes, ints, floats):
         grad_z2[j] = -z2[j] + tau2 * grad_beta2[j]  # beta_2 = tau_2 z_2
         grad_log_tau2 += beta2[j] * grad_beta2[j]
     grad[p + 1] = grad_log_tau2
-    second_dimension_backward(grad_x2, x[q : q + n], x1, d, x2, e2, norm, nd, dd, b1, b2, grad[q : q + n], grad_x1)
+    second_dimension_backward(grad_x2, x[q : q + n], x1, d, e2, nd, dd, b1, b2, grad[q : q + n], grad_x1)
     k.standardize_backward(grad_x1, x1, sd1, grad[:n])
     return lp
 
