@@ -15,7 +15,7 @@ from irt_pipeline.stats.diagnostics import convergence_summary, gates_for
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models import two_dimensional as td
 from irt_pipeline.stats.pca import pca_scores, second_dimension_lean
-from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal
+from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal, SoftBound
 from irt_pipeline.stats.sampling import SamplerSettings, sample
 from simulated import two_dimensional_chamber
 
@@ -76,7 +76,7 @@ def test_the_priors_table_is_what_both_the_graph_and_the_kernel_read(monkeypatch
     before = [kernel_logp(td.bind(matrix, PCA), x)[0] for x in points]
     monkeypatch.setattr(td, "PRIORS", {
         "gauge": Normal(0.3, 2.0), "alpha": Normal(-0.5, 2.0), "tau": HalfNormal(0.8), "mu_party": Normal(0.4, 1.5),
-        "sigma_party": Gamma(3.0, 2.0), "xi_2": Normal(-0.2, 1.6),
+        "sigma_party": Gamma(3.0, 2.0), "xi_2": Normal(-0.2, 1.6), "plane": SoftBound(1.5, 6.0),
     })
     bound = td.bind(matrix, PCA)
     assert all(abs(kernel_logp(bound, x)[0] - b) > 1e-3 for x, b in zip(points, before))

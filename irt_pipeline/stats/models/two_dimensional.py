@@ -118,17 +118,22 @@ from irt_pipeline.stats.models import hierarchical
 from irt_pipeline.stats.models.hierarchical import PARTY_DIM, party_groups, party_start
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.pca import orient, orient_second, second_dimension_lean
-from irt_pipeline.stats.priors import Normal, logp, pack
+from irt_pipeline.stats.priors import Normal, SoftBound, logp, pack
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
 # The priors: the PyMC graph and the kernel both read this table. Dim 1's party level
 # is the default model's, entry for entry (its gauge coordinates and kernel; its
 # "xi_other" is not used: see the module docstring); "tau" is the prior of each
 # dimension's discrimination scale (tau and tau_2); "xi_2" is dim 2's prior, iid on the
-# sampler's w_2 (dim 2 is w_2's projection, not rescaled: its spread is the data's).
-KERNEL_PRIORS = (*hierarchical.KERNEL_PRIORS[:5], ("xi_2", Normal))  # the first five as `gauge_party_logp` reads
-PRIORS = {**{name: hierarchical.PRIORS[name] for name, _ in KERNEL_PRIORS[:5]}, "xi_2": Normal(0.0, 1.0)}
-N_PRIOR_FLOATS = 11  # then the party contrast (n), the cutpoints (m per dimension)
+# sampler's w_2 (dim 2 is w_2's projection, not rescaled: its spread is the data's);
+# "plane" bounds each member's distance from the centre of the plane (module docstring).
+KERNEL_PRIORS = (*hierarchical.KERNEL_PRIORS[:5], ("xi_2", Normal), ("plane", SoftBound))  # first five: as
+PRIORS = {  # `hierarchical.gauge_party_logp` reads them
+    **{name: hierarchical.PRIORS[name] for name, _ in KERNEL_PRIORS[:5]},
+    "xi_2": Normal(0.0, 1.0),
+    "plane": SoftBound(edge=4.0, power=8.0),
+}
+N_PRIOR_FLOATS = 13  # then the party contrast (n), the cutpoints (m per dimension)
 GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "party": ("mu_party", "sigma_party"), "tau": ("tau", "tau_2")}
 STARTS = ("pc1", "pc2")
 SCALE = (
@@ -331,6 +336,7 @@ def graph(matrix: VoteMatrix, bound: Bound):
         xi = pm.Deterministic("xi", xi, dims="legislator")
         xi_2 = pm.Deterministic("xi_2", project_second(w_2, xi, layout.contrast), dims="legislator")
         pm.Potential("xi_prior", _positions_prior_graph(xi, mu_party, sigma_party, layout.groups))
+        pm.Potential("plane_bound", logp(PRIORS["plane"], (xi**2 + xi_2**2) ** 0.5).sum())
         pm.Bernoulli(
             "y", logit_p=beta[cols] * xi[rows] + beta_2[cols] * xi_2[rows] - alpha[cols],
             observed=matrix.votes[rows, cols].astype("int8"), dims="vote",
@@ -399,6 +405,21 @@ def second_dimension_backward(h, w2, x1, d, e2, nd, dd, b1, b2, grad_w2, grad_x1
 
 
 @njit
+def plane_bound_logp(lp, x1, x2, edge, power, grad_x1, grad_x2):
+    """lp plus the soft bound of the plane, -(rho_i / edge)^power for rho_i the distance
+    of (x1_i, x2_i) from the origin; adds its gradient into grad_x1 and grad_x2 (n,)."""
+    for i in range(x1.shape[0]):
+        rho2 = x1[i] * x1[i] + x2[i] * x2[i]
+        if rho2 == 0.0:
+            continue
+        wall = (rho2 / (edge * edge)) ** (0.5 * power)
+        lp -= wall
+        grad_x1[i] -= power * wall * x1[i] / rho2
+        grad_x2[i] -= power * wall * x2[i] / rho2
+    return lp
+
+
+@njit
 def unaffiliated_logp(lp, xi, group, mu, sigma, grad_xi, grad_party):
     """lp plus the dim-1 prior of everyone outside the two parties, the equal mixture
     of the parties' distributions: log(N(xi_i; mu_D, sigma_D) / 2 + N(xi_i; mu_R,
@@ -436,6 +457,7 @@ def logp_grad(x, grad, votes, ints, floats):
     n, m = votes.shape
     group = ints[:n]
     alpha_mu, alpha_sd, tau_sd, dim2_mu, dim2_sd = floats[2], floats[3], floats[4], floats[9], floats[10]
+    edge, power = floats[11], floats[12]
     d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
     shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
     shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
@@ -474,6 +496,7 @@ def logp_grad(x, grad, votes, ints, floats):
     e2 = np.empty(n)
     nd, dd, b1, b2 = second_dimension(x[q : q + n], x1, d, x2, e2)
     grad_x2 = np.zeros(n)
+    lp = plane_bound_logp(lp, x1, x2, edge, power, grad_x1, grad_x2)
     lp += k.twopl2_loglik(votes, x1, x2, alpha, beta1, beta2, grad_x1, grad_x2, grad_a, grad_beta1, grad_beta2)
     for j in range(m):
         grad_beta1[j] += shear1[j] * grad_a[j]
