@@ -3,9 +3,10 @@ starts, graph, kernel and the orientation of dim 2.
 
 Per chamber and session (n legislators, m roll calls), with the priors of `PRIORS`:
 
-    w, w_2 (n each) ~ PRIORS["gauge"]                 iid: the sampler's coordinates
+    w ~ PRIORS["gauge"], w_2 ~ PRIORS["xi_2"]  (n each, iid): the sampler's coordinates
     xi       = standardize(w)                          dim 1: chamber mean 0, sd 1
-    xi_2     = standardize(w_2 minus its projection on 1, xi and d)    dim 2
+    xi_2     = w_2 minus its projection on 1, xi and d (not rescaled)    dim 2
+    every member: PRIORS["plane"], a soft bound on rho_i = |(xi_i, xi_2_i)|
     mu_party ~ PRIORS["mu_party"], ordered (Democrats below Republicans)
     sigma_party ~ PRIORS["sigma_party"]
     xi_i ~ Normal(mu_party[p_i], sigma_party[p_i])     Democrats and Republicans
@@ -21,9 +22,11 @@ everyone else (d . v is the Republicans' mean of v minus the Democrats').
 Identification, in the posterior itself. The likelihood is unchanged by any affine map
 of the positions x_i = (xi_i, xi_2_i) -> A x_i + b (with beta_j -> A^-T beta_j and
 alpha_j adjusted): two directions of location, three of scale and correlation, one of
-rotation. In every draw both dimensions have mean 0 and sd 1 and are uncorrelated
-(xi_2 is orthogonal to 1 and xi), which fixes the first five, and the two parties'
-means differ on dim 1 only (d . xi_2 = 0), which fixes the rotation: dim 1 is the
+rotation. In every draw both dimensions have mean 0, dim 1 has sd 1, and they are
+uncorrelated (xi_2 is orthogonal to 1 and xi), which fixes four; dim 2's scale is fixed
+by its prior (a proper Normal: |xi_2|^2 concentrates near n - 3, so its sd is near 1
+unless the votes say otherwise); and the two parties' means differ on dim 1 only (d .
+xi_2 = 0), which fixes the rotation: dim 1 is the
 direction that separates the parties, dim 2 what divides the chamber across party
 lines (regional and civil-rights splits inside a party, in the 1930s-60s). The
 ordered party means fix dim 1's sign (positive = conservative), as in the default
@@ -45,27 +48,41 @@ wide PRIORS["xi_other"]: with Normal(0, 2), and with Normal(0, 1), Bernie Sander
 votes in the 116th) drifted to -6 .. -9 on dim 1 in three chains of four; with the
 mixture he stays with the far left (-2.2 .. -2.8).
 
-Dim 2 keeps the gauge prior. A per-party spread on dim 2 (xi_2_i ~ N(0, s_g); the
-constraints already make both parties' dim-2 means the chamber's) was measured: on the
-116th it brought three chains of four into agreement instead of two, but on a
-one-dimensional chamber (the demo's 40 x 150) it is a funnel, s_g free where the votes
-say nothing about dim 2: 402 divergences, then R-hat 1.03-1.05 on the party level and
-tau. It also cannot hold one member on dim 2 the way the party gap holds them on dim
-1: dim 2 carries no difference between the parties to measure a member against, only
-spreads, which the outlier inflates. The 116th Senate still fails its gates, with a
-second dimension weak enough to be used more than one way (docs/models.md, "Two
-dimensions").
+Dim 2: a Normal prior, and a bound on the plane. Standardized (uniform on the sphere
+{mean 0, sd 1}, as first shipped), dim 2's fixed variance was taken by one member's
+idiosyncratic defections in weakly two-dimensional Senates, which member differing by
+chain: the 115th (Gary Peters or Tina Smith at dim 2 -5, R-hat 1.54) and the 116th
+(Mazie Hirono at (-3.7, -5.7) or Elizabeth Warren's dim-1 tail, R-hat 1.76). A
+per-party spread on dim 2 was a funnel on a one-dimensional chamber (402 divergences
+on the demo's 40 x 150) and settled neither. Dim 2 unstandardized with a Normal prior
+(w_2 ~ PRIORS["xi_2"], xi_2 its projection) failed the same way (R-hat 1.55 and 2.04,
+the same members, sd(xi_2) 0.97-0.99 in every chain): with tau_2 free the likelihood
+sees only xi_2's direction and tau_2 |xi_2|, and an isotropic Normal is a free radius
+times a direction uniform on the sphere, so the configuration's prior is the sphere's
+again. What a member's drift has to pay for is bounded room, as in W-NOMINATE's unit
+circle: PRIORS["plane"] multiplies the prior by exp(-(rho_i / edge)^power) per member,
+rho_i the distance of (xi_i, xi_2_i) from the centre, edge 4 chamber sd and power 8 (1
+nat at 4, 6 at 5, 26 at 6; a bivariate standard normal cloud of 435 members exceeds 4
+with probability 14%, so a sensible configuration hardly feels it). It is not
+scale-free: a member who takes a dimension's variance pays for room the others do not
+use. Measured with the defaults (docs/models.md, "Two dimensions"): the 115th and 116th
+pass every gate with all chains in one mode (Peters at -3.2 and Paul at +3.2 on dim 2
+of the 115th; Warren at -2.9 on dim 1 and Paul at +3.9 on dim 2 of the 116th). The bound
+reads dim 1 too (it bounds the plane, not dim 2 alone; Warren's tail was on dim 1); the
+one-dimensional models' extremes on the shared chambers are within 3.3, where it costs
+0.2 nats.
 
 Prior, and why the gauge needs no Jacobian. iid Normal w standardized is uniform on the
 sphere {mean 0, sd 1} and independent of w's own mean and sd. Given xi, the components
-of w_2 along the orthonormal directions 1, xi and d (orthogonalized) and the length of
-the rest are independent of the direction of the rest (an isotropic Normal in that
-subspace), so xi_2 is uniform on the sphere {mean 0, sd 1, orthogonal to xi and d}, and
-w's mean and sd, w_2's three projections and its length are a priori independent of (xi,
-xi_2). The party-level terms read only xi and the party coordinates (mu_party,
-sigma_party: coordinates of their own, as in the default model's gauge design), so the
-gauge multiplies the model's density by a proper density of those six directions, which
-nothing reports and nothing else depends on (`test_the_gauge_is_inert`).
+of w_2 along the orthonormal directions 1, xi and d (orthogonalized) are independent of
+the rest (an iid Normal is isotropic, whatever the directions), and the rest is xi_2: a
+Normal on the subspace {mean 0, orthogonal to xi and d} whose density does not depend
+on which subspace xi makes it. So w's mean and sd and w_2's three projections are a
+priori independent of (xi, xi_2). The party-level terms read only xi and the party
+coordinates (mu_party, sigma_party: coordinates of their own, as in the default model's
+gauge design) and the bound reads only (xi, xi_2), so the gauge multiplies the model's
+density by a proper density of those five directions, which nothing reports and nothing
+else depends on (`test_the_gauge_is_inert`).
 
 Orientation of dim 2, a documented rule applied draw by draw. The posterior is symmetric
 under xi_2 -> -xi_2 (with beta_2), so folding every draw into one half is exactly the
@@ -90,7 +107,7 @@ folded: the ordered party means make its mirror image no mode of the posterior, 
 chain that sat there anyway would disagree with the others and fail the R-hat gate.
 
 Coordinates. The sampler moves x = (w (n), mu_D, log(mu_R - mu_D), log sigma (2), w_2
-(n), a (m), log tau, log tau_2, beta (m), z_2 (m)) with alpha_j = a_j + c_j . (beta_j,
+(n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j . (beta_j,
 beta_2_j), c_j the point of roll call j's cutting line in the start nearest the origin
 (`starts.cutpoint_shear`): a linear shear with unit Jacobian that makes a
 near-party-line roll call's ridge axis-aligned, as in the one-dimensional models. The
@@ -100,7 +117,11 @@ discriminations are non-centred (beta_2 = tau_2 z_2, the same prior): where the 
 has little second dimension, tau_2 is near 0 and the centred beta_2 ~ N(0, tau_2) is a
 funnel the sampler cannot cross (on a one-dimensional simulated chamber: R-hat and ESS
 of tau_2 and E-BFMI failed); dim 1, informed by every roll call, stays centred as in the
-one-dimensional models."""
+one-dimensional models. Dim 2's discrimination scale is sampled as log(tau_2 sd(xi_2)),
+the scale per chamber sd of dim 2: the likelihood is unchanged when xi_2 grows and tau_2
+shrinks alike, a ridge in (w_2, log tau_2) that this coordinate (a shear of log tau_2 by
+-log sd(xi_2), unit Jacobian) turns into an axis (the recovery chamber: bulk ESS of tau_2
+470 against 386 in 900 draws)."""
 
 from __future__ import annotations
 
@@ -166,6 +187,12 @@ def project_second(w2, x1, d):
     return w2 - w2.mean() - (w2 * e1).sum() * e1 - (w2 * e2).sum() * e2
 
 
+def rms(v):
+    """sqrt(mean(v^2)): dim 2's spread (its sd, as its mean is 0), for numpy arrays and
+    PyTensor tensors alike."""
+    return ((v**2).mean()) ** 0.5
+
+
 def align(positions, parties) -> np.ndarray:
     """Any (n, 2) positions in the model's frame: the affine map (unique up to the two
     reflections) that gives both dimensions mean 0 and sd 1, uncorrelated, with the
@@ -187,8 +214,8 @@ def align(positions, parties) -> np.ndarray:
 @dataclass(frozen=True)
 class Layout:
     """The unconstrained vector x (n legislators, m roll calls): w (n), mu_D and
-    log(mu_R - mu_D), log sigma (2), w_2 (n), a (m), log tau, log tau_2, beta (m), z_2
-    (m) (beta_2 = tau_2 z_2). groups: (n,) int64 from `hierarchical.party_groups`;
+    log(mu_R - mu_D), log sigma (2), w_2 (n), a (m), log tau, log(tau_2 sd(xi_2)), beta
+    (m), z_2 (m) (beta_2 = tau_2 z_2). groups: (n,) int64 from `hierarchical.party_groups`;
     contrast: (n,) the party contrast d; shear: (m, 2) cutpoints c_j, alpha_j = a_j +
     c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (the halves dim 2 is
     folded into)."""
@@ -209,7 +236,7 @@ class Layout:
         q, p = n + 4, 2 * n + 4 + m  # w_2 starts at q, log tau sits at p
         return {  # named as the PyMC graph's value variables
             "w": slice(0, n), "mu_party_ordered__": slice(n, n + 2), "sigma_party_log__": slice(n + 2, q),
-            "w_2": slice(q, q + n), "a": slice(q + n, p), "tau_log__": p, "tau_2_log__": p + 1,  # scalars
+            "w_2": slice(q, q + n), "a": slice(q + n, p), "tau_log__": p, "tau_2_scaled_log": p + 1,  # scalars
             "beta": slice(p + 2, p + 2 + m), "z_2": slice(p + 2 + m, p + 2 + 2 * m),
         }
 
@@ -221,11 +248,12 @@ class Layout:
         s = self.slices()
         xi, xi_2 = self.positions(x[s["w"]], x[s["w_2"]])
         mu_d, log_gap = x[s["mu_party_ordered__"]]
-        beta, beta_2 = x[s["beta"]], np.exp(x[s["tau_2_log__"]]) * x[s["z_2"]]
+        tau_2 = math.exp(x[s["tau_2_scaled_log"]]) / rms(xi_2)
+        beta, beta_2 = x[s["beta"]], tau_2 * x[s["z_2"]]
         return {
             "xi": xi, "xi_2": xi_2,
             "mu_party": np.array([mu_d, mu_d + math.exp(log_gap)]), "sigma_party": np.exp(x[s["sigma_party_log__"]]),
-            "tau": np.exp(x[s["tau_log__"]]).reshape(()), "tau_2": np.exp(x[s["tau_2_log__"]]).reshape(()),
+            "tau": np.exp(x[s["tau_log__"]]).reshape(()), "tau_2": np.array(tau_2),
             "alpha": x[s["a"]] + self.shear[:, 0] * beta + self.shear[:, 1] * beta_2,
             "beta": beta.copy(), "beta_2": beta_2.copy(),
         }
@@ -241,7 +269,8 @@ class Layout:
         x[s["sigma_party_log__"]] = np.log(start["sigma_party"])
         beta = np.asarray(start["beta"], float)
         x[s["a"]] = start["alpha"] - np.sum(self.shear * beta, axis=1)
-        x[s["tau_log__"]], x[s["tau_2_log__"]] = np.log(start["tau"])
+        x[s["tau_log__"]] = math.log(start["tau"][0])
+        x[s["tau_2_scaled_log"]] = math.log(start["tau"][1] * rms(np.asarray(start["xi_2"], float)))
         x[s["beta"]], x[s["z_2"]] = beta[:, 0], beta[:, 1] / start["tau"][1]
         return x
 
@@ -327,14 +356,16 @@ def graph(matrix: VoteMatrix, bound: Bound):
         w_2 = PRIORS["xi_2"].rv("w_2", dims="legislator")
         a = pm.Flat("a", dims="roll_call")
         tau = PRIORS["tau"].rv("tau")
-        tau_2 = PRIORS["tau"].rv("tau_2")
+        tau_2_scaled_log = pm.Flat("tau_2_scaled_log")  # log(tau_2 sd(xi_2)): a unit-Jacobian shear
         beta = pm.Normal("beta", 0.0, tau, dims="roll_call")
         z_2 = pm.Normal("z_2", 0.0, 1.0, dims="roll_call")
+        xi = pm.Deterministic("xi", xi, dims="legislator")
+        xi_2 = pm.Deterministic("xi_2", project_second(w_2, xi, layout.contrast), dims="legislator")
+        tau_2 = pm.Deterministic("tau_2", pm.math.exp(tau_2_scaled_log) / rms(xi_2))
+        pm.Potential("tau_2_prior", logp(PRIORS["tau"], tau_2) + pm.math.log(tau_2))  # as sampled in log tau_2
         beta_2 = pm.Deterministic("beta_2", tau_2 * z_2, dims="roll_call")
         alpha = pm.Deterministic("alpha", a + shear[:, 0] * beta + shear[:, 1] * beta_2, dims="roll_call")
         pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
-        xi = pm.Deterministic("xi", xi, dims="legislator")
-        xi_2 = pm.Deterministic("xi_2", project_second(w_2, xi, layout.contrast), dims="legislator")
         pm.Potential("xi_prior", _positions_prior_graph(xi, mu_party, sigma_party, layout.groups))
         pm.Potential("plane_bound", logp(PRIORS["plane"], (xi**2 + xi_2**2) ** 0.5).sum())
         pm.Bernoulli(
@@ -449,7 +480,7 @@ def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
     x: (2n + 6 + 3m,) in `Layout.slices` order (w, the party block (4), w_2, a, log
-    tau, log tau_2, beta, z_2); votes: (n, m) +1/-1/0; ints: (n,) the groups (0
+    tau, log(tau_2 sd(xi_2)), beta, z_2); votes: (n, m) +1/-1/0; ints: (n,) the groups (0
     Democrat, 1 Republican, 2 other); floats: the packed PRIORS (KERNEL_PRIORS order),
     the party contrast (n), then the cutpoints of dim 1 (m) and dim 2 (m). Returns the
     log-density with every constant, equal to `graph`'s.
@@ -464,10 +495,7 @@ def logp_grad(x, grad, votes, ints, floats):
     q, p = n + 4, 2 * n + 4 + m  # w_2 starts at q, log tau sits at p
     a = x[q + n : p]
     beta1 = x[p + 2 : p + 2 + m]
-    log_tau2 = x[p + 1]
-    tau2 = math.exp(log_tau2)
     z2 = x[p + 2 + m : p + 2 + 2 * m]
-    beta2 = tau2 * z2
     grad_a = grad[q + n : p]
     grad_beta1 = grad[p + 2 : p + 2 + m]
     grad_z2 = grad[p + 2 + m : p + 2 + 2 * m]
@@ -485,6 +513,15 @@ def logp_grad(x, grad, votes, ints, floats):
     for i in range(q, q + n):
         lp += k.normal_logp(x[i], dim2_mu, dim2_sd)
         grad[i] = -(x[i] - dim2_mu) / (dim2_sd * dim2_sd)
+    x2 = np.empty(n)
+    e2 = np.empty(n)
+    nd, dd, b1, b2 = second_dimension(x[q : q + n], x1, d, x2, e2)
+    squares = 0.0
+    for i in range(n):
+        squares += x2[i] * x2[i]
+    log_tau2 = x[p + 1] - 0.5 * math.log(squares / n)  # tau_2 = exp(x[p + 1]) / sd(xi_2)
+    tau2 = math.exp(log_tau2)
+    beta2 = tau2 * z2
     alpha = a + shear1 * beta1 + shear2 * beta2
     items, grad[p] = k.items_logp(alpha, x[p], beta1, grad_a, grad_beta1, alpha_mu, alpha_sd, tau_sd)
     lp += items + k.halfnormal_logp(tau2, tau_sd) + log_tau2  # tau_2, sampled as log tau_2
@@ -492,9 +529,6 @@ def logp_grad(x, grad, votes, ints, floats):
     for j in range(m):
         lp += k.normal_logp(z2[j], 0.0, 1.0)
 
-    x2 = np.empty(n)
-    e2 = np.empty(n)
-    nd, dd, b1, b2 = second_dimension(x[q : q + n], x1, d, x2, e2)
     grad_x2 = np.zeros(n)
     lp = plane_bound_logp(lp, x1, x2, edge, power, grad_x1, grad_x2)
     lp += k.twopl2_loglik(votes, x1, x2, alpha, beta1, beta2, grad_x1, grad_x2, grad_a, grad_beta1, grad_beta2)
@@ -504,6 +538,8 @@ def logp_grad(x, grad, votes, ints, floats):
         grad_z2[j] = -z2[j] + tau2 * grad_beta2[j]  # beta_2 = tau_2 z_2
         grad_log_tau2 += beta2[j] * grad_beta2[j]
     grad[p + 1] = grad_log_tau2
+    for i in range(n):  # log tau_2 = x[p + 1] - log sd(xi_2)
+        grad_x2[i] -= grad_log_tau2 * x2[i] / squares
     second_dimension_backward(grad_x2, x[q : q + n], x1, d, e2, nd, dd, b1, b2, grad[q : q + n], grad_x1)
     k.standardize_backward(grad_x1, x1, sd1, grad[:n])
     return lp
@@ -526,7 +562,10 @@ def expand(x, out, votes, ints, floats):
     out[2 * n + 3] = math.exp(x[n + 3])
     r = 2 * n + 4  # tau, tau_2, then the roll calls
     out[r] = math.exp(x[p])
-    out[r + 1] = math.exp(x[p + 1])
+    squares = 0.0
+    for i in range(n, 2 * n):
+        squares += out[i] * out[i]
+    out[r + 1] = math.exp(x[p + 1]) / math.sqrt(squares / n)
     for j in range(m):
         beta1, beta2 = x[p + 2 + j], out[r + 1] * x[p + 2 + m + j]
         out[r + 2 + j] = x[q + n + j] + shear1[j] * beta1 + shear2[j] * beta2
