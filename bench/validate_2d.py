@@ -135,10 +135,12 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
         if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
     ]
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    # Only what this run wrote: a step the gates blocked leaves an earlier run's file.
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
 
     def stored(asset: str, ext: str = "json"):
         path = root / asset / chamber / f"{session}.{ext}"
-        if not path.exists():
+        if asset not in materialized or not path.exists():
             return None
         return json.loads(path.read_text()) if ext == "json" else pd.read_parquet(path)
 
@@ -150,7 +152,7 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
     tables, out["from_posterior"] = {}, []
     for name in ("posterior", "posterior_2d"):
         path = root / name / chamber / f"{session}.nc"
-        if not path.exists():
+        if name not in materialized or not path.exists():
             tables[name] = published[name]
             continue
         idata = az.from_netcdf(str(path))
