@@ -43,7 +43,8 @@ RANKINGS = "2"
 FLAT_POSTERIOR = "2"
 # stats/models/two_dimensional.py and the shared sampling code, as for POSTERIOR. 2: a
 # party level on both dimensions (dim 1's sign fixed by the ordered party means). 3: dim 2
-# not standardized (a Normal prior on it, its spread estimated)
+# not standardized (a Normal prior on it, its spread estimated), a soft bound on the plane,
+# tau_2 sampled per sd of dim 2
 POSTERIOR_2D = "3"
 # stats/rankings.py rank_legislators_2d and require_passed_gates (rankings_2d)
 RANKINGS_2D = "1"
