@@ -14,8 +14,12 @@ read back: every gate of both models, Pearson r of the 1D scale and of each 2D d
 with nominate_dim1/dim2 and nokken_poole_dim1/dim2, the multiple correlation of each
 external dimension with the plane (rotation-free: how well the two 2D dimensions
 together predict it), the verdict (elpd_diff, se, classification gain), the lean of
-dim 2, and both posterior steps' seconds. Prints markdown tables; writes every number to
-bench/out/validate_2d.json.
+dim 2, and both posterior steps' seconds. A model whose gates failed publishes no
+rankings: its correlations are then computed from the posterior means of its stored
+posterior and marked with * (figures of a posterior the pipeline refused), and for a 2D
+posterior that failed, each chain's members farthest out on each dimension are listed
+(which member took which dimension in which chain). Prints markdown tables; writes every
+number to bench/out/validate_2d.json.
 """
 
 from __future__ import annotations
@@ -51,11 +55,11 @@ def correlations(one: pd.DataFrame, two: pd.DataFrame, external: pd.DataFrame) -
     """r of the 1D xi, 2D dim 1 and 2D dim 2 with each external score, and the multiple
     correlation of each external score with (2D dim 1, 2D dim 2), over legislators with
     that score."""
-    frame = (
-        two.set_index("legislator_id")[["xi_mean", "xi_2_mean"]]
-        .join(one.set_index("legislator_id")["xi_mean"].rename("xi_1d"))
-        .join(external)
-    )
+    def by_id(table):
+        return table.set_index(table["legislator_id"].astype(str))
+
+    external = external.set_axis(external.index.astype(str))
+    frame = by_id(two)[["xi_mean", "xi_2_mean"]].join(by_id(one)["xi_mean"].rename("xi_1d")).join(external)
     out = {}
     for name in EXTERNAL:
         rows = frame.dropna(subset=[name, "xi_1d"])
@@ -70,6 +74,35 @@ def correlations(one: pd.DataFrame, two: pd.DataFrame, external: pd.DataFrame) -
             "plane": float(np.corrcoef(fitted, target)[0, 1]),
         }
     return out
+
+
+def posterior_means(idata) -> pd.DataFrame:
+    """One row per legislator_id: the posterior means of xi (and xi_2) of a stored
+    posterior, as the rankings tables hold them."""
+    post = idata.posterior
+    names = [name for name in ("xi", "xi_2") if name in post]
+    frame = pd.DataFrame({f"{name}_mean": post[name].mean(("chain", "draw")).values for name in names})
+    frame.insert(0, "legislator_id", [str(v) for v in post["legislator"].values])
+    return frame
+
+
+def far_out(idata, top: int = 3) -> dict:
+    """Per dimension, per chain: the `top` legislators with the largest |chain mean|, as
+    'NAME (party initial, mean)'."""
+    post, const = idata.posterior, idata.constant_data
+    names, parties = const["legislator_name"].values.astype(str), const["party"].values.astype(str)
+    out = {}
+    for name in ("xi", "xi_2"):
+        means = post[name].mean("draw").transpose("chain", "legislator").values
+        out[name] = [
+            [f"{names[i]} ({parties[i][:1]}, {chain[i]:+.2f})" for i in np.argsort(-np.abs(chain))[:top]]
+            for chain in means
+        ]
+    return out
+
+
+def gates_failed(summary: dict | None) -> bool:
+    return summary is not None and any(not g["passed"] for g in summary["gates"])
 
 
 def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
@@ -102,10 +135,12 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
         if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
     ]
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    # Only what this run wrote: a step the gates blocked leaves an earlier run's file.
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
 
     def stored(asset: str, ext: str = "json"):
         path = root / asset / chamber / f"{session}.{ext}"
-        if not path.exists():
+        if asset not in materialized or not path.exists():
             return None
         return json.loads(path.read_text()) if ext == "json" else pd.read_parquet(path)
 
@@ -113,15 +148,26 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
            "one_dimension_is_enough": checks.get("one_dimension_is_enough")}
     for name in ("diagnostics", "diagnostics_2d", "dimensionality"):
         out[name] = stored(name)
+    published = {"posterior": stored("rankings", "parquet"), "posterior_2d": stored("rankings_2d", "parquet")}
+    tables, out["from_posterior"] = {}, []
     for name in ("posterior", "posterior_2d"):
         path = root / name / chamber / f"{session}.nc"
-        if path.exists():
-            attrs = az.from_netcdf(str(path)).attrs
-            out[name] = {k: attrs.get(k) for k in (
-                "sampling_seconds", "compile_seconds", "draws_used", "stop", "second_dimension_lean", "reflected_draws"
-            ) if k in attrs}
-            out[name] = {k: (v.item() if hasattr(v, "item") else v) for k, v in out[name].items()}
-    one, two = stored("rankings", "parquet"), stored("rankings_2d", "parquet")
+        if name not in materialized or not path.exists():
+            tables[name] = published[name]
+            continue
+        idata = az.from_netcdf(str(path))
+        attrs = idata.attrs
+        out[name] = {k: attrs.get(k) for k in (
+            "sampling_seconds", "compile_seconds", "draws_used", "stop", "second_dimension_lean", "reflected_draws"
+        ) if k in attrs}
+        out[name] = {k: (v.item() if hasattr(v, "item") else v) for k, v in out[name].items()}
+        tables[name] = published[name]
+        if tables[name] is None:  # gates failed: no rankings; the refused posterior's means, marked
+            tables[name] = posterior_means(idata)
+            out["from_posterior"].append(name)
+        if name == "posterior_2d" and gates_failed(out["diagnostics_2d"]):
+            out["far_out_2d"] = far_out(idata)
+    one, two = tables["posterior"], tables["posterior_2d"]
     if one is not None and two is not None:
         out["legislators"] = len(two)
         out["correlations"] = correlations(one, two, external_scores(landing))
@@ -129,7 +175,10 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
 
 
 def _r(result: dict, external: str, which: str) -> str:
-    return _fmt(((result.get("correlations") or {}).get(external) or {}).get(which), ".3f")
+    """r formatted, with * when the model's gates failed (from its refused posterior)."""
+    value = _fmt(((result.get("correlations") or {}).get(external) or {}).get(which), ".3f")
+    model = "posterior" if which == "1d" else "posterior_2d"
+    return value + "*" if value != "-" and model in result.get("from_posterior", []) else value
 
 
 CORRELATION_HEADER = (
@@ -170,10 +219,33 @@ def verdict_row(r: dict) -> str:
     ]) + " |"
 
 
+FAR_OUT_HEADER = (
+    "| chamber | chain | farthest out on dim 1 (chain mean) | farthest out on dim 2 (chain mean) |\n|---|---|---|---|"
+)
+
+
+def far_out_rows(r: dict) -> list[str]:
+    found = r.get("far_out_2d")
+    if not found:
+        return []
+    return [
+        f"| {r['chamber']} | {c} | " + "; ".join(dim1) + " | " + "; ".join(dim2) + " |"
+        for c, (dim1, dim2) in enumerate(zip(found["xi"], found["xi_2"]))
+    ]
+
+
 def tables(results: list[dict], sampler: dict) -> str:
+    far = [row for r in results for row in far_out_rows(r)]
+    marked = any(r.get("from_posterior") for r in results)
     return "\n".join([
         CORRELATION_HEADER, *map(correlation_row, results), "",
-        VERDICT_HEADER, *map(verdict_row, results), "", f"Sampler: {sampler}.",
+        *(["\\* from the posterior means of a fit whose gates failed (the pipeline published no rankings)", ""]
+          if marked else []),
+        VERDICT_HEADER, *map(verdict_row, results), "",
+        *([
+            "2D fits whose gates failed, the members farthest out per chain:", "", FAR_OUT_HEADER, *far, ""
+        ] if far else []),
+        f"Sampler: {sampler}.",
     ])
 
 

@@ -41,8 +41,11 @@ RANKINGS = "2"
 # stats/models/flat.py and the shared sampling code, as for POSTERIOR. 2: standardized
 # identification oriented by party (no anchors), tau.
 FLAT_POSTERIOR = "2"
-# stats/models/two_dimensional.py and the shared sampling code, as for POSTERIOR
-POSTERIOR_2D = "1"
+# stats/models/two_dimensional.py and the shared sampling code, as for POSTERIOR. 2: a
+# party level on both dimensions (dim 1's sign fixed by the ordered party means). 3: dim 2
+# not standardized (a Normal prior on it, its spread estimated), a soft bound on the plane,
+# tau_2 sampled per sd of dim 2
+POSTERIOR_2D = "3"
 # stats/rankings.py rank_legislators_2d and require_passed_gates (rankings_2d)
 RANKINGS_2D = "1"
 # stats/dimensionality.py, stats/loo.py, stats/ppc.py (dimensionality)

@@ -78,13 +78,34 @@ class Gamma:
         return f"Gamma({self.alpha:g}, {self.beta:g})"
 
 
-Prior = Normal | HalfNormal | Gamma
+@dataclass(frozen=True)
+class SoftBound:
+    """A smooth wall, not a distribution: the log factor -(|x| / edge)^power of a value
+    x (0 at 0, -1 at the edge, steep beyond it for a large power). It multiplies a
+    proper prior (so the product stays proper) and is added as a potential."""
+
+    edge: float
+    power: float
+
+    def log_factor(self, value):
+        import pytensor.tensor as pt
+
+        return -(pt.abs(value / _f64(self.edge)) ** _f64(self.power))
+
+    def __str__(self) -> str:
+        return f"SoftBound(edge {self.edge:g}, power {self.power:g})"
+
+
+Prior = Normal | HalfNormal | Gamma | SoftBound
 
 
 def logp(prior: Prior, value):
-    """The log-density of `prior` at a PyTensor `value` (for potentials)."""
+    """The log-density of `prior` (a SoftBound: its log factor) at a PyTensor `value`
+    (for potentials)."""
     import pymc as pm
 
+    if isinstance(prior, SoftBound):
+        return prior.log_factor(value)
     return pm.logp(prior.dist(), value)
 
 

@@ -283,6 +283,32 @@ def bind(matrix: VoteMatrix, pca: np.ndarray, design: int | None = None) -> Boun
     )
 
 
+def gauge_party_graph(priors: dict):
+    """xi, mu_party, sigma_party of the PyMC graph in the gauge coordinates (value
+    variables w, mu_party_ordered__, sigma_party_log__), with `priors`' gauge, mu_party
+    and sigma_party (inside a pm.Model context; also the two-dimensional model's dim 1)."""
+    import pymc as pm
+
+    w = priors["gauge"].rv("w", dims="legislator")
+    mu_party = priors["mu_party"].rv(
+        "mu_party", dims="party", transform=pm.distributions.transforms.ordered, initval=np.array([-0.5, 0.5])
+    )
+    sigma_party = priors["sigma_party"].rv("sigma_party", dims="party")
+    return (w - w.mean()) / w.std(), mu_party, sigma_party
+
+
+def party_members_graph(xi, mu_party, sigma_party, groups: np.ndarray):
+    """The log-density of the party members' positions (a PyTensor scalar): xi_i ~
+    Normal(mu_party[g], sigma_party[g]) for Democrats and Republicans (everyone else
+    contributes 0)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    major = groups < OTHER_GROUP
+    g = np.where(major, groups, 0)
+    return pt.where(major, pm.logp(pm.Normal.dist(mu_party[g], sigma_party[g]), xi), 0.0).sum()
+
+
 def _party_graph(layout: Layout):
     """xi, mu_party, sigma_party of the PyMC graph in `layout`'s coordinates, with the
     gauge density or the Jacobian as potentials (inside a pm.Model context)."""
@@ -290,12 +316,7 @@ def _party_graph(layout: Layout):
     import pytensor.tensor as pt
 
     if layout.design == GAUGE:
-        w = PRIORS["gauge"].rv("w", dims="legislator")
-        mu_party = PRIORS["mu_party"].rv(
-            "mu_party", dims="party", transform=pm.distributions.transforms.ordered, initval=np.array([-0.5, 0.5])
-        )
-        sigma_party = PRIORS["sigma_party"].rv("sigma_party", dims="party")
-        return (w - w.mean()) / w.std(), mu_party, sigma_party
+        return gauge_party_graph(PRIORS)
     groups, n = layout.groups, layout.n_legislators
     major = groups < OTHER_GROUP
     g = np.where(major, groups, 0)
@@ -318,13 +339,9 @@ def graph(matrix: VoteMatrix, bound: Bound):
     """The model as a PyMC graph in the sampler's coordinates (value variables in
     `Layout.slices` order). The kernel computes the same density faster (tested equal)."""
     import pymc as pm
-    import pytensor.tensor as pt
 
     layout: Layout = bound.layout
     rows, cols = np.nonzero(np.isfinite(matrix.votes))
-    major = layout.groups < OTHER_GROUP
-    g = np.where(major, layout.groups, 0)
-    other = PRIORS["xi_other"]
     with pm.Model(coords={**bound.coords, "vote": np.arange(len(rows))}) as model:
         xi, mu_party, sigma_party = _party_graph(layout)
         pm.Deterministic("xi", xi, dims="legislator")
@@ -336,13 +353,11 @@ def graph(matrix: VoteMatrix, bound: Bound):
         beta = pm.Normal("beta", 0.0, tau, dims="roll_call")
         alpha = pm.Deterministic("alpha", a + layout.shear * beta, dims="roll_call")
         pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
+        others = layout.groups >= OTHER_GROUP
         pm.Potential(
             "xi_prior",
-            pt.where(
-                major,
-                pm.logp(pm.Normal.dist(mu_party[g], sigma_party[g]), xi),
-                pm.logp(pm.Normal.dist(other.mu, other.sigma), xi),
-            ).sum(),
+            party_members_graph(xi, mu_party, sigma_party, layout.groups)
+            + logp(PRIORS["xi_other"], xi[np.flatnonzero(others)]).sum(),
         )
         pm.Bernoulli(
             "y", logit_p=beta[cols] * xi[rows] - alpha[cols],
@@ -355,10 +370,12 @@ def graph(matrix: VoteMatrix, bound: Bound):
 
 
 @njit
-def _gauge_party(x, grad, group, floats, xi, grad_xi, mu, sigma):
-    """Gauge design, forward: xi = standardize(w), mu, sigma from x; the gauge density
-    and the party-level priors (not the ideal points' own prior). Writes their gradient
-    into grad[:n+4] and returns (log-density, sd w)."""
+def gauge_party_logp(x, grad, group, floats, xi, grad_xi, mu, sigma):
+    """Gauge design, forward: xi = standardize(w), mu, sigma from x (w = x[:n], then
+    mu_D, log(mu_R - mu_D), log sigma (2)); the gauge density and the party-level
+    priors (not the ideal points' own prior), with floats in KERNEL_PRIORS order.
+    Writes their gradient into grad[:n+4] and returns (log-density, sd w). Also the
+    two-dimensional model's dim 1."""
     n = xi.shape[0]
     gauge_mu, gauge_sd = floats[0], floats[1]
     mu_mu, mu_sd, sigma_shape, sigma_rate = floats[5], floats[6], floats[7], floats[8]
@@ -425,6 +442,25 @@ def _anchored_party(x, grad, group, floats, xi, grad_xi, mu, sigma):
 
 
 @njit
+def party_members_logp(lp, xi, group, mu, sigma, grad_xi, grad_party):
+    """Gauge design: lp plus the party members' prior, N(xi_i; mu_g, sigma_g) for the
+    members of the two parties (everyone else is left alone); adds its gradient into
+    grad_xi (n,) and grad_party (4,), the gradient with respect to (mu_D, log(mu_R -
+    mu_D), log sigma_D, log sigma_R). Also the two-dimensional model's dim 1."""
+    for i in range(xi.shape[0]):
+        g = group[i]
+        if g < 2:
+            e = (xi[i] - mu[g]) / sigma[g]
+            lp += -0.5 * e * e - math.log(sigma[g]) - 0.5 * k.LOG_2PI
+            grad_xi[i] -= e / sigma[g]
+            grad_party[0] += e / sigma[g]
+            if g == 1:
+                grad_party[1] += e / sigma[g] * (mu[1] - mu[0])
+            grad_party[2 + g] += e * e - 1.0
+    return lp
+
+
+@njit
 def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
@@ -446,33 +482,29 @@ def logp_grad(x, grad, votes, ints, floats):
     mu = np.empty(2)
     sigma = np.empty(2)
     if design == GAUGE:
-        lp, d = _gauge_party(x, grad, group, floats, xi, grad_xi, mu, sigma)
+        lp, d = gauge_party_logp(x, grad, group, floats, xi, grad_xi, mu, sigma)
     else:
         lp, d = _anchored_party(x, grad, group, floats, xi, grad_xi, mu, sigma)
 
     # The ideal points' prior: members N(xi; mu_g, sigma_g), everyone else xi_other.
     # Anchored: N(xi; mu_g, sigma_g) = N(v; anchor_g, s_g) d, the d in the Jacobian.
     for i in range(n):
-        g = group[i]
-        if g >= 2:
+        if group[i] >= 2:
             lp += k.normal_logp(xi[i], other_mu, other_sd)
             grad_xi[i] -= (xi[i] - other_mu) / (other_sd * other_sd)
-        elif design == GAUGE:
-            e = (xi[i] - mu[g]) / sigma[g]
-            lp += -0.5 * e * e - math.log(sigma[g]) - 0.5 * k.LOG_2PI
-            grad_xi[i] -= e / sigma[g]
-            grad[n] += e / sigma[g]
-            if g == 1:
-                grad[n + 1] += e / sigma[g] * (mu[1] - mu[0])
-            grad[n + 2 + g] += e * e - 1.0
-        else:
-            # Members' -log s_g + log d and the Jacobian's s_g^n_g, d^-n_major cancel
-            # (see `_anchored_party`): left is log phi(z), z = (v - anchor_g) / s_g.
-            s = sigma[g] * d
-            e = x[i]
-            lp += -0.5 * e * e - 0.5 * k.LOG_2PI
-            grad[i] -= e / s  # d/dv, holding s
-            grad[n + g] += e * e  # d/d log s, holding v
+    if design == GAUGE:
+        lp = party_members_logp(lp, xi, group, mu, sigma, grad_xi, grad[n : n + 4])
+    else:
+        for i in range(n):
+            g = group[i]
+            if g < 2:
+                # Members' -log s_g + log d and the Jacobian's s_g^n_g, d^-n_major cancel
+                # (see `_anchored_party`): left is log phi(z), z = (v - anchor_g) / s_g.
+                s = sigma[g] * d
+                e = x[i]
+                lp += -0.5 * e * e - 0.5 * k.LOG_2PI
+                grad[i] -= e / s  # d/dv, holding s
+                grad[n + g] += e * e  # d/d log s, holding v
 
     # Roll calls (alpha = a + c beta), their priors and the likelihood.
     a = x[p : p + m]

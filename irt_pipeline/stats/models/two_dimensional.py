@@ -1,11 +1,17 @@
 """The two-dimensional 2PL IRT model: ideal points in the plane. Priors, coordinates,
-starts, graph, kernel and the orientation of both dimensions.
+starts, graph, kernel and the orientation of dim 2.
 
 Per chamber and session (n legislators, m roll calls), with the priors of `PRIORS`:
 
-    w, w_2 (n each) ~ PRIORS["gauge"]                 iid: the sampler's coordinates
+    w ~ PRIORS["gauge"], w_2 ~ PRIORS["xi_2"]  (n each, iid): the sampler's coordinates
     xi       = standardize(w)                          dim 1: chamber mean 0, sd 1
-    xi_2     = standardize(w_2 minus its projection on 1, xi and d)    dim 2
+    xi_2     = w_2 minus its projection on 1, xi and d (not rescaled)    dim 2
+    every member: PRIORS["plane"], a soft bound on rho_i = |(xi_i, xi_2_i)|
+    mu_party ~ PRIORS["mu_party"], ordered (Democrats below Republicans)
+    sigma_party ~ PRIORS["sigma_party"]
+    xi_i ~ Normal(mu_party[p_i], sigma_party[p_i])     Democrats and Republicans
+    xi_i ~ mixture: Normal(mu_party[0], sigma_party[0]) / 2 + Normal(mu_party[1], sigma_party[1]) / 2
+                                                        everyone else
     alpha_j  ~ PRIORS["alpha"]
     tau, tau_2 ~ PRIORS["tau"];  beta_j ~ Normal(0, tau),  beta_2_j = tau_2 z_2_j, z_2_j ~ N(0, 1)
     logit P(Yea_ij) = beta_j xi_i + beta_2_j xi_2_i - alpha_j      observed votes only
@@ -16,57 +22,106 @@ everyone else (d . v is the Republicans' mean of v minus the Democrats').
 Identification, in the posterior itself. The likelihood is unchanged by any affine map
 of the positions x_i = (xi_i, xi_2_i) -> A x_i + b (with beta_j -> A^-T beta_j and
 alpha_j adjusted): two directions of location, three of scale and correlation, one of
-rotation. In every draw both dimensions have mean 0 and sd 1 and are uncorrelated
-(xi_2 is orthogonal to 1 and xi), which fixes the first five, and the two parties'
-means differ on dim 1 only (d . xi_2 = 0), which fixes the rotation: dim 1 is the
+rotation. In every draw both dimensions have mean 0, dim 1 has sd 1, and they are
+uncorrelated (xi_2 is orthogonal to 1 and xi), which fixes four; dim 2's scale is fixed
+by its prior (a proper Normal: |xi_2|^2 concentrates near n - 3, so its sd is near 1
+unless the votes say otherwise); and the two parties' means differ on dim 1 only (d .
+xi_2 = 0), which fixes the rotation: dim 1 is the
 direction that separates the parties, dim 2 what divides the chamber across party
-lines (regional and civil-rights splits inside a party, in the 1930s-60s). Left are
-the two reflections, xi -> -xi and xi_2 -> -xi_2 (with beta, beta_2): see orientation.
+lines (regional and civil-rights splits inside a party, in the 1930s-60s). The
+ordered party means fix dim 1's sign (positive = conservative), as in the default
+model. Left is the reflection xi_2 -> -xi_2 (with beta_2): see orientation.
+
+The party level on dim 1, and why. With the gauge prior alone (uniform on each
+dimension's sphere, the model as first shipped) nothing held a legislator whose votes
+are all predicted: moving outward only gains likelihood, and the sphere lets one member
+take a large share of a dimension's fixed variance. Measured on the shared Senates:
+John Ensign (38 votes in the 112th) at 3.96 on dim 1 against 1.65 in the default
+model, which alone took dim 1's r with nominate_dim1 from 0.985 to 0.944; on the 116th
+chains disagreed about which member (Warren on dim 1, Hirono on both) took that share.
+So dim 1 has the default model's party level, entry for entry (its PRIORS,
+`hierarchical.gauge_party_logp`, `hierarchical.party_members_logp`): a member is held
+near their party's mean in units of the party's own spread (Ensign: 1.24).
+Everyone outside the two parties gets the equal mixture of the two parties'
+distributions (a priori a member of one party or the other), not the default model's
+wide PRIORS["xi_other"]: with Normal(0, 2), and with Normal(0, 1), Bernie Sanders (296
+votes in the 116th) drifted to -6 .. -9 on dim 1 in three chains of four; with the
+mixture he stays with the far left (-2.2 .. -2.8).
+
+Dim 2: a Normal prior, and a bound on the plane. Standardized (uniform on the sphere
+{mean 0, sd 1}, as first shipped), dim 2's fixed variance was taken by one member's
+idiosyncratic defections in weakly two-dimensional Senates, which member differing by
+chain: the 115th (Gary Peters or Tina Smith at dim 2 -5, R-hat 1.54) and the 116th
+(Mazie Hirono at (-3.7, -5.7) or Elizabeth Warren's dim-1 tail, R-hat 1.76). A
+per-party spread on dim 2 was a funnel on a one-dimensional chamber (402 divergences
+on the demo's 40 x 150) and settled neither. Dim 2 unstandardized with a Normal prior
+(w_2 ~ PRIORS["xi_2"], xi_2 its projection) failed the same way (R-hat 1.55 and 2.04,
+the same members, sd(xi_2) 0.97-0.99 in every chain): with tau_2 free the likelihood
+sees only xi_2's direction and tau_2 |xi_2|, and an isotropic Normal is a free radius
+times a direction uniform on the sphere, so the configuration's prior is the sphere's
+again. What a member's drift has to pay for is bounded room, as in W-NOMINATE's unit
+circle: PRIORS["plane"] multiplies the prior by exp(-(rho_i / edge)^power) per member,
+rho_i the distance of (xi_i, xi_2_i) from the centre, edge 4 chamber sd and power 8 (1
+nat at 4, 6 at 5, 26 at 6; a bivariate standard normal cloud of 435 members exceeds 4
+with probability 14%, so a sensible configuration hardly feels it). It is not
+scale-free: a member who takes a dimension's variance pays for room the others do not
+use. Measured with the defaults (docs/models.md, "Two dimensions"): the 115th and 116th
+pass every gate with all chains in one mode (Peters at -3.2 and Paul at +3.2 on dim 2
+of the 115th; Warren at -2.9 on dim 1 and Paul at +3.9 on dim 2 of the 116th). The bound
+reads dim 1 too (it bounds the plane, not dim 2 alone; Warren's tail was on dim 1); the
+one-dimensional models' extremes on the shared chambers are within 3.3, where it costs
+0.2 nats.
 
 Prior, and why the gauge needs no Jacobian. iid Normal w standardized is uniform on the
-sphere {mean 0, sd 1} and independent of w's own mean and sd (as in the flat model:
-dim 1's prior is the flat model's, exactly). Given xi, the components of w_2 along the
-orthonormal directions 1, xi and d (orthogonalized) and the length of the rest are
-independent of the direction of the rest (an isotropic Normal in that subspace), so
-xi_2 is uniform on the sphere {mean 0, sd 1, orthogonal to xi and d}, and w's mean and
-sd, w_2's three projections and its length are a priori independent of (xi, xi_2): the
-gauge multiplies the model's density by a proper density of those six directions,
-which nothing reports and nothing else depends on (`test_the_gauge_is_inert`).
+sphere {mean 0, sd 1} and independent of w's own mean and sd. Given xi, the components
+of w_2 along the orthonormal directions 1, xi and d (orthogonalized) are independent of
+the rest (an iid Normal is isotropic, whatever the directions), and the rest is xi_2: a
+Normal on the subspace {mean 0, orthogonal to xi and d} whose density does not depend
+on which subspace xi makes it. So w's mean and sd and w_2's three projections are a
+priori independent of (xi, xi_2). The party-level terms read only xi and the party
+coordinates (mu_party, sigma_party: coordinates of their own, as in the default model's
+gauge design) and the bound reads only (xi, xi_2), so the gauge multiplies the model's
+density by a proper density of those five directions, which nothing reports and nothing
+else depends on (`test_the_gauge_is_inert`).
 
-Orientation, a documented rule applied draw by draw. The posterior is symmetric under
-each reflection, so folding every draw into one half is exactly the posterior
-restricted to that half, whatever the chains do (a chain that settled in a mirror image
-is aligned, one that crosses is folded; nothing is averaged across mirror images):
-- dim 1: a draw whose Republicans' mean is below the Democrats' has xi and beta negated
-  (positive = conservative, as in the one-dimensional models);
-- dim 2: a draw with xi_2 . r < 0, for r the start's dim 2, has xi_2 and beta_2 negated
-  (r is fixed before sampling, so the halves are fixed; it is far from the boundary);
-  then, if the posterior means lean the wrong way under the rule of
-  `pca.orient_second` (the correlation of dim 1 and dim 2 among the Republicans minus
-  that among the Democrats is negative), every draw's xi_2 and beta_2 are negated:
-  positive dim 2 is the side of each party's members farther from the other party on
-  dim 1. On the 88th Senate that puts the Southern Democrats high on dim 2 (Thurmond,
-  Stennis, Eastland) and Javits and Keating low, DW-NOMINATE's sign (the opposite
-  convention measured r = -0.61 with nominate_dim2 there); on the 73rd it is the
-  opposite of NOMINATE's, whose dim 2 there is the progressive wing (docs/models.md).
-  The sign is a convention, not a claim about NOMINATE's. The rule
-  needs nothing but party labels, so it applies to any legislature; its
-  strength is recorded as `idata.attrs["second_dimension_lean"]` (between 0 and 2):
-  near 0 the parties have no wings along dim 2 and its sign is a weak convention
-  (sessions may differ in it). The draws flipped relative to the sampler are counted
-  per chain in `idata.attrs["reflected_draws"]`. alpha is unchanged by either
-  reflection.
+Orientation of dim 2, a documented rule applied draw by draw. The posterior is symmetric
+under xi_2 -> -xi_2 (with beta_2), so folding every draw into one half is exactly the
+posterior restricted to that half, whatever the chains do (a chain that settled in a
+mirror image is aligned, one that crosses is folded; nothing is averaged across mirror
+images): a draw with xi_2 . r < 0, for r the start's dim 2, has xi_2 and beta_2 negated
+(r is fixed before sampling, so the halves are fixed; it is far from the boundary);
+then, if the posterior means lean the wrong way under the rule of `pca.orient_second`
+(the correlation of dim 1 and dim 2 among the Republicans minus that among the Democrats
+is negative), every draw's xi_2 and beta_2 are negated: positive dim 2 is the side of
+each party's members farther from the other party on dim 1. On the 88th Senate that puts
+the Southern Democrats high on dim 2 (Thurmond, Stennis, Eastland) and Javits and
+Keating low, DW-NOMINATE's sign (the opposite convention measured r = -0.61 with
+nominate_dim2 there); on the 73rd it is the opposite of NOMINATE's, whose dim 2 there is
+the progressive wing (docs/models.md). The sign is a convention, not a claim about
+NOMINATE's. The rule needs nothing but party labels, so it applies to any legislature;
+its strength is recorded as `idata.attrs["second_dimension_lean"]` (between 0 and 2):
+near 0 the parties have no wings along dim 2 and its sign is a weak convention (sessions
+may differ in it). The draws flipped relative to the sampler are counted per chain in
+`idata.attrs["reflected_draws"]`. alpha is unchanged by the reflection. Dim 1 is not
+folded: the ordered party means make its mirror image no mode of the posterior, and a
+chain that sat there anyway would disagree with the others and fail the R-hat gate.
 
-Coordinates. The sampler moves x = (w (n), w_2 (n), a (m), log tau, log tau_2, beta (m),
-z_2 (m)) with alpha_j = a_j + c_j . (beta_j, beta_2_j), c_j the point of roll call j's
-cutting line in the start nearest the origin (`starts.cutpoint_shear`): a linear shear
-with unit Jacobian that makes a near-party-line roll call's ridge axis-aligned, as in
-the one-dimensional models. Dim 2's discriminations are non-centred (beta_2 = tau_2
-z_2, the same prior): where the chamber has little second dimension, tau_2 is near 0
-and the centred beta_2 ~ N(0, tau_2) is a funnel the sampler cannot cross (on a
-one-dimensional simulated chamber: R-hat and ESS of tau_2 and E-BFMI failed); dim 1,
-informed by every roll call, stays centred as in the one-dimensional models.
-"""
+Coordinates. The sampler moves x = (w (n), mu_D, log(mu_R - mu_D), log sigma (2), w_2
+(n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j . (beta_j,
+beta_2_j), c_j the point of roll call j's cutting line in the start nearest the origin
+(`starts.cutpoint_shear`): a linear shear with unit Jacobian that makes a
+near-party-line roll call's ridge axis-aligned, as in the one-dimensional models. The
+party level is centred (the default model's gauge design; its anchored design is for
+chambers whose votes say little, not the ones a second dimension is fitted to). Dim 2's
+discriminations are non-centred (beta_2 = tau_2 z_2, the same prior): where the chamber
+has little second dimension, tau_2 is near 0 and the centred beta_2 ~ N(0, tau_2) is a
+funnel the sampler cannot cross (on a one-dimensional simulated chamber: R-hat and ESS
+of tau_2 and E-BFMI failed); dim 1, informed by every roll call, stays centred as in the
+one-dimensional models. Dim 2's discrimination scale is sampled as log(tau_2 sd(xi_2)),
+the scale per chamber sd of dim 2: the likelihood is unchanged when xi_2 grows and tau_2
+shrinks alike, a ridge in (w_2, log tau_2) that this coordinate (a shear of log tau_2 by
+-log sd(xi_2), unit Jacobian) turns into an axis (the recovery chamber: bulk ESS of tau_2
+470 against 386 in 900 draws)."""
 
 from __future__ import annotations
 
@@ -80,26 +135,33 @@ from irt_pipeline.stats import callbacks
 from irt_pipeline.stats import kernel as k
 from irt_pipeline.stats.jit import njit
 from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.models import hierarchical
+from irt_pipeline.stats.models.hierarchical import PARTY_DIM, party_groups, party_start
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.pca import orient, orient_second, second_dimension_lean
-from irt_pipeline.stats.priors import HalfNormal, Normal, logp, pack
+from irt_pipeline.stats.priors import Normal, SoftBound, logp, pack
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
-# The priors, written here only: the PyMC graph and the kernel both read this table.
-# "tau" is the prior of each dimension's discrimination scale (tau and tau_2).
-PRIORS = {
-    "gauge": Normal(0.0, 1.0),
-    "alpha": Normal(0.0, 5.0),
-    "tau": HalfNormal(5.0),
+# The priors: the PyMC graph and the kernel both read this table. Dim 1's party level
+# is the default model's, entry for entry (its gauge coordinates and kernel; its
+# "xi_other" is not used: see the module docstring); "tau" is the prior of each
+# dimension's discrimination scale (tau and tau_2); "xi_2" is dim 2's prior, iid on the
+# sampler's w_2 (dim 2 is w_2's projection, not rescaled: its spread is the data's);
+# "plane" bounds each member's distance from the centre of the plane (module docstring).
+KERNEL_PRIORS = (*hierarchical.KERNEL_PRIORS[:5], ("xi_2", Normal), ("plane", SoftBound))  # first five: as
+PRIORS = {  # `hierarchical.gauge_party_logp` reads them
+    **{name: hierarchical.PRIORS[name] for name, _ in KERNEL_PRIORS[:5]},
+    "xi_2": Normal(0.0, 1.0),
+    "plane": SoftBound(edge=4.0, power=8.0),
 }
-KERNEL_PRIORS = (("gauge", Normal), ("alpha", Normal), ("tau", HalfNormal))
-N_PRIOR_FLOATS = 5  # then the party contrast (n) and the cutpoints (m per dimension)
-GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "tau": ("tau", "tau_2")}
+N_PRIOR_FLOATS = 13  # then the party contrast (n), the cutpoints (m per dimension)
+GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "party": ("mu_party", "sigma_party"), "tau": ("tau", "tau_2")}
 STARTS = ("pc1", "pc2")
 SCALE = (
-    "two dimensions, each standardized (chamber mean 0, sd 1) and uncorrelated; the party means "
-    "differ on dim 1 only; dim 1 (xi) positive = conservative; dim 2 (xi_2) positive = the side "
-    "of each party's members farther from the other party on dim 1"
+    "two uncorrelated dimensions with chamber mean 0; dim 1 (xi) standardized (sd 1), positive = "
+    "conservative; dim 2 (xi_2) on the scale of its Normal(0, 1) prior (its spread estimated, not fixed), "
+    "positive = the side of each party's members farther from the other party on dim 1; the party "
+    "means differ on dim 1 only"
 )
 
 
@@ -114,16 +176,21 @@ def party_contrast(parties) -> np.ndarray:
 
 
 def project_second(w2, x1, d):
-    """Dim 2 from w2: the part of w2 orthogonal to 1, x1 and d, scaled to sd 1 (mean 0).
-    x1: standardized dim 1 (|x1|^2 = n). Written once for numpy arrays and PyTensor
-    tensors alike (the graph and `Layout.reported`); the kernel's `second_dimension`
-    computes the same."""
+    """Dim 2 from w2: the part of w2 orthogonal to 1, x1 and d (the orthogonal
+    projection, not rescaled: mean 0, its length w2's own). x1: standardized dim 1
+    (|x1|^2 = n). Written once for numpy arrays and PyTensor tensors alike (the graph
+    and `Layout.reported`); the kernel's `second_dimension` computes the same."""
     n = x1.shape[0]
     e1 = x1 / n**0.5
     d_rest = d - (d * e1).sum() * e1
     e2 = d_rest / ((d_rest**2).sum()) ** 0.5
-    v = w2 - w2.mean() - (w2 * e1).sum() * e1 - (w2 * e2).sum() * e2
-    return v / ((v**2).mean()) ** 0.5
+    return w2 - w2.mean() - (w2 * e1).sum() * e1 - (w2 * e2).sum() * e2
+
+
+def rms(v):
+    """sqrt(mean(v^2)): dim 2's spread (its sd, as its mean is 0), for numpy arrays and
+    PyTensor tensors alike."""
+    return ((v**2).mean()) ** 0.5
 
 
 def align(positions, parties) -> np.ndarray:
@@ -146,27 +213,30 @@ def align(positions, parties) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Layout:
-    """The unconstrained vector x (n legislators, m roll calls): w (n), w_2 (n), a (m),
-    log tau, log tau_2, beta (m), z_2 (m) (beta_2 = tau_2 z_2). contrast: (n,) the party contrast d;
-    shear: (m, 2) cutpoints c_j, alpha_j = a_j + c_j . (beta_j, beta_2_j); reference:
-    (n,) the start's dim 2 (the halves dim 2 is folded into)."""
+    """The unconstrained vector x (n legislators, m roll calls): w (n), mu_D and
+    log(mu_R - mu_D), log sigma (2), w_2 (n), a (m), log tau, log(tau_2 sd(xi_2)), beta
+    (m), z_2 (m) (beta_2 = tau_2 z_2). groups: (n,) int64 from `hierarchical.party_groups`;
+    contrast: (n,) the party contrast d; shear: (m, 2) cutpoints c_j, alpha_j = a_j +
+    c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (the halves dim 2 is
+    folded into)."""
 
     n_legislators: int
     n_roll_calls: int
+    groups: np.ndarray
     contrast: np.ndarray
     shear: np.ndarray
     reference: np.ndarray
 
     @property
     def ndim(self) -> int:
-        return 2 * self.n_legislators + 2 + 3 * self.n_roll_calls
+        return 2 * self.n_legislators + 6 + 3 * self.n_roll_calls
 
     def slices(self) -> dict[str, slice | int]:
         n, m = self.n_legislators, self.n_roll_calls
-        p = 2 * n + m
+        q, p = n + 4, 2 * n + 4 + m  # w_2 starts at q, log tau sits at p
         return {  # named as the PyMC graph's value variables
-            "w": slice(0, n), "w_2": slice(n, 2 * n), "a": slice(2 * n, p),
-            "tau_log__": p, "tau_2_log__": p + 1,  # scalars
+            "w": slice(0, n), "mu_party_ordered__": slice(n, n + 2), "sigma_party_log__": slice(n + 2, q),
+            "w_2": slice(q, q + n), "a": slice(q + n, p), "tau_log__": p, "tau_2_scaled_log": p + 1,  # scalars
             "beta": slice(p + 2, p + 2 + m), "z_2": slice(p + 2 + m, p + 2 + 2 * m),
         }
 
@@ -177,23 +247,30 @@ class Layout:
     def reported(self, x: np.ndarray) -> dict[str, np.ndarray]:
         s = self.slices()
         xi, xi_2 = self.positions(x[s["w"]], x[s["w_2"]])
-        beta, beta_2 = x[s["beta"]], np.exp(x[s["tau_2_log__"]]) * x[s["z_2"]]
+        mu_d, log_gap = x[s["mu_party_ordered__"]]
+        tau_2 = math.exp(x[s["tau_2_scaled_log"]]) / rms(xi_2)
+        beta, beta_2 = x[s["beta"]], tau_2 * x[s["z_2"]]
         return {
             "xi": xi, "xi_2": xi_2,
-            "tau": np.exp(x[s["tau_log__"]]).reshape(()), "tau_2": np.exp(x[s["tau_2_log__"]]).reshape(()),
+            "mu_party": np.array([mu_d, mu_d + math.exp(log_gap)]), "sigma_party": np.exp(x[s["sigma_party_log__"]]),
+            "tau": np.exp(x[s["tau_log__"]]).reshape(()), "tau_2": np.array(tau_2),
             "alpha": x[s["a"]] + self.shear[:, 0] * beta + self.shear[:, 1] * beta_2,
             "beta": beta.copy(), "beta_2": beta_2.copy(),
         }
 
     def unconstrained(self, start: dict) -> np.ndarray:
         """x for a start given as xi, xi_2 (on the constraint set: the map leaves them
-        as they are), alpha, beta (m, 2) and tau (2,)."""
+        as they are), mu_party (ordered), sigma_party, alpha, beta (m, 2) and tau (2,)."""
         s = self.slices()
         x = np.empty(self.ndim)
         x[s["w"]], x[s["w_2"]] = start["xi"], start["xi_2"]
+        mu = np.asarray(start["mu_party"], float)
+        x[s["mu_party_ordered__"]] = [mu[0], math.log(mu[1] - mu[0])]
+        x[s["sigma_party_log__"]] = np.log(start["sigma_party"])
         beta = np.asarray(start["beta"], float)
         x[s["a"]] = start["alpha"] - np.sum(self.shear * beta, axis=1)
-        x[s["tau_log__"]], x[s["tau_2_log__"]] = np.log(start["tau"])
+        x[s["tau_log__"]] = math.log(start["tau"][0])
+        x[s["tau_2_scaled_log"]] = math.log(start["tau"][1] * rms(np.asarray(start["xi_2"], float)))
         x[s["beta"]], x[s["z_2"]] = beta[:, 0], beta[:, 1] / start["tau"][1]
         return x
 
@@ -210,40 +287,60 @@ def start_positions(pca: np.ndarray, parties, contrast: np.ndarray) -> tuple[np.
     rest = second - second.mean() - (second @ xi) / len(xi) * xi
     if rest.std() < 1e-8 * max(1.0, second.std()):
         second = np.random.default_rng(0).standard_normal(len(xi))
-    return xi, orient_second(xi, project_second(second, xi, contrast), parties)
+    rest = project_second(second, xi, contrast)
+    return xi, orient_second(xi, rest / rest.std(), parties)  # sd 1: about the prior's spread
 
 
 def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
     """The model on this matrix; pca: (n, 2) PCA scores (pc1, pc2) in matrix row order."""
     parties = np.asarray(matrix.legislators["party"])
     n, m = matrix.shape
+    groups = party_groups(parties)
     contrast = party_contrast(parties)
     xi, xi_2 = start_positions(pca, parties, contrast)
     alpha, beta = item_logits(matrix.votes, np.column_stack([xi, xi_2]))
-    layout = Layout(n, m, contrast, cutpoint_shear(alpha, beta), xi_2)
+    layout = Layout(n, m, groups, contrast, cutpoint_shear(alpha, beta), xi_2)
     tau = np.maximum(np.sqrt(np.mean(beta**2, axis=0)), 0.1)
+    mu, sigma = party_start(xi, groups)
 
-    def start(rng):
+    def start(rng):  # jittered as the default model's start (`hierarchical.start_values`)
         jittered_alpha, jittered_beta = jittered_items(alpha, beta, rng)
-        return layout.unconstrained({"xi": xi, "xi_2": xi_2, "alpha": jittered_alpha, "beta": jittered_beta,
-                                     "tau": tau * np.exp(rng.uniform(-0.2, 0.2, size=2))})
+        return layout.unconstrained({
+            "xi": xi, "xi_2": xi_2, "mu_party": mu + rng.uniform(-0.05, 0.05),
+            "sigma_party": sigma * np.exp(rng.uniform(-0.2, 0.2, size=2)),
+            "alpha": jittered_alpha, "beta": jittered_beta, "tau": tau * np.exp(rng.uniform(-0.2, 0.2, size=2)),
+        })
 
     floats = np.concatenate([pack(PRIORS, KERNEL_PRIORS), contrast, layout.shear[:, 0], layout.shear[:, 1]])
-    legislator, roll_call = ("legislator",), ("roll_call",)
+    legislator, party, roll_call = ("legislator",), ("party",), ("roll_call",)
     return Bound(
         ndim=layout.ndim,
         coordinates=layout.slices(),
-        reported={"xi": (n,), "xi_2": (n,), "tau": (), "tau_2": (), "alpha": (m,), "beta": (m,), "beta_2": (m,)},
-        dims={"xi": legislator, "xi_2": legislator, "tau": (), "tau_2": (), "alpha": roll_call,
-              "beta": roll_call, "beta_2": roll_call},
+        reported={"xi": (n,), "xi_2": (n,), "mu_party": (2,), "sigma_party": (2,), "tau": (), "tau_2": (),
+                  "alpha": (m,), "beta": (m,), "beta_2": (m,)},
+        dims={"xi": legislator, "xi_2": legislator, "mu_party": party, "sigma_party": party, "tau": (),
+              "tau_2": (), "alpha": roll_call, "beta": roll_call, "beta_2": roll_call},
         coords={
             "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
+            "party": PARTY_DIM,
             "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
         },
         start=start,
-        kernel_data=callbacks.KernelData.of(matrix.signed_votes(), 0, floats),
+        kernel_data=callbacks.KernelData.of(matrix.signed_votes(), groups, floats),
         layout=layout,
     )
+
+
+def _positions_prior_graph(x, means, spreads, groups: np.ndarray):
+    """The log-density of dim 1's positions x (a PyTensor scalar): N(x_i; means[g],
+    spreads[g]) for the members of the two parties, the equal mixture of both for
+    everyone else (`unaffiliated_logp`)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    others = np.flatnonzero(groups >= hierarchical.OTHER_GROUP)
+    mixture = pt.logaddexp(*(pm.logp(pm.Normal.dist(means[g], spreads[g]), x[others]) for g in (0, 1)))
+    return hierarchical.party_members_graph(x, means, spreads, groups) + (mixture - math.log(2.0)).sum()
 
 
 def graph(matrix: VoteMatrix, bound: Bound):
@@ -255,18 +352,22 @@ def graph(matrix: VoteMatrix, bound: Bound):
     shear = layout.shear
     rows, cols = np.nonzero(np.isfinite(matrix.votes))
     with pm.Model(coords={**bound.coords, "vote": np.arange(len(rows))}) as model:
-        w = PRIORS["gauge"].rv("w", dims="legislator")
-        w_2 = PRIORS["gauge"].rv("w_2", dims="legislator")
+        xi, mu_party, sigma_party = hierarchical.gauge_party_graph(PRIORS)
+        w_2 = PRIORS["xi_2"].rv("w_2", dims="legislator")
         a = pm.Flat("a", dims="roll_call")
         tau = PRIORS["tau"].rv("tau")
-        tau_2 = PRIORS["tau"].rv("tau_2")
+        tau_2_scaled_log = pm.Flat("tau_2_scaled_log")  # log(tau_2 sd(xi_2)): a unit-Jacobian shear
         beta = pm.Normal("beta", 0.0, tau, dims="roll_call")
         z_2 = pm.Normal("z_2", 0.0, 1.0, dims="roll_call")
+        xi = pm.Deterministic("xi", xi, dims="legislator")
+        xi_2 = pm.Deterministic("xi_2", project_second(w_2, xi, layout.contrast), dims="legislator")
+        tau_2 = pm.Deterministic("tau_2", pm.math.exp(tau_2_scaled_log) / rms(xi_2))
+        pm.Potential("tau_2_prior", logp(PRIORS["tau"], tau_2) + pm.math.log(tau_2))  # as sampled in log tau_2
         beta_2 = pm.Deterministic("beta_2", tau_2 * z_2, dims="roll_call")
         alpha = pm.Deterministic("alpha", a + shear[:, 0] * beta + shear[:, 1] * beta_2, dims="roll_call")
         pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
-        xi = pm.Deterministic("xi", (w - w.mean()) / w.std(), dims="legislator")
-        xi_2 = pm.Deterministic("xi_2", project_second(w_2, xi, layout.contrast), dims="legislator")
+        pm.Potential("xi_prior", _positions_prior_graph(xi, mu_party, sigma_party, layout.groups))
+        pm.Potential("plane_bound", logp(PRIORS["plane"], (xi**2 + xi_2**2) ** 0.5).sum())
         pm.Bernoulli(
             "y", logit_p=beta[cols] * xi[rows] + beta_2[cols] * xi_2[rows] - alpha[cols],
             observed=matrix.votes[rows, cols].astype("int8"), dims="vote",
@@ -280,8 +381,8 @@ def graph(matrix: VoteMatrix, bound: Bound):
 @njit
 def second_dimension(w2, x1, d, x2, e2):
     """`project_second` forward: writes x2 and e2 (the unit party contrast orthogonal to
-    x1) and returns what the backward pass needs: (|v|, |d - (d.e1) e1|, d.e1, w2.e1,
-    w2.e2), with e1 = x1 / sqrt(n) and v the projected w2."""
+    x1) and returns what the backward pass needs: (|d - (d.e1) e1|, d.e1, w2.e1,
+    w2.e2), with e1 = x1 / sqrt(n)."""
     n = x1.shape[0]
     root = math.sqrt(n)
     dd = 0.0
@@ -301,30 +402,19 @@ def second_dimension(w2, x1, d, x2, e2):
         b2 += w2[i] * e2[i]
     center /= n
     b1 /= root
-    vv = 0.0
     for i in range(n):
         x2[i] = w2[i] - center - b1 * x1[i] / root - b2 * e2[i]
-        vv += x2[i] * x2[i]
-    norm = math.sqrt(vv)
-    for i in range(n):
-        x2[i] *= root / norm
-    return norm, nd, dd, b1, b2
+    return nd, dd, b1, b2
 
 
 @njit
-def second_dimension_backward(g2, w2, x1, d, x2, e2, norm, nd, dd, b1, b2, grad_w2, grad_x1):
-    """Chain rule through `second_dimension` given g2 = d(f)/d(x2): adds d(f)/d(w2) to
+def second_dimension_backward(h, w2, x1, d, e2, nd, dd, b1, b2, grad_w2, grad_x1):
+    """Chain rule through `second_dimension` given h = d(f)/d(x2): adds d(f)/d(w2) to
     grad_w2 and d(f)/d(x1) (x1 moves the projection) to grad_x1."""
     n = x1.shape[0]
     root = math.sqrt(n)
-    gx = 0.0
-    for i in range(n):
-        gx += g2[i] * x2[i]
-    gx /= n
-    h = np.empty(n)  # d(f)/dv
     h_mean, h1, h2 = 0.0, 0.0, 0.0
     for i in range(n):
-        h[i] = (g2[i] - gx * x2[i]) * root / norm
         h_mean += h[i]
         h1 += h[i] * x1[i]
         h2 += h[i] * e2[i]
@@ -346,35 +436,92 @@ def second_dimension_backward(g2, w2, x1, d, x2, e2, norm, nd, dd, b1, b2, grad_
 
 
 @njit
+def plane_bound_logp(lp, x1, x2, edge, power, grad_x1, grad_x2):
+    """lp plus the soft bound of the plane, -(rho_i / edge)^power for rho_i the distance
+    of (x1_i, x2_i) from the origin; adds its gradient into grad_x1 and grad_x2 (n,)."""
+    for i in range(x1.shape[0]):
+        rho2 = x1[i] * x1[i] + x2[i] * x2[i]
+        if rho2 == 0.0:
+            continue
+        wall = (rho2 / (edge * edge)) ** (0.5 * power)
+        lp -= wall
+        grad_x1[i] -= power * wall * x1[i] / rho2
+        grad_x2[i] -= power * wall * x2[i] / rho2
+    return lp
+
+
+@njit
+def unaffiliated_logp(lp, xi, group, mu, sigma, grad_xi, grad_party):
+    """lp plus the dim-1 prior of everyone outside the two parties, the equal mixture
+    of the parties' distributions: log(N(xi_i; mu_D, sigma_D) / 2 + N(xi_i; mu_R,
+    sigma_R) / 2). Adds its gradient into grad_xi (n,) and grad_party (4,), as
+    `hierarchical.party_members_logp` does."""
+    for i in range(xi.shape[0]):
+        if group[i] < 2:
+            continue
+        l0 = k.normal_logp(xi[i], mu[0], sigma[0])
+        l1 = k.normal_logp(xi[i], mu[1], sigma[1])
+        top = max(l0, l1)
+        total = top + math.log(math.exp(l0 - top) + math.exp(l1 - top))
+        lp += total - k.LOG_2
+        for g in range(2):
+            share = math.exp((l0 if g == 0 else l1) - total)  # the posterior weight of party g
+            e = (xi[i] - mu[g]) / sigma[g]
+            grad_xi[i] -= share * e / sigma[g]
+            grad_party[0] += share * e / sigma[g]
+            if g == 1:
+                grad_party[1] += share * e / sigma[g] * (mu[1] - mu[0])
+            grad_party[2 + g] += share * (e * e - 1.0)
+    return lp
+
+
+@njit
 def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
-    x: (2n + 2 + 3m,) (w, w_2, a, log tau, log tau_2, beta, z_2); votes: (n, m)
-    +1/-1/0; floats: the packed PRIORS (KERNEL_PRIORS order), the party contrast (n),
-    then the cutpoints of dim 1 (m) and dim 2 (m). Returns the log-density with every
-    constant, equal to `graph`'s.
+    x: (2n + 6 + 3m,) in `Layout.slices` order (w, the party block (4), w_2, a, log
+    tau, log(tau_2 sd(xi_2)), beta, z_2); votes: (n, m) +1/-1/0; ints: (n,) the groups (0
+    Democrat, 1 Republican, 2 other); floats: the packed PRIORS (KERNEL_PRIORS order),
+    the party contrast (n), then the cutpoints of dim 1 (m) and dim 2 (m). Returns the
+    log-density with every constant, equal to `graph`'s.
     """
     n, m = votes.shape
-    gauge_mu, gauge_sd, alpha_mu, alpha_sd, tau_sd = floats[0], floats[1], floats[2], floats[3], floats[4]
+    group = ints[:n]
+    alpha_mu, alpha_sd, tau_sd, dim2_mu, dim2_sd = floats[2], floats[3], floats[4], floats[9], floats[10]
+    edge, power = floats[11], floats[12]
     d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
     shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
     shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
-    p = 2 * n + m
-    a = x[2 * n : p]
+    q, p = n + 4, 2 * n + 4 + m  # w_2 starts at q, log tau sits at p
+    a = x[q + n : p]
     beta1 = x[p + 2 : p + 2 + m]
-    log_tau2 = x[p + 1]
-    tau2 = math.exp(log_tau2)
     z2 = x[p + 2 + m : p + 2 + 2 * m]
-    beta2 = tau2 * z2
-    grad_a = grad[2 * n : p]
+    grad_a = grad[q + n : p]
     grad_beta1 = grad[p + 2 : p + 2 + m]
     grad_z2 = grad[p + 2 + m : p + 2 + 2 * m]
     grad_beta2 = np.zeros(m)
 
-    lp = 0.0
-    for i in range(2 * n):
-        lp += k.normal_logp(x[i], gauge_mu, gauge_sd)
-        grad[i] = -(x[i] - gauge_mu) / (gauge_sd * gauge_sd)
+    # Dim 1 and the party level: the default model's gauge design (gauge density of w,
+    # party-level priors, members' prior), then dim 2's prior (iid on w_2).
+    x1 = np.empty(n)
+    grad_x1 = np.zeros(n)
+    mu = np.empty(2)
+    sigma = np.empty(2)
+    lp, sd1 = hierarchical.gauge_party_logp(x, grad, group, floats, x1, grad_x1, mu, sigma)
+    lp = hierarchical.party_members_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
+    lp = unaffiliated_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
+    for i in range(q, q + n):
+        lp += k.normal_logp(x[i], dim2_mu, dim2_sd)
+        grad[i] = -(x[i] - dim2_mu) / (dim2_sd * dim2_sd)
+    x2 = np.empty(n)
+    e2 = np.empty(n)
+    nd, dd, b1, b2 = second_dimension(x[q : q + n], x1, d, x2, e2)
+    squares = 0.0
+    for i in range(n):
+        squares += x2[i] * x2[i]
+    log_tau2 = x[p + 1] - 0.5 * math.log(squares / n)  # tau_2 = exp(x[p + 1]) / sd(xi_2)
+    tau2 = math.exp(log_tau2)
+    beta2 = tau2 * z2
     alpha = a + shear1 * beta1 + shear2 * beta2
     items, grad[p] = k.items_logp(alpha, x[p], beta1, grad_a, grad_beta1, alpha_mu, alpha_sd, tau_sd)
     lp += items + k.halfnormal_logp(tau2, tau_sd) + log_tau2  # tau_2, sampled as log tau_2
@@ -382,13 +529,8 @@ def logp_grad(x, grad, votes, ints, floats):
     for j in range(m):
         lp += k.normal_logp(z2[j], 0.0, 1.0)
 
-    x1 = np.empty(n)
-    sd1 = k.standardize(x[:n], x1)
-    x2 = np.empty(n)
-    e2 = np.empty(n)
-    norm, nd, dd, b1, b2 = second_dimension(x[n : 2 * n], x1, d, x2, e2)
-    grad_x1 = np.zeros(n)
     grad_x2 = np.zeros(n)
+    lp = plane_bound_logp(lp, x1, x2, edge, power, grad_x1, grad_x2)
     lp += k.twopl2_loglik(votes, x1, x2, alpha, beta1, beta2, grad_x1, grad_x2, grad_a, grad_beta1, grad_beta2)
     for j in range(m):
         grad_beta1[j] += shear1[j] * grad_a[j]
@@ -396,29 +538,39 @@ def logp_grad(x, grad, votes, ints, floats):
         grad_z2[j] = -z2[j] + tau2 * grad_beta2[j]  # beta_2 = tau_2 z_2
         grad_log_tau2 += beta2[j] * grad_beta2[j]
     grad[p + 1] = grad_log_tau2
-    second_dimension_backward(grad_x2, x[n : 2 * n], x1, d, x2, e2, norm, nd, dd, b1, b2, grad[n : 2 * n], grad_x1)
+    for i in range(n):  # log tau_2 = x[p + 1] - log sd(xi_2)
+        grad_x2[i] -= grad_log_tau2 * x2[i] / squares
+    second_dimension_backward(grad_x2, x[q : q + n], x1, d, e2, nd, dd, b1, b2, grad[q : q + n], grad_x1)
     k.standardize_backward(grad_x1, x1, sd1, grad[:n])
     return lp
 
 
 @njit
 def expand(x, out, votes, ints, floats):
-    """`Layout.reported` as one flat vector: xi (n), xi_2 (n), tau, tau_2, alpha (m),
-    beta (m), beta_2 (m) (= tau_2 z_2)."""
+    """`Layout.reported` as one flat vector: xi (n), xi_2 (n), mu_party (2),
+    sigma_party (2), tau, tau_2, alpha (m), beta (m), beta_2 (m) (= tau_2 z_2)."""
     n, m = votes.shape
     d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
     shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
     shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
-    p = 2 * n + m
+    q, p = n + 4, 2 * n + 4 + m
     k.standardize(x[:n], out[:n])
-    second_dimension(x[n : 2 * n], out[:n], d, out[n : 2 * n], np.empty(n))
-    out[2 * n] = math.exp(x[p])
-    out[2 * n + 1] = math.exp(x[p + 1])
+    second_dimension(x[q : q + n], out[:n], d, out[n : 2 * n], np.empty(n))
+    out[2 * n] = x[n]
+    out[2 * n + 1] = x[n] + math.exp(x[n + 1])
+    out[2 * n + 2] = math.exp(x[n + 2])
+    out[2 * n + 3] = math.exp(x[n + 3])
+    r = 2 * n + 4  # tau, tau_2, then the roll calls
+    out[r] = math.exp(x[p])
+    squares = 0.0
+    for i in range(n, 2 * n):
+        squares += out[i] * out[i]
+    out[r + 1] = math.exp(x[p + 1]) / math.sqrt(squares / n)
     for j in range(m):
-        beta1, beta2 = x[p + 2 + j], out[2 * n + 1] * x[p + 2 + m + j]
-        out[2 * n + 2 + j] = x[2 * n + j] + shear1[j] * beta1 + shear2[j] * beta2
-        out[2 * n + 2 + m + j] = beta1
-        out[2 * n + 2 + 2 * m + j] = beta2
+        beta1, beta2 = x[p + 2 + j], out[r + 1] * x[p + 2 + m + j]
+        out[r + 2 + j] = x[q + n + j] + shear1[j] * beta1 + shear2[j] * beta2
+        out[r + 2 + m + j] = beta1
+        out[r + 2 + 2 * m + j] = beta2
 
 
 # nutpie's C callbacks (compiled on first use by `callbacks.compiled`).
@@ -447,27 +599,21 @@ def _negate(post, names, flip: np.ndarray) -> None:
 
 
 def orient_draws(idata, parties, reference: np.ndarray) -> dict:
-    """Fold every draw of `idata.posterior` into the documented half (module docstring),
-    in place. parties: (n,), reference: (n,) the start's dim 2, both in the posterior's
-    legislator order. Returns the draws flipped per chain on each dimension and the
-    lean of the reported dim 2 (`pca.second_dimension_lean`, not negative)."""
+    """Fold every draw of `idata.posterior` into the documented half of dim 2 (module
+    docstring), in place; dim 1's sign is the ordered party means'. parties: (n,),
+    reference: (n,) the start's dim 2, both in the posterior's legislator order.
+    Returns the draws flipped per chain and the lean of the reported dim 2
+    (`pca.second_dimension_lean`, not negative)."""
     post = idata.posterior
     parties = np.asarray(parties)
-    xi = post["xi"].transpose("chain", "draw", "legislator").values
-    dim1 = ~(xi[..., parties == "Republican"].mean(-1) > xi[..., parties == "Democrat"].mean(-1))
-    _negate(post, ("xi", "beta"), dim1)
     xi_2 = post["xi_2"].transpose("chain", "draw", "legislator").values
-    dim2 = xi_2 @ np.asarray(reference, float) < 0.0
-    _negate(post, ("xi_2", "beta_2"), dim2)
+    flip = xi_2 @ np.asarray(reference, float) < 0.0
+    _negate(post, ("xi_2", "beta_2"), flip)
     means = (post[name].mean(("chain", "draw")).values for name in ("xi", "xi_2"))
     lean = second_dimension_lean(*means, parties)
     if lean < 0:
-        _negate(post, ("xi_2", "beta_2"), np.ones_like(dim2))
-    return {
-        "xi": dim1.sum(axis=1).tolist(),
-        "xi_2": (dim2 != (lean < 0)).sum(axis=1).tolist(),
-        "lean": abs(lean),
-    }
+        _negate(post, ("xi_2", "beta_2"), np.ones_like(flip))
+    return {"xi_2": (flip != (lean < 0)).sum(axis=1).tolist(), "lean": abs(lean)}
 
 
 def postprocess(idata, bound: Bound) -> dict:
@@ -476,7 +622,7 @@ def postprocess(idata, bound: Bound) -> dict:
     parties = idata.constant_data["party"].values.astype(str)
     flipped = orient_draws(idata, parties, bound.layout.reference)
     return {
-        "reflected_draws": json.dumps({"xi": flipped["xi"], "xi_2": flipped["xi_2"]}),
+        "reflected_draws": json.dumps({"xi_2": flipped["xi_2"]}),
         "second_dimension_lean": round(float(flipped["lean"]), 4),
     }
 
