@@ -184,11 +184,13 @@ def test_a_reflected_or_rotated_start_gives_the_same_start():
 
 @pytest.fixture(scope="module")
 def recovery():
+    # The cap leaves the stopping rule room: at 900 draws tau and tau_2 sat at R-hat 1.02
+    # (the gates failed); the rule stops at 1,950 with every gate clear with its margin.
     # 300 roll calls: with 200, dim 2's r was 0.952 (with or without the party level),
     # no margin over 0.95; with 300 it is 0.975-0.986 over three seeds.
     matrix, truth = two_dimensional_chamber(40, 300, seed=4)
     pca = pca_scores(matrix)[list(td.STARTS)].to_numpy()
-    settings = SamplerSettings(chains=4, tune=300, draws=300, block=150, max_draws=900, seed=5)
+    settings = SamplerSettings(chains=4, tune=300, draws=300, block=150, max_draws=3000, seed=5)
     return matrix, td.align(truth, matrix.legislators["party"].to_numpy()), sample(td.SPEC, matrix, pca, settings)
 
 
