@@ -13,8 +13,10 @@ rerun reuses cached posteriors) and a temporary instance, and the stored outputs
 read back: every gate of both models, Pearson r of the 1D scale and of each 2D dimension
 with nominate_dim1/dim2 and nokken_poole_dim1/dim2, the multiple correlation of each
 external dimension with the plane (rotation-free: how well the two 2D dimensions
-together predict it), the verdict (elpd_diff, se, classification gain), the lean of
-dim 2, and both posterior steps' seconds. A model whose gates failed publishes no
+together predict it), how sure the two posteriors are that 2D dim 1 matches
+nominate_dim1 at least as well as the 1D scale (r in every draw of each, draws paired at
+random: the 94% interval of the difference), the verdict (elpd_diff, se, classification
+gain), the lean of dim 2, and both posterior steps' seconds. A model whose gates failed publishes no
 rankings: its correlations are then computed from the posterior means of its stored
 posterior and marked with * (figures of a posterior the pipeline refused), and for a 2D
 posterior that failed, each chain's members farthest out on each dimension are listed
@@ -74,6 +76,32 @@ def correlations(one: pd.DataFrame, two: pd.DataFrame, external: pd.DataFrame) -
             "plane": float(np.corrcoef(fitted, target)[0, 1]),
         }
     return out
+
+
+def per_draw_r(idata, external: pd.Series) -> np.ndarray:
+    """Pearson r of dim 1 (xi) with `external` in every draw of a posterior, over the
+    legislators with a score: shape (chains * draws,)."""
+    xi = idata.posterior["xi"]
+    ids = [i for i in xi["legislator"].values.astype(str) if i in external.index]
+    draws = xi.sel(legislator=ids).stack(sample=("chain", "draw")).transpose("sample", "legislator").values
+    draws = draws - draws.mean(axis=1, keepdims=True)
+    target = external.loc[ids].to_numpy(float)
+    target = target - target.mean()
+    return draws @ target / np.sqrt((draws**2).sum(axis=1) * (target**2).sum())
+
+
+def r_difference(one, two, external: pd.Series, seed: int = 20240101) -> dict:
+    """How sure the posteriors are that 2D dim 1 correlates with `external` at least as
+    well as the 1D scale: per-draw r of each, the two posteriors' draws paired at random
+    (they are independent fits), and the median, 3% and 97% quantiles of r_2D - r_1D
+    with the share of pairs where it is >= 0."""
+    external = external.dropna().set_axis(external.dropna().index.astype(str))
+    r1, r2 = per_draw_r(one, external), per_draw_r(two, external)
+    rng = np.random.default_rng(seed)
+    n = min(len(r1), len(r2))
+    diff = rng.choice(r2, n, replace=False) - rng.choice(r1, n, replace=False)
+    low, median, high = np.quantile(diff, [0.03, 0.5, 0.97])
+    return {"median": float(median), "low": float(low), "high": float(high), "share_ge_0": float((diff >= 0).mean())}
 
 
 def posterior_means(idata) -> pd.DataFrame:
@@ -149,13 +177,13 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
     for name in ("diagnostics", "diagnostics_2d", "dimensionality"):
         out[name] = stored(name)
     published = {"posterior": stored("rankings", "parquet"), "posterior_2d": stored("rankings_2d", "parquet")}
-    tables, out["from_posterior"] = {}, []
+    tables, out["from_posterior"], posteriors = {}, [], {}
     for name in ("posterior", "posterior_2d"):
         path = root / name / chamber / f"{session}.nc"
         if name not in materialized or not path.exists():
             tables[name] = published[name]
             continue
-        idata = az.from_netcdf(str(path))
+        idata = posteriors[name] = az.from_netcdf(str(path))
         attrs = idata.attrs
         out[name] = {k: attrs.get(k) for k in (
             "sampling_seconds", "compile_seconds", "draws_used", "stop", "second_dimension_lean", "reflected_draws"
@@ -171,6 +199,10 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
     if one is not None and two is not None:
         out["legislators"] = len(two)
         out["correlations"] = correlations(one, two, external_scores(landing))
+    if len(posteriors) == 2:
+        out["r_difference"] = r_difference(
+            posteriors["posterior"], posteriors["posterior_2d"], external_scores(landing)["nominate_dim1"]
+        )
     return out
 
 
@@ -182,10 +214,19 @@ def _r(result: dict, external: str, which: str) -> str:
 
 
 CORRELATION_HEADER = (
-    "| chamber | NOMINATE dim 1: 1D / 2D dim 1 | NOMINATE dim 2: 2D dim 2 (plane) | "
+    "| chamber | NOMINATE dim 1: 1D / 2D dim 1 | per draw: 2D dim 1 - 1D, median [94%] (share >= 0) | "
+    "NOMINATE dim 2: 2D dim 2 (plane) | "
     "Nokken-Poole dim 1: 1D / 2D dim 1 (plane) | Nokken-Poole dim 2: 2D dim 2 (plane) | dim 2 lean |\n"
-    "|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|"
 )
+
+
+def difference_cell(r: dict) -> str:
+    d = r.get("r_difference")
+    if not d:
+        return "-"
+    mark = "*" if "posterior_2d" in r.get("from_posterior", []) else ""
+    return f"{d['median']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] ({d['share_ge_0']:.2f}){mark}"
 VERDICT_HEADER = (
     "| chamber | elpd_diff 2D - 1D (se) | votes classified 1D / 2D (gain) | second dimension matters | "
     "2D gates | posterior step s: 1D / 2D (draws per chain) |\n|---|---|---|---|---|---|"
@@ -197,6 +238,7 @@ def correlation_row(r: dict) -> str:
     return "| " + " | ".join([
         r["chamber"],
         _r(r, "nominate_dim1", "1d") + " / " + _r(r, "nominate_dim1", "2d_dim1"),
+        difference_cell(r),
         _r(r, "nominate_dim2", "2d_dim2") + " (" + _r(r, "nominate_dim2", "plane") + ")",
         _r(r, "nokken_poole_dim1", "1d") + " / " + _r(r, "nokken_poole_dim1", "2d_dim1")
         + " (" + _r(r, "nokken_poole_dim1", "plane") + ")",

@@ -84,10 +84,14 @@ def test_nutpie_carrier_samples_the_callbacks(small_senate, name):
     bound = spec.bind(matrix, pca)
     idata = sample(spec, matrix, pca, SamplerSettings(chains=2, tune=60, draws=40, max_draws=40, seed=3))
     post = idata.posterior
+    used = idata.attrs["draws_used"]
+    assert json.loads(idata.attrs["sampler_settings"])["max_draws"] == 40 * spec.max_draws_factor
+    if json.loads(idata.attrs["sampling_runs"])[-1]["stop"] == "cap":  # the model's own cap
+        assert used == 40 * spec.max_draws_factor
     assert list(post.data_vars) == list(bound.reported)
     for variable, dims in bound.dims.items():
         assert post[variable].dims == ("chain", "draw", *dims)
-        assert post[variable].shape == (2, 40, *bound.reported[variable])
+        assert post[variable].shape == (2, used, *bound.reported[variable])
     assert np.isfinite(post["xi"].values).all() and post["xi"].values.std() > 0
     assert idata.sample_stats["n_steps"].values.min() >= 1
 

@@ -7,6 +7,8 @@ chain reflected on dim 1 (whose sign the ordered party means fix) fails the gate
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,13 +186,16 @@ def test_a_reflected_or_rotated_start_gives_the_same_start():
 
 @pytest.fixture(scope="module")
 def recovery():
-    # The cap leaves the stopping rule room: at 900 draws tau and tau_2 sat at R-hat 1.02
-    # (the gates failed); the rule stops at 1,950 with every gate clear with its margin.
+    # The cap (the model's: twice max_draws) leaves the stopping rule room: at 900 draws
+    # tau and tau_2 sat at R-hat 1.02 (the gates failed); the rule stops with every gate
+    # clear with its margin, at 1,950 draws when this fixture runs alone and at 1,500
+    # after the earlier tests of this file (an order dependence of the draws not yet
+    # explained; both pass every assertion here).
     # 300 roll calls: with 200, dim 2's r was 0.952 (with or without the party level),
     # no margin over 0.95; with 300 it is 0.975-0.986 over three seeds.
     matrix, truth = two_dimensional_chamber(40, 300, seed=4)
     pca = pca_scores(matrix)[list(td.STARTS)].to_numpy()
-    settings = SamplerSettings(chains=4, tune=300, draws=300, block=150, max_draws=3000, seed=5)
+    settings = SamplerSettings(chains=4, tune=300, draws=300, block=150, max_draws=1500, seed=5)
     return matrix, td.align(truth, matrix.legislators["party"].to_numpy()), sample(td.SPEC, matrix, pca, settings)
 
 
@@ -207,6 +212,15 @@ def test_a_simulated_second_dimension_is_recovered_with_calibrated_intervals(rec
         covered.append((truth[:, k] >= low) & (truth[:, k] <= high))
     # 80 intervals at 94%: 0.94 +- 0.027 (one sd); allow 2.5 sd below.
     assert 0.87 <= np.mean(covered) <= 1.0
+
+
+def test_the_model_samples_to_twice_the_samplers_cap_and_records_it(recovery):
+    _, _, idata = recovery
+    recorded = json.loads(idata.attrs["sampler_settings"])
+    assert td.SPEC.max_draws_factor == 2 and recorded["max_draws"] == 2 * 1500
+    record = json.loads(idata.attrs["sampling_runs"])[-1]
+    assert record["stop"] == "gates" and idata.attrs["draws_used"] <= 3000
+    assert idata.posterior.sizes["draw"] == idata.attrs["draws_used"]
 
 
 def test_reflected_draws_are_folded_back_not_averaged(recovery):

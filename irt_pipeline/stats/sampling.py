@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +67,12 @@ class SamplerSettings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def model_settings(spec: ModelSpec, settings: SamplerSettings) -> SamplerSettings:
+    """`settings` as `spec` is sampled with: its cap `spec.max_draws_factor` times
+    `settings.max_draws` (what the posterior records as its sampler settings)."""
+    return replace(settings, max_draws=settings.max_draws * spec.max_draws_factor)
 
 
 def initial_point_function(bound: Bound, seed: int):
@@ -166,6 +172,7 @@ def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: Sampl
     """
     if settings.backend not in BACKENDS:
         raise ValueError(f"unknown sampler backend {settings.backend!r} ({' or '.join(BACKENDS)})")
+    settings = model_settings(spec, settings)
     start = time.perf_counter()
     if settings.backend == "kernel":  # a first run on a machine compiles while the model is bound
         from irt_pipeline.stats.callbacks import start_compiling

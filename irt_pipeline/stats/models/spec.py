@@ -57,7 +57,9 @@ class ModelSpec:
     nutpie's C signatures (compiled on first use); postprocess(idata, bound) -> attrs
     to record (e.g. chains reoriented), may edit idata.posterior in place; scale: what
     the reported xi means; starts: the `pca_init` columns `bind` takes as its start
-    scores (`start_scores`).
+    scores (`start_scores`); max_draws_factor: the model's cap on kept draws per chain
+    is this many times the sampler's `max_draws` (a model that mixes more slowly gets
+    more room before its gates refuse it).
     """
 
     name: str
@@ -71,6 +73,7 @@ class ModelSpec:
     postprocess: Callable = field(default=lambda idata, bound: {})
     jittered: tuple[str, ...] = ("alpha", "beta")  # graph variables nutpie jitters (pymc backend)
     starts: tuple[str, ...] = ("pc1",)
+    max_draws_factor: int = 1
 
     def start_scores(self, pca: pd.DataFrame, legislator_ids=None) -> np.ndarray:
         """The start scores `bind` takes, from a `pca_scores` frame: (n,) for one column,
