@@ -29,8 +29,9 @@ SETTINGS = SamplerSettings(chains=2, tune=300, draws=200, max_draws=200, seed=3)
 
 
 def fit_both(matrix: VoteMatrix):
+    """The two one-dimensional models (the party prior against the flat one)."""
     pca = pca_scores(matrix)["pc1"].to_numpy()
-    return {name: sample(spec, matrix, pca, SETTINGS) for name, spec in MODELS.items()}
+    return {name: sample(MODELS[name], matrix, pca, SETTINGS) for name in ("hierarchical", "flat")}
 
 
 def posterior_mean_r(idata, truth) -> float:

@@ -20,7 +20,9 @@ def test_kernel_and_pymc_backends_agree(small_senate, name):
     spec = MODELS[name]
     means = {}
     for backend in ("kernel", "pymc"):
-        settings = SamplerSettings(chains=2, tune=300, draws=300, max_draws=300, seed=5, backend=backend)
+        # 300 draws for every model (a model's cap is max_draws times its max_draws_factor)
+        cap = 300 // spec.max_draws_factor
+        settings = SamplerSettings(chains=2, tune=300, draws=300, max_draws=cap, seed=5, backend=backend)
         idata = sample(spec, matrix, pca, settings)
         xi = idata.posterior["xi"]
         assert xi.shape == (2, 300, matrix.shape[0])
