@@ -95,7 +95,8 @@ def r_difference(one, two, external: pd.Series, seed: int = 20240101) -> dict:
     well as the 1D scale: per-draw r of each, the two posteriors' draws paired at random
     (they are independent fits), and the median, 3% and 97% quantiles of r_2D - r_1D
     with the share of pairs where it is >= 0."""
-    external = external.dropna().set_axis(external.dropna().index.astype(str))
+    external = external.dropna()
+    external = external.set_axis(external.index.astype(str))
     r1, r2 = per_draw_r(one, external), per_draw_r(two, external)
     rng = np.random.default_rng(seed)
     n = min(len(r1), len(r2))
@@ -196,13 +197,12 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
         if name == "posterior_2d" and gates_failed(out["diagnostics_2d"]):
             out["far_out_2d"] = far_out(idata)
     one, two = tables["posterior"], tables["posterior_2d"]
+    external = external_scores(landing)
     if one is not None and two is not None:
         out["legislators"] = len(two)
-        out["correlations"] = correlations(one, two, external_scores(landing))
+        out["correlations"] = correlations(one, two, external)
     if len(posteriors) == 2:
-        out["r_difference"] = r_difference(
-            posteriors["posterior"], posteriors["posterior_2d"], external_scores(landing)["nominate_dim1"]
-        )
+        out["r_difference"] = r_difference(posteriors["posterior"], posteriors["posterior_2d"], external["nominate_dim1"])
     return out
 
 

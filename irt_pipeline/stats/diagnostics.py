@@ -144,6 +144,11 @@ def _ess(values: np.ndarray) -> np.ndarray:
     return np.where(constant, float(size), size / tau)
 
 
+def _badness(flat: np.ndarray, largest: bool) -> np.ndarray:
+    """Larger is worse: the values (or their negatives), NaN the worst of all."""
+    return np.where(np.isnan(flat), np.inf, flat if largest else -flat)
+
+
 def _worst(named: Mapping[str, np.ndarray], labels: Mapping[str, Sequence[str]], largest: bool) -> tuple[float, str]:
     """The largest (or smallest) value over every element of `named` (name -> flat
     values), NaN counting as worst, and where it is ("xi[14226]"); labels: name -> the
@@ -152,7 +157,7 @@ def _worst(named: Mapping[str, np.ndarray], labels: Mapping[str, Sequence[str]],
     for name, flat in named.items():
         if flat.size == 0:
             continue
-        badness = np.where(np.isnan(flat), np.inf, flat if largest else -flat)
+        badness = _badness(flat, largest)
         i = int(np.argmax(badness))
         if found is None or badness[i] > found[0]:
             label = labels[name][i] if len(labels[name]) else ""
@@ -201,13 +206,13 @@ def convergence_summary(idata, gated: Mapping[str, Sequence[str]], tail: bool = 
         summary.update({f"rhat_{group}_max": rhat, f"rhat_{group}_worst": where, f"ess_bulk_{group}_min": bulk})
         if tail:
             tails = az.ess(idata, var_names=present, method="tail")
-            summary[f"ess_tail_{group}_min"] = min(float(np.nanmin(tails[v].values)) if tails[v].size else np.inf
-                                                   for v in present)
+            summary[f"ess_tail_{group}_min"] = _worst(
+                {name: tails[name].values.ravel() for name in present}, labels, largest=False
+            )[0]
         if "xi" in present:
-            summary["worst_xi"] = labels["xi"][int(np.argmax(np.where(np.isnan(rhats["xi"]), np.inf, rhats["xi"])))]
+            summary["worst_xi"] = labels["xi"][int(np.argmax(_badness(rhats["xi"], largest=True)))]
     stats = idata.sample_stats
-    energy = stats["energy"].transpose("chain", "draw").values
-    ebfmi = np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)  # as ArviZ's bfmi
+    ebfmi = np.atleast_1d(az.bfmi(stats["energy"].transpose("chain", "draw").values))
     n_steps = stats["n_steps"].values
     summary.update(
         divergences=int(stats["diverging"].values.sum()),
