@@ -1,18 +1,28 @@
 """Enforce the canonical roll-call contract (data_contracts/) with Great Expectations.
 
-great_expectations takes ~7-9 s to import, so it is imported inside `validate_roll_calls`
-only, never when the Dagster definitions load.
+great_expectations takes 1.5-3 s to import (most of the roll_calls step), so it is
+imported inside `validate_roll_calls` only, never when the Dagster definitions load,
+and `validate_or_reuse` skips it for rows that already passed: a pass is recorded
+under `{root}/cache/contract/`, keyed by the rows' content, the suite, the version of
+Great Expectations and the roll_calls code version.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 import pandas as pd
 
 from data_contracts import roll_call_schema, roll_call_suite
+from irt_pipeline import versions
 from irt_pipeline.errors import BadInput
+from irt_pipeline.files import as_upath, write_atomic
+
+log = logging.getLogger(__name__)
 
 
 def canonical_columns(required_only: bool = False) -> list[str]:
@@ -168,3 +178,71 @@ def validate_roll_calls(frame: pd.DataFrame, where: str) -> ContractResult:
     outcome = batch.validate(suite)
     failures = [_describe(r) for r in outcome.results if not r.success]
     return ContractResult(where, not failures, failures, len(spec["expectations"]))
+
+
+def verdict_key(rows_digest: str, frame: pd.DataFrame) -> str:
+    """32 hex digits naming what a verdict depends on: the rows (their content digest
+    and column types), the suite, Great Expectations' version and the roll_calls code
+    version (contract.py is part of it)."""
+    return versions.digest(
+        {
+            "rows": rows_digest,
+            "types": {str(name): str(kind) for name, kind in frame.dtypes.items()},
+            "suite": roll_call_suite(),
+            "great_expectations": version("great_expectations"),
+            "code": versions.ROLL_CALLS,
+        }
+    )[:32]
+
+
+def passed_before(path, key: str) -> bool:
+    """Whether `path` records a pass for `key`. No file, an unreadable one, another key
+    or anything but a pass: False, and the rows are validated again (fail closed)."""
+    try:
+        record = json.loads(as_upath(path).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("key") == key and record.get("passed") is True
+
+
+@dataclass
+class Verdict:
+    """The contract's verdict on a partition's rows: a pass, validated now or reused."""
+
+    path: object  # UPath of the record
+    key: str
+    rows_digest: str
+    reused: bool
+    expectations: int = 0
+
+    @property
+    def status(self) -> str:
+        return "reused" if self.reused else "validated"
+
+    def record(self) -> None:
+        """Record a pass validated now, once the rows are known good (the caller's own
+        checks passed too). A pass that cannot be recorded costs the next run a
+        validation, nothing else."""
+        if self.reused:
+            return
+        record = {"key": self.key, "passed": True, "rows": self.rows_digest, "expectations": self.expectations}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, json.dumps(record, indent=1))
+        except OSError as exc:
+            log.warning("contract: the pass of %s was not recorded (%s); the next run validates again", self.path, exc)
+
+
+def validate_or_reuse(frame: pd.DataFrame, where: str, rows_digest: str, verdicts) -> Verdict:
+    """Raise BadInput unless `frame` satisfies the contract, validating only rows that
+    have no recorded pass: `verdicts` is the folder of recorded passes (str, Path or
+    UPath), `rows_digest` the frame's content digest. Only passes are ever recorded
+    (`Verdict.record`), so failing rows are validated every time and their problems
+    named afresh."""
+    key = verdict_key(rows_digest, frame)
+    path = as_upath(verdicts) / f"{key}.json"
+    if passed_before(path, key):
+        return Verdict(path, key, rows_digest, reused=True)
+    result = validate_roll_calls(frame, where)
+    result.raise_if_failed()
+    return Verdict(path, key, rows_digest, reused=False, expectations=result.evaluated)

@@ -9,6 +9,7 @@ One changed vote, a code-version bump, the force tag, or an unreadable entry: a 
 from __future__ import annotations
 
 import importlib
+import json
 
 import dagster as dg
 import pandas as pd
@@ -184,3 +185,56 @@ def test_cli_run_reports_computed_and_reused_steps(instance, root, calls, monkey
 
 def pick(mapping: dict, *keys) -> dict:
     return {k: mapping[k] for k in keys}
+
+
+def test_rows_that_passed_the_contract_are_not_validated_again(instance, root, monkeypatch):
+    """The contract's verdict is cached like a posterior: a pass is recorded under
+    cache/contract/ and the same rows are not validated again; an unreadable record is
+    not trusted, and rows that changed are validated (and refused) afresh."""
+    from irt_pipeline import contract
+
+    real = contract.validate_roll_calls
+    validated = []
+
+    def counting(frame, where):
+        validated.append(where)
+        return real(frame, where)
+
+    monkeypatch.setattr(contract, "validate_roll_calls", counting)
+    only_roll_calls = [CHAIN[0]]
+
+    def contract_of(result):
+        metadata = materialization(result, "roll_calls").metadata
+        (check,) = result.get_asset_check_evaluations()
+        assert check.passed and check.metadata["contract"].value == metadata["contract"].value
+        return metadata["contract"].value, metadata["contract_verdict"].value
+
+    first = materialize(instance, root, only_roll_calls)
+    status, verdict = contract_of(first)
+    assert (status, len(validated)) == ("validated", 1)
+    (recorded,) = (root / "cache" / "contract").glob("*.json")
+    assert str(recorded) == verdict
+    record = json.loads(recorded.read_text())
+    assert record["passed"] is True and record["rows"] == materialization(first, "roll_calls").tags["dagster/data_version"]
+    assert record["expectations"] == len(contract.roll_call_suite()["expectations"])
+
+    second = materialize(instance, root, only_roll_calls)
+    assert contract_of(second) == ("reused", verdict) and len(validated) == 1
+    assert recorded.read_text() == json.dumps(record, indent=1)
+
+    recorded.write_text('{"passed": tru')  # torn or edited by hand: validated again
+    third = materialize(instance, root, only_roll_calls)
+    assert contract_of(third) == ("validated", verdict) and len(validated) == 2
+    assert json.loads(recorded.read_text()) == record
+    recorded.write_text(json.dumps({**record, "key": "0" * 32}))  # another rows' pass
+    assert contract_of(materialize(instance, root, only_roll_calls))[0] == "validated" and len(validated) == 3
+
+    rows = pd.read_parquet(root / "landing" / LANDING)
+    rows.loc[3, "vote"] = "Maybe"
+    rows.to_parquet(root / "landing" / LANDING, index=False)
+    refused = materialize(instance, root, only_roll_calls)
+    assert not refused.success and len(validated) == 4
+    (check,) = refused.get_asset_check_evaluations()
+    assert not check.passed
+    assert "column 'vote' has values outside" in check.metadata["problem"].value and "'Maybe'" in check.metadata["problem"].value
+    assert list((root / "cache" / "contract").glob("*.json")) == [recorded]  # no pass recorded for them

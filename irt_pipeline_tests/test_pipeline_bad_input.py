@@ -4,6 +4,8 @@ storage root is modified or deleted."""
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -70,7 +72,9 @@ def test_good_partition_materializes_and_passes_its_checks(partition):
     assert {name: e.passed for name, e in evaluations.items()} == {"roll_call_contract": True, "vote_matrix_usable": True}
     assert evaluations["roll_call_contract"].partition == partition_key(SESSION, CHAMBER)
     files = snapshot(root)
-    assert sorted(files) == sorted([f"landing/{LANDING_NAME}", *OUTPUTS])
+    (verdict,) = [name for name in files if name.startswith("cache/contract/")]  # the contract's pass
+    assert json.loads(files[verdict])["passed"] is True
+    assert sorted(files) == sorted([f"landing/{LANDING_NAME}", *OUTPUTS, verdict])
     stored = pd.read_parquet(root / "roll_calls" / CHAMBER / f"{SESSION}.parquet")
     assert len(stored) == len(good_rows())
     scores = pd.read_parquet(root / "pca_init" / CHAMBER / f"{SESSION}.parquet")

@@ -6,7 +6,8 @@ import dagster as dg
 from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
 from irt_pipeline.automation import root_condition
-from irt_pipeline.contract import validate_roll_calls
+from irt_pipeline.cache import CACHE_FOLDER
+from irt_pipeline.contract import validate_or_reuse
 from irt_pipeline.errors import BadInput
 from irt_pipeline.landing import read_partition
 from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
@@ -33,20 +34,23 @@ from irt_pipeline.stats.matrix import build_vote_matrix
 )
 def roll_calls(context: dg.AssetExecutionContext, storage: Storage, vote_filters: VoteFilters):
     """Canonical roll-call rows of the partition, read from its landing files and
-    validated against the data contract. A violating file is never written, nor one
+    validated against the data contract (rows that passed it before are not validated
+    again: `contract.validate_or_reuse`). A violating file is never written, nor one
     that leaves no usable vote matrix (checked here, before writing, so that a bad
     landing file leaves the stored partition untouched)."""
     session, chamber = session_and_chamber(context)
     try:
         frame, files = read_partition(storage.landing, session, chamber)
         where = f"{', '.join(f['file'] for f in files)} ({_where(context)})"
-        validate_roll_calls(frame, where).raise_if_failed()
+        rows = frame_digest(frame)
+        verdict = validate_or_reuse(frame, where, rows, storage.base / CACHE_FOLDER / "contract")
         build_vote_matrix(
             frame,
             min_minority_share=vote_filters.min_minority_share,
             min_votes=vote_filters.min_votes,
             where=where,
         )
+        verdict.record()  # only now: a failing partition leaves no trace
     except BadInput as exc:
         yield dg.AssetCheckResult(
             check_name="roll_call_contract",
@@ -63,11 +67,13 @@ def roll_calls(context: dg.AssetExecutionContext, storage: Storage, vote_filters
             "legislators": int(frame["legislator_id"].nunique()),
             "landing_files": dg.MetadataValue.json(files),
             "landing_root": dg.MetadataValue.path(str(storage.landing)),
+            "contract": verdict.status,
+            "contract_verdict": dg.MetadataValue.path(str(verdict.path)),
         },
-        data_version=dg.DataVersion(frame_digest(frame)),
+        data_version=dg.DataVersion(rows),
     )
     yield dg.AssetCheckResult(
         check_name="roll_call_contract",
         passed=True,
-        metadata={"rows": len(frame), "files": dg.MetadataValue.json(files)},
+        metadata={"rows": len(frame), "files": dg.MetadataValue.json(files), "contract": verdict.status},
     )
