@@ -84,9 +84,10 @@ class CacheInfo:
         }
 
 
-def entry_path(base, name: str, key: str):
-    """`{base}/cache/{name}/{key}.nc` (UPath)."""
-    return base / CACHE_FOLDER / name / f"{key}.nc"
+def entry_path(base, name: str, key: str, suffix: str = ".nc"):
+    """`{base}/cache/{name}/{key}{suffix}` (UPath): a posterior's entry, or another
+    cached result's (the data contract's verdicts: `contract.validate_or_reuse`)."""
+    return base / CACHE_FOLDER / name / f"{key}{suffix}"
 
 
 def _read(path, key: str):

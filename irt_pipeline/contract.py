@@ -19,8 +19,9 @@ import pandas as pd
 
 from data_contracts import roll_call_schema, roll_call_suite
 from irt_pipeline import versions
+from irt_pipeline.cache import entry_path
 from irt_pipeline.errors import BadInput
-from irt_pipeline.files import as_upath, write_atomic
+from irt_pipeline.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ def passed_before(path, key: str) -> bool:
     """Whether `path` records a pass for `key`. No file, an unreadable one, another key
     or anything but a pass: False, and the rows are validated again (fail closed)."""
     try:
-        record = json.loads(as_upath(path).read_text())
+        record = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
     return isinstance(record, dict) and record.get("key") == key and record.get("passed") is True
@@ -233,14 +234,14 @@ class Verdict:
             log.warning("contract: the pass of %s was not recorded (%s); the next run validates again", self.path, exc)
 
 
-def validate_or_reuse(frame: pd.DataFrame, where: str, rows_digest: str, verdicts) -> Verdict:
+def validate_or_reuse(frame: pd.DataFrame, where: str, rows_digest: str, base) -> Verdict:
     """Raise BadInput unless `frame` satisfies the contract, validating only rows that
-    have no recorded pass: `verdicts` is the folder of recorded passes (str, Path or
-    UPath), `rows_digest` the frame's content digest. Only passes are ever recorded
-    (`Verdict.record`), so failing rows are validated every time and their problems
-    named afresh."""
+    have no recorded pass (at `{base}/cache/contract/<key>.json`, base the storage root
+    as a UPath); `rows_digest` is the frame's content digest. Only passes are ever
+    recorded (`Verdict.record`), so failing rows are validated every time and their
+    problems named afresh."""
     key = verdict_key(rows_digest, frame)
-    path = as_upath(verdicts) / f"{key}.json"
+    path = entry_path(base, "contract", key, ".json")
     if passed_before(path, key):
         return Verdict(path, key, rows_digest, reused=True)
     result = validate_roll_calls(frame, where)

@@ -6,7 +6,6 @@ import dagster as dg
 from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
 from irt_pipeline.automation import root_condition
-from irt_pipeline.cache import CACHE_FOLDER
 from irt_pipeline.contract import validate_or_reuse
 from irt_pipeline.errors import BadInput
 from irt_pipeline.landing import read_partition
@@ -43,7 +42,7 @@ def roll_calls(context: dg.AssetExecutionContext, storage: Storage, vote_filters
         frame, files = read_partition(storage.landing, session, chamber)
         where = f"{', '.join(f['file'] for f in files)} ({_where(context)})"
         rows = frame_digest(frame)
-        verdict = validate_or_reuse(frame, where, rows, storage.base / CACHE_FOLDER / "contract")
+        verdict = validate_or_reuse(frame, where, rows, storage.base)
         build_vote_matrix(
             frame,
             min_minority_share=vote_filters.min_minority_share,
