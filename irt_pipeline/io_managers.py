@@ -4,11 +4,17 @@ storage root, `<root>/<asset>/<chamber>/<session>.<ext>`, locally or on S3.
 Writes go to a temporary name first and are moved into place (irt_pipeline.files),
 so a run that fails while writing leaves the previous file intact. A stored file that
 cannot be read (truncated, emptied, replaced by something else) fails the step that
-reads it with a BadInput naming the file and the command that rebuilds it.
+reads it with a BadInput naming the file and the command that rebuilds it (the
+`--model` that rebuilds each asset comes from the catalog: `rebuild`, asset -> model).
+
+The vote matrix is stored in long form (parquet, observed cells) and handed to the
+assets as a `VoteMatrix` (dense), made once per stored file and process: every step of
+a run that reads it shares one.
 """
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import tempfile
@@ -20,27 +26,21 @@ import pandas as pd
 from dagster import UPathIOManager
 
 from irt_pipeline.errors import BadInput
-from irt_pipeline.files import replace_atomic, write_atomic
-
-# The `irt-pipeline run --model` that rebuilds each stored asset (default: hierarchical).
-REBUILT_BY_MODEL = {
-    "flat_posterior": "flat", "flat_diagnostics": "flat", "flat_rankings": "flat",
-    "posterior_predictive": "both", "flat_posterior_predictive": "both",
-    "model_comparison": "both", "external_validation": "both",
-}
+from irt_pipeline.files import as_upath, replace_atomic, write_atomic
 
 
-def rebuild_command(asset: str, session: str, chamber: str) -> str:
-    """The CLI command that materializes `asset` of a partition again."""
-    model = REBUILT_BY_MODEL.get(asset)
+def rebuild_command(asset: str, session: str, chamber: str, rebuild: dict | None = None) -> str:
+    """The CLI command that materializes `asset` of a partition again; rebuild: asset ->
+    the `--model` whose job materializes it (`Catalog.rebuild_models`; default: none)."""
+    model = (rebuild or {}).get(asset)
     return f"irt-pipeline run --session {session} --chamber {chamber}" + (f" --model {model}" if model else "")
 
 
-def unreadable(path, asset: str, session: str | None, chamber: str | None, exc: Exception) -> BadInput:
+def unreadable(path, asset: str, session: str | None, chamber: str | None, exc: Exception, rebuild=None) -> BadInput:
     """The error for a stored output that cannot be read back."""
     detail = f"{type(exc).__name__}: {exc}".strip()[:300]
     how = (
-        f"`{rebuild_command(asset, session, chamber)}` (or materialize {asset} for this "
+        f"`{rebuild_command(asset, session, chamber, rebuild)}` (or materialize {asset} for this "
         "partition in the UI)"
         if session and chamber
         else f"materializing {asset} again"
@@ -52,7 +52,7 @@ def unreadable(path, asset: str, session: str | None, chamber: str | None, exc: 
     )
 
 
-def _reading(context, path, load):
+def _reading(manager, context, path, load):
     """`load(path)`, with any failure to read reported by `unreadable`."""
     try:
         return load(path)
@@ -61,7 +61,7 @@ def _reading(context, path, load):
     except Exception as exc:  # noqa: BLE001 - every reader raises its own types
         session, chamber = _partition_of(context)
         asset = context.asset_key.path[-1] if context is not None and context.has_asset_key else path.parent.parent.name
-        raise unreadable(path, asset, session, chamber, exc) from None
+        raise unreadable(path, asset, session, chamber, exc, getattr(manager, "rebuild", None)) from None
 
 
 def _partition_of(context) -> tuple[str | None, str | None]:
@@ -80,7 +80,15 @@ def read_parquet(path) -> pd.DataFrame:
         return pd.read_parquet(handle)
 
 
-class ParquetIOManager(UPathIOManager):
+class _Rebuilding(UPathIOManager):
+    """A UPathIOManager that knows which command rebuilds each asset (for its errors)."""
+
+    def __init__(self, base_path, rebuild: dict | None = None):
+        super().__init__(base_path=base_path)
+        self.rebuild = dict(rebuild or {})
+
+
+class ParquetIOManager(_Rebuilding):
     extension = ".parquet"
 
     def dump_to_path(self, context, obj: pd.DataFrame, path) -> None:
@@ -89,10 +97,40 @@ class ParquetIOManager(UPathIOManager):
         write_atomic(path, buffer.getvalue())
 
     def load_from_path(self, context, path) -> pd.DataFrame:
-        return _reading(context, path, read_parquet)
+        return _reading(self, context, path, read_parquet)
 
 
-class NetCDFIOManager(UPathIOManager):
+_MATRICES: collections.OrderedDict = collections.OrderedDict()  # (path, file version) -> VoteMatrix
+KEPT_MATRICES = 4  # a House's dense matrix is ~4 MB
+
+
+def _vote_matrix(path):
+    """The VoteMatrix of a stored long-form file, made once per (path, file version) in a
+    process (the version: fsspec's `ukey`, which changes whenever the file is replaced)."""
+    from irt_pipeline.stats.matrix import VoteMatrix
+
+    key = (str(path), path.fs.ukey(path.path))
+    if key not in _MATRICES:
+        matrix = VoteMatrix.from_frame(read_parquet(path))
+        matrix.votes.flags.writeable = False  # shared by every step that reads it
+        _MATRICES[key] = matrix
+        while len(_MATRICES) > KEPT_MATRICES:
+            _MATRICES.popitem(last=False)
+    return _MATRICES[key]
+
+
+class VoteMatrixIOManager(ParquetIOManager):
+    """A `VoteMatrix` stored in long form (observed cells, `VoteMatrix.to_frame`) and
+    loaded dense (`VoteMatrix.from_frame`), once per stored file in a process."""
+
+    def dump_to_path(self, context, obj, path) -> None:
+        super().dump_to_path(context, obj.to_frame(), path)
+
+    def load_from_path(self, context, path):
+        return _reading(self, context, path, _vote_matrix)
+
+
+class NetCDFIOManager(_Rebuilding):
     """ArviZ InferenceData as NetCDF. The writer needs a local file, so remote paths go
     through a local temporary file."""
 
@@ -102,7 +140,7 @@ class NetCDFIOManager(UPathIOManager):
         write_netcdf(path, obj)
 
     def load_from_path(self, context, path):
-        return _reading(context, path, load_netcdf)
+        return _reading(self, context, path, load_netcdf)
 
 
 def write_netcdf(path, idata) -> None:
@@ -138,28 +176,31 @@ class LazyNetCDFIOManager(NetCDFIOManager):
         return lambda: load_netcdf(path)
 
 
-class JsonIOManager(UPathIOManager):
+class JsonIOManager(_Rebuilding):
     extension = ".json"
 
     def dump_to_path(self, context, obj: dict, path) -> None:
         write_atomic(path, json.dumps(obj, indent=2, sort_keys=True))
 
     def load_from_path(self, context, path) -> dict:
-        return _reading(context, path, lambda p: json.loads(p.read_text()))
+        return _reading(self, context, path, lambda p: json.loads(p.read_text()))
 
 
 class _RootedIOManager(dg.ConfigurableIOManagerFactory):
     root: str
+    rebuild: dict[str, str] = {}  # asset -> the --model that rebuilds it (Catalog.rebuild_models)
     io_manager_class: ClassVar[type]
 
     def create_io_manager(self, context):
-        from irt_pipeline.resources import upath
-
-        return self.io_manager_class(base_path=upath(self.root))
+        return self.io_manager_class(base_path=as_upath(self.root), rebuild=self.rebuild)
 
 
 class ParquetStore(_RootedIOManager):
     io_manager_class = ParquetIOManager
+
+
+class VoteMatrixStore(_RootedIOManager):
+    io_manager_class = VoteMatrixIOManager
 
 
 class NetCDFStore(_RootedIOManager):
@@ -174,10 +215,9 @@ class JsonStore(_RootedIOManager):
     io_manager_class = JsonIOManager
 
 
-def io_managers(root: str) -> dict:
-    return {
-        "parquet_io": ParquetStore(root=root),
-        "netcdf_io": NetCDFStore(root=root),
-        "json_io": JsonStore(root=root),
-        "netcdf_lazy_io": LazyNetCDFStore(root=root),
-    }
+def io_managers(root: str, rebuild: dict | None = None) -> dict:
+    """The IO managers over the storage root; rebuild: asset -> the --model that
+    rebuilds it, for the message about an unreadable stored file."""
+    stores = {"parquet_io": ParquetStore, "vote_matrix_io": VoteMatrixStore, "netcdf_io": NetCDFStore,
+              "json_io": JsonStore, "netcdf_lazy_io": LazyNetCDFStore}
+    return {key: store(root=root, rebuild=dict(rebuild or {})) for key, store in stores.items()}

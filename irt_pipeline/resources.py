@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from irt_pipeline.files import as_upath
 from irt_pipeline.stats.sampling import SamplerSettings
 
 DEFAULT_ROOT = "irt_data"
@@ -27,13 +28,6 @@ def default_root() -> str:
     return root if "://" in root else str(Path(root).expanduser().resolve())
 
 
-def upath(root: str):
-    """A UPath for a local folder or any fsspec URL (s3:// through s3fs)."""
-    from upath import UPath
-
-    return UPath(root)
-
-
 class Storage(dg.ConfigurableResource):
     """The storage root. Landing files are read from `{root}/landing/`."""
 
@@ -41,7 +35,7 @@ class Storage(dg.ConfigurableResource):
 
     @property
     def base(self):
-        return upath(self.root)
+        return as_upath(self.root)
 
     @property
     def landing(self):
@@ -85,9 +79,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def resources_from_env(root: str | None = None) -> dict:
+def resources_from_env(root: str | None = None, rebuild: dict | None = None) -> dict:
     """The resources of the deployed definitions, read from the environment; `root`
-    replaces IRT_PIPELINE_ROOT when given."""
+    replaces IRT_PIPELINE_ROOT when given; rebuild: asset -> the `--model` that rebuilds
+    it (for the IO managers' messages)."""
     from irt_pipeline.io_managers import io_managers
 
     root = root or default_root()
@@ -106,5 +101,5 @@ def resources_from_env(root: str | None = None) -> dict:
             seed=_env_int("IRT_PIPELINE_SEED", SamplerSettings.seed),
             backend=os.environ.get("IRT_PIPELINE_BACKEND", SamplerSettings.backend),
         ),
-        **io_managers(root),
+        **io_managers(root, rebuild),
     }

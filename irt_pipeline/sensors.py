@@ -18,11 +18,13 @@ from irt_pipeline.assets._lineage import landing_files_of
 from irt_pipeline.files import write_atomic
 from irt_pipeline.partitions import session_partitions
 from irt_pipeline.resources import Storage
+from irt_pipeline.stats.models import DEFAULT, MODELS
 from irt_pipeline.watch import QUARANTINE, Cursor, scan
 
-# The last asset of irt_chain: a partition whose latest rankings name the same landing
-# files and bytes is done, whoever ran it (the CLI, an earlier sensor cursor).
-CHAIN_END = "rankings"
+# The default model's job, and its last asset: a partition whose latest rankings name the
+# same landing files and bytes is done, whoever ran it (the CLI, an earlier sensor cursor).
+CHAIN_JOB = MODELS[DEFAULT].job
+CHAIN_END = MODELS[DEFAULT].asset("rankings")
 
 
 def write_quarantine(storage: Storage, problems: list[dict]) -> str:
@@ -40,11 +42,11 @@ def write_quarantine(storage: Storage, problems: list[dict]) -> str:
 
 @dg.sensor(
     name="landing_sensor",
-    job_name="irt_chain",
+    job_name=CHAIN_JOB,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Watches {root}/landing/: registers new sessions and runs irt_chain for the "
+        f"Watches {{root}}/landing/: registers new sessions and runs {CHAIN_JOB} for the "
         "(session, chamber) partitions whose landing files are new or changed. Files "
         "that fail the pre-flight check are listed in {root}/quarantine/landing.json."
     ),

@@ -28,31 +28,22 @@ ROLL_CALLS = "2"
 VOTE_MATRIX = "1"
 # stats/pca.py (the start values). 2: pc2 beside pc1 (the two-dimensional model's start)
 PCA_INIT = "2"
-# stats/models/hierarchical.py and the shared sampling code (stats/sampling.py,
-# kernel.py, callbacks.py, priors.py, starts.py: the model and its draws). The posterior
-# cache key holds this version and also a fingerprint of those files
+# Each model's posterior asset has its code version in its own module (`ModelSpec.version`);
+# the posterior cache key also fingerprints the model's code and every module it imports
 # (stats.sampling.code_fingerprint), so an edit there never reuses draws of the old
-# model, bumped or not. 2: the discrimination scale tau, gates on every reported group.
-POSTERIOR = "2"
+# model, bumped or not.
 # stats/diagnostics.py (the summary and the gates' thresholds)
 DIAGNOSTICS = "2"
-# stats/rankings.py and require_passed_gates in assets/rankings.py
+# stats/rankings.py and require_passed_gates in assets/rankings.py (every model's
+# rankings; a two-dimensional posterior's have dim 2's columns too)
 RANKINGS = "2"
-# stats/models/flat.py and the shared sampling code, as for POSTERIOR. 2: standardized
-# identification oriented by party (no anchors), tau.
-FLAT_POSTERIOR = "2"
-# stats/models/two_dimensional.py and the shared sampling code, as for POSTERIOR. 2: a
-# party level on both dimensions (dim 1's sign fixed by the ordered party means). 3: dim 2
-# not standardized (a Normal prior on it, its spread estimated), a soft bound on the plane,
-# tau_2 sampled per sd of dim 2
-POSTERIOR_2D = "3"
-# stats/rankings.py rank_legislators_2d and require_passed_gates (rankings_2d)
-RANKINGS_2D = "1"
-# stats/dimensionality.py, stats/loo.py, stats/ppc.py (dimensionality)
+# stats/dimensionality.py (dimensionality, from the models' loo and posterior_predictive)
 DIMENSIONALITY = "1"
-# stats/ppc.py (posterior_predictive, flat_posterior_predictive)
+# stats/ppc.py (every model's posterior_predictive)
 POSTERIOR_PREDICTIVE = "1"
-# stats/loo.py (model_comparison)
+# stats/loo.py psis_loo, loo_table (every model's loo)
+LOO = "1"
+# stats/loo.py compare_models (model_comparison, from the models' loo)
 MODEL_COMPARISON = "1"
 # stats/validation.py (external_validation). 2: Nokken-Poole beside DW-NOMINATE
 EXTERNAL_VALIDATION = "2"

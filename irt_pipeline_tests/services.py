@@ -375,7 +375,7 @@ def landing_files(voteview: bool = True) -> dict[str, bytes]:
 
 # Compiles the sampler's kernels into the on-disk cache (as irt_pipeline.stats.callbacks
 # does in a child process before anything samples).
-COMPILE_KERNELS = "from irt_pipeline.stats.callbacks import compile_models; compile_models()"
+COMPILE_KERNELS = "from irt_pipeline.stats.models import compile_all; compile_all()"
 
 
 @pytest.fixture(scope="session")

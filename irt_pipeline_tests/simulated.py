@@ -19,10 +19,12 @@ import pandas as pd
 from irt_pipeline.stats.matrix import VoteMatrix
 
 
-def chamber_matrix(xi, party, n_roll_calls: int, rng, beta_sd: float = 1.0, missing: float = 0.05) -> VoteMatrix:
+def chamber_matrix(
+    xi, party, n_roll_calls: int, rng, beta_sd: float = 1.0, missing: float = 0.05, beta_mean: float = 0.0
+) -> VoteMatrix:
     n = len(xi)
     alpha = rng.normal(0.0, 1.0, n_roll_calls)
-    beta = rng.normal(0.0, beta_sd, n_roll_calls)
+    beta = rng.normal(beta_mean, beta_sd, n_roll_calls)
     p = 1.0 / (1.0 + np.exp(-(np.outer(xi, beta) - alpha)))
     votes = (rng.uniform(size=p.shape) < p).astype(float)
     votes[rng.uniform(size=p.shape) < missing] = np.nan

@@ -43,6 +43,6 @@ def test_118th_senate_in_batches_ends_with_rankings_from_all_votes(
         read_voteview(shared_voteview / "S118_votes.csv", shared_voteview / "S118_members.csv")
     )
     matrix = result.output_for_node("vote_matrix")
-    assert set(matrix["roll_call_id"]) == set(full.roll_calls["roll_call_id"])
+    assert set(matrix.roll_calls["roll_call_id"]) == set(full.roll_calls["roll_call_id"])
     rankings = result.output_for_node("rankings")
     assert set(rankings["legislator_id"]) == set(full.legislators["legislator_id"])

@@ -170,7 +170,7 @@ def test_unreadable_entry_is_refit_not_trusted(instance, root, calls):
 
 def test_cli_run_reports_computed_and_reused_steps(instance, root, calls, monkeypatch):
     defs = make_definitions(root=str(root), sampler=TINY)
-    monkeypatch.setattr(cli, "_definitions", lambda: defs)
+    monkeypatch.setattr(cli._shared, "definitions", lambda: defs)
     first = cli.run_partition(instance, SESSION, CHAMBER)
     second = cli.run_partition(instance, SESSION, CHAMBER)
     forced = cli.run_partition(instance, SESSION, CHAMBER, force_refit=True)

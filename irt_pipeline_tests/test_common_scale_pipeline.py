@@ -182,7 +182,7 @@ def test_failed_gates_missing_diagnostics_and_too_few_bridges_are_left_out_and_n
     assert set(table["session"]) == {s1, s2}
 
     # the CLI: run the job, print the table asked for
-    monkeypatch.setattr(cli, "_definitions", lambda: defs)
+    monkeypatch.setattr(cli._shared, "definitions", lambda: defs)
     monkeypatch.setattr("irt_pipeline.instance.get_instance", lambda: instance)
     capsys.readouterr()
     assert cli.main(["scale", "--chamber", CHAMBER, "--format", "json"]) == 0

@@ -1,19 +1,18 @@
-"""The flat model: kernel == PyMC graph, both reading one priors table; a standardized
+"""The flat model (its kernel == its graph: test_kernel_graph.py): a standardized
 scale oriented by party, chain by chain; the PCA extremes rank at the ends."""
 
 from __future__ import annotations
 
+import kernel_checks
 import numpy as np
-import pandas as pd
 import pytest
+from simulated import hierarchical_chamber
 
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models import flat
 from irt_pipeline.stats.pca import pca_scores
-from irt_pipeline.stats.priors import HalfNormal, Normal
 from irt_pipeline.stats.rankings import posterior_legislators, rank_legislators
 from irt_pipeline.stats.sampling import SamplerSettings, sample
-from simulated import hierarchical_chamber
 
 PARTIES = np.array(
     ["Democrat", "Democrat", "Republican", "Republican", "Republican", "Independent",
@@ -21,74 +20,15 @@ PARTIES = np.array(
 )
 
 
-def small_matrix(seed: int = 0, m: int = 6) -> VoteMatrix:
-    rng = np.random.default_rng(seed)
-    n = len(PARTIES)
-    votes = rng.integers(0, 2, size=(n, m)).astype(float)
-    votes[rng.uniform(size=(n, m)) < 0.2] = np.nan
-    legislators = pd.DataFrame(
-        {"legislator_id": [f"L{i}" for i in range(n)], "legislator_name": "x", "party": PARTIES}
-    )
-    return VoteMatrix(legislators, pd.DataFrame({"roll_call_id": [f"R{j}" for j in range(m)]}), votes)
-
-
-PCA = np.array([-1.0, -0.5, 0.8, 1.2, 0.3, 0.0, -0.2, 2.0, -1.5])
+def small_matrix(seed: int = 0, m: int = 6):
+    return kernel_checks.small_matrix(seed, m, parties=PARTIES)
 
 
 def kernel_logp(bound, x: np.ndarray):
-    """The kernel in double precision (float64 votes): the reference the sampled
-    single-precision loop is held to in test_kernel.py."""
-    grad = np.empty_like(x)
-    data = bound.kernel_data
-    return flat.logp_grad(x, grad, data.votes.astype(np.float64), data.ints, data.floats), grad
+    return kernel_checks.kernel_logp(flat.SPEC, bound, x)
 
 
-def kernel_minus_graph(matrix, bound, points) -> list[float]:
-    model = flat.graph(matrix, bound)
-    assert [v.name for v in model.value_vars] == list(bound.coordinates)
-    logp, dlogp = model.compile_logp(), model.compile_dlogp()
-    offsets = []
-    for x in points:
-        point = {name: x[where] for name, where in bound.coordinates.items()}
-        value, grad = kernel_logp(bound, x)
-        np.testing.assert_allclose(grad, dlogp(point), rtol=1e-10, atol=1e-10)
-        offsets.append(value - logp(point))
-    return offsets
-
-
-def test_kernel_matches_pymc_graph():
-    matrix = small_matrix()
-    bound = flat.bind(matrix, PCA)
-    rng = np.random.default_rng(1)
-    offsets = kernel_minus_graph(matrix, bound, [rng.normal(scale=1.5, size=bound.ndim) for _ in range(4)])
-    # Equal up to one constant (PyMC rounds log(sqrt(2 pi)) in its own way).
-    assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
-
-
-def test_the_priors_table_is_what_both_the_graph_and_the_kernel_read(monkeypatch):
-    matrix = small_matrix(4)
-    points = [np.random.default_rng(s).normal(size=flat.bind(matrix, PCA).ndim) for s in range(3)]
-    before = [kernel_logp(flat.bind(matrix, PCA), x)[0] for x in points]
-    monkeypatch.setattr(
-        flat, "PRIORS", {"gauge": Normal(0.3, 2.0), "alpha": Normal(-0.5, 2.0), "tau": HalfNormal(0.8)}
-    )
-    bound = flat.bind(matrix, PCA)
-    assert all(abs(kernel_logp(bound, x)[0] - b) > 1e-3 for x, b in zip(points, before))
-    offsets = kernel_minus_graph(matrix, bound, points)
-    assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
-
-
-def test_kernel_gradient_matches_finite_differences():
-    matrix = small_matrix(3)
-    bound = flat.bind(matrix, PCA)
-    x = np.random.default_rng(2).normal(size=bound.ndim)
-    _, grad = kernel_logp(bound, x)
-    eps = 1e-6
-    numeric = [
-        (kernel_logp(bound, x + eps * e)[0] - kernel_logp(bound, x - eps * e)[0]) / (2 * eps)
-        for e in np.eye(bound.ndim)
-    ]
-    np.testing.assert_allclose(grad, numeric, atol=1e-6)
+PCA = np.array([-1.0, -0.5, 0.8, 1.2, 0.3, 0.0, -0.2, 2.0, -1.5])
 
 
 def test_reported_ideal_points_are_standardized_and_start_at_the_oriented_pca():

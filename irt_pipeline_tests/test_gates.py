@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from stand_ins import stand_in_sampler
 
-from irt_pipeline.assets import ALL_ASSETS, CHAIN, FLAT_CHAIN, flat_rankings, rankings, rankings_2d
+from irt_pipeline.assets import CATALOG
 from irt_pipeline.definitions import make_definitions
 from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.partitions import partition_key
@@ -22,11 +22,9 @@ from irt_pipeline.stats.models import MODELS
 
 SESSION, CHAMBER = "g-2023", "Senate"
 POSTERIOR_MODULE = importlib.import_module("irt_pipeline.assets.posterior")
-TWO_D_CHAIN = [*CHAIN[:3], *(a for a in ALL_ASSETS if a.key.to_user_string().endswith("_2d"))]
 CHAINS = {
-    "hierarchical": (CHAIN, "rankings", rankings),
-    "flat": (FLAT_CHAIN, "flat_rankings", flat_rankings),
-    "2d": (TWO_D_CHAIN, "rankings_2d", rankings_2d),
+    key: (CATALOG.chain(key), spec.asset("rankings"), CATALOG.asset(key, "rankings"))
+    for key, spec in CATALOG.models.items()
 }
 CASES = [(model, group) for model, spec in MODELS.items() for group in spec.gated]
 

@@ -4,33 +4,26 @@ Jacobian is exact, the starts round-trip, and the coordinates follow the data.""
 
 from __future__ import annotations
 
+import kernel_checks
 import numpy as np
-import pandas as pd
 import pytest
+from kernel_checks import assert_kernel_is_graph
+from simulated import hierarchical_chamber
 
-from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models import hierarchical
 from irt_pipeline.stats.models.hierarchical import ANCHORED, GAUGE, party_groups, party_start, start_values
-from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal
 from irt_pipeline.stats.starts import item_logits
-from simulated import hierarchical_chamber
 
 PARTIES = np.array(
     ["Democrat", "Democrat", "Republican", "Republican", "Republican", "Independent",
      "Democrat", "Republican", "Democrat"]
 )
 DESIGNS = pytest.mark.parametrize("design", [GAUGE, ANCHORED], ids=["gauge", "anchored"])
+SPEC = hierarchical.SPEC
 
 
-def small_matrix(seed: int = 0, parties=PARTIES, m: int = 6) -> VoteMatrix:
-    rng = np.random.default_rng(seed)
-    n = len(parties)
-    votes = rng.integers(0, 2, size=(n, m)).astype(float)
-    votes[rng.uniform(size=(n, m)) < 0.2] = np.nan
-    legislators = pd.DataFrame(
-        {"legislator_id": [f"L{i}" for i in range(n)], "legislator_name": "x", "party": parties}
-    )
-    return VoteMatrix(legislators, pd.DataFrame({"roll_call_id": [f"R{j}" for j in range(m)]}), votes)
+def small_matrix(seed: int = 0, m: int = 6):
+    return kernel_checks.small_matrix(seed, m, parties=PARTIES)
 
 
 def bound_with(matrix, design):
@@ -38,77 +31,19 @@ def bound_with(matrix, design):
 
 
 def kernel_logp(bound, x: np.ndarray):
-    """The kernel in double precision (float64 votes): the reference the sampled
-    single-precision loop is held to in test_kernel.py."""
-    grad = np.empty_like(x)
-    data = bound.kernel_data
-    return hierarchical.logp_grad(x, grad, data.votes.astype(np.float64), data.ints, data.floats), grad
-
-
-def kernel_minus_graph(matrix, bound, points) -> list[float]:
-    """Kernel log-density minus the graph's at each point; gradients must agree."""
-    model = hierarchical.graph(matrix, bound)
-    assert [v.name for v in model.value_vars] == list(bound.coordinates)
-    logp, dlogp = model.compile_logp(), model.compile_dlogp()
-    offsets = []
-    for x in points:
-        point = {name: x[where] for name, where in bound.coordinates.items()}
-        value, grad = kernel_logp(bound, x)
-        # value_vars are in layout order, so PyMC's flat gradient lines up with ours.
-        np.testing.assert_allclose(grad, dlogp(point), rtol=1e-10, atol=1e-10)
-        offsets.append(value - logp(point))
-    return offsets
+    return kernel_checks.kernel_logp(SPEC, bound, x)
 
 
 @DESIGNS
-def test_kernel_matches_pymc_graph(design):
+def test_both_coordinate_designs_compute_the_graph(design):
+    """test_kernel_graph.py holds every model's kernel to its graph in the design `bind`
+    chooses; here the hierarchical model's two designs, with the cutpoint shear in
+    play."""
     matrix = small_matrix()
     bound = bound_with(matrix, design)
-    assert np.any(bound.layout.shear != 0)  # the cutpoint shear is in play
+    assert np.any(bound.layout.shear != 0)
     rng = np.random.default_rng(1)
-    offsets = kernel_minus_graph(matrix, bound, [rng.normal(size=bound.ndim) for _ in range(3)])
-    assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
-
-
-@DESIGNS
-def test_the_priors_table_is_what_both_the_graph_and_the_kernel_read(design, monkeypatch):
-    """One edit of the table changes the kernel's and the graph's density alike."""
-    matrix = small_matrix(2)
-    points = [np.random.default_rng(s).normal(size=bound_with(matrix, design).ndim) for s in range(3)]
-    before = [kernel_logp(bound_with(matrix, design), x)[0] for x in points]
-    changed = {
-        "gauge": Normal(0.2, 1.5),
-        "alpha": Normal(0.5, 3.0),
-        "tau": HalfNormal(1.5),
-        "mu_party": Normal(0.2, 1.5),
-        "sigma_party": Gamma(3.0, 5.0),
-        "xi_other": Normal(-0.1, 1.2),
-    }
-    monkeypatch.setattr(hierarchical, "PRIORS", changed)
-    bound = bound_with(matrix, design)
-    after = [kernel_logp(bound, x)[0] for x in points]
-    assert all(abs(a - b) > 1e-3 for a, b in zip(after, before))
-    offsets = kernel_minus_graph(matrix, bound, points)
-    assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
-
-
-def test_the_kernel_refuses_a_prior_family_it_does_not_implement(monkeypatch):
-    monkeypatch.setattr(hierarchical, "PRIORS", {**hierarchical.PRIORS, "tau": Normal(0.0, 1.0)})
-    with pytest.raises(TypeError, match="prior 'tau' is Normal.*implements HalfNormal"):
-        bound_with(small_matrix(), GAUGE)
-
-
-@DESIGNS
-def test_kernel_gradient_matches_finite_differences(design):
-    matrix = small_matrix(3)
-    bound = bound_with(matrix, design)
-    x = np.random.default_rng(2).normal(size=bound.ndim)
-    _, grad = kernel_logp(bound, x)
-    eps = 1e-6
-    numeric = np.array(
-        [(kernel_logp(bound, x + eps * e)[0] - kernel_logp(bound, x - eps * e)[0]) / (2 * eps) for e in np.eye(bound.ndim)]
-    )
-    np.testing.assert_allclose(grad, numeric, atol=1e-6)
+    assert_kernel_is_graph(SPEC, matrix, bound, [rng.normal(size=bound.ndim) for _ in range(3)])
 
 
 def test_the_gauge_is_inert():

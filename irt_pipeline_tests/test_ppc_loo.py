@@ -12,6 +12,8 @@ import xarray as xr
 from irt_pipeline.stats.loo import (
     aligned_draws,
     compare_models,
+    elpd_from_table,
+    loo_table,
     pareto_k_summary,
     psis_loo,
     relative_efficiency,
@@ -63,6 +65,29 @@ def test_loo_prefers_the_party_prior_where_parties_carry_the_positions(party_dat
     assert other["elpd_diff"] > 2 * other["dse"] > 0
     assert loos["hierarchical"]["n_data_points"] == matrix.n_observed
     assert loos["hierarchical"]["n_samples"] == SETTINGS.chains * SETTINGS.draws
+
+
+def test_a_stored_loo_table_compares_as_the_loo_it_was_made_from(party_data, tmp_path):
+    """LOO is computed once per posterior and stored (parquet, the totals in its
+    metadata); read back, in another vote order, it compares exactly as the ELPDData it
+    came from, and a table over other votes is refused."""
+    matrix, _, fits = party_data
+    loos = {name: psis_loo(idata, matrix) for name, idata in fits.items()}
+    stored = {}
+    for name, elpd in loos.items():
+        loo_table(elpd, matrix).to_parquet(tmp_path / f"{name}.parquet", index=False)
+        stored[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
+    assert stored["flat"].attrs["elpd_loo"] == pytest.approx(float(loos["flat"]["elpd_loo"]), rel=1e-15)
+    shuffled = stored["flat"].sample(frac=1.0, random_state=0).__finalize__(stored["flat"])
+    direct = compare_models(loos)
+    read = compare_models({
+        "hierarchical": elpd_from_table(stored["hierarchical"]),
+        "flat": elpd_from_table(shuffled, votes=stored["hierarchical"]),
+    })
+    pd.testing.assert_frame_equal(read[["elpd_loo", "p_loo", "elpd_diff", "se", "dse"]],
+                                  direct[["elpd_loo", "p_loo", "elpd_diff", "se", "dse"]], rtol=1e-12)
+    with pytest.raises(ValueError, match="not over the same votes"):
+        elpd_from_table(stored["flat"].iloc[:-1].__finalize__(stored["flat"]), votes=stored["hierarchical"])
 
 
 def test_the_party_prior_costs_little_where_parties_carry_nothing(flat_data):
@@ -135,8 +160,9 @@ def test_pareto_k_summary_counts_the_bands_and_names_the_worst_votes():
         np.array([[1.0, np.nan, 0.0], [0.0, 1.0, 1.0]]),
     )
     # observed votes in row-major order: A-R1, A-R3, B-R1, B-R2, B-R3
-    elpd = {"pareto_k": np.array([0.1, 1.3, 0.75, 0.2, 0.69]), "good_k": 0.7}
-    summary = pareto_k_summary(elpd, matrix, top=2)
+    elpd = {"loo_i": np.zeros(5), "pareto_k": np.array([0.1, 1.3, 0.75, 0.2, 0.69]), "good_k": 0.7,
+            **dict.fromkeys(["elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning", "scale"], 0)}
+    summary = pareto_k_summary(loo_table(elpd, matrix), top=2)
     assert (summary["k_above_good"], summary["k_above_1"], summary["votes"]) == (2, 1, 5)
     assert summary["k_max"] == 1.3
     assert [(w["legislator_id"], w["roll_call_id"]) for w in summary["worst"]] == [("A", "R3"), ("B", "R1")]

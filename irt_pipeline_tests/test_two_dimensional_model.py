@@ -1,4 +1,4 @@
-"""The two-dimensional model: kernel == PyMC graph, both reading one priors table; the
+"""The two-dimensional model (its kernel == its graph: test_kernel_graph.py): the
 constraints that identify the plane hold in every draw and the gauge is inert; `align`
 puts any affine copy of a configuration in the model's frame; a simulated chamber with a
 real second dimension is recovered on both dimensions with calibrated intervals; a
@@ -9,94 +9,34 @@ from __future__ import annotations
 
 import json
 
+import kernel_checks
 import numpy as np
-import pandas as pd
 import pytest
+from simulated import two_dimensional_chamber
 
 from irt_pipeline.stats.diagnostics import convergence_summary, gates_for
-from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models import two_dimensional as td
 from irt_pipeline.stats.pca import pca_scores, second_dimension_lean
-from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal, SoftBound
 from irt_pipeline.stats.sampling import SamplerSettings, sample
-from simulated import two_dimensional_chamber
 
 PARTIES = np.array(
     ["Democrat", "Democrat", "Republican", "Republican", "Republican", "Independent",
      "Democrat", "Republican", "Democrat", "Democrat"]
 )
+
+
+def small_matrix(seed: int = 0, m: int = 6):
+    return kernel_checks.small_matrix(seed, m, parties=PARTIES)
+
+
+def kernel_logp(bound, x: np.ndarray):
+    return kernel_checks.kernel_logp(td.SPEC, bound, x)
+
+
 PCA = np.column_stack([
     [-1.0, -0.5, 0.8, 1.2, 0.3, 0.0, -0.2, 2.0, -1.5, -0.9],
     [0.3, -1.1, 0.4, 0.9, -0.2, 1.5, 0.1, -0.7, 1.2, -0.4],
 ])
-
-
-def small_matrix(seed: int = 0, m: int = 6) -> VoteMatrix:
-    rng = np.random.default_rng(seed)
-    n = len(PARTIES)
-    votes = rng.integers(0, 2, size=(n, m)).astype(float)
-    votes[rng.uniform(size=(n, m)) < 0.2] = np.nan
-    legislators = pd.DataFrame(
-        {"legislator_id": [f"L{i}" for i in range(n)], "legislator_name": "x", "party": PARTIES}
-    )
-    return VoteMatrix(legislators, pd.DataFrame({"roll_call_id": [f"R{j}" for j in range(m)]}), votes)
-
-
-def kernel_logp(bound, x: np.ndarray):
-    grad = np.empty_like(x)
-    data = bound.kernel_data
-    return td.logp_grad(x, grad, data.votes, data.ints, data.floats), grad
-
-
-def kernel_minus_graph(matrix, bound, points) -> list[float]:
-    model = td.graph(matrix, bound)
-    assert [v.name for v in model.value_vars] == list(bound.coordinates)
-    logp, dlogp = model.compile_logp(), model.compile_dlogp()
-    offsets = []
-    for x in points:
-        point = {name: x[where] for name, where in bound.coordinates.items()}
-        value, grad = kernel_logp(bound, x)
-        np.testing.assert_allclose(grad, dlogp(point), rtol=1e-9, atol=1e-9)
-        offsets.append(value - logp(point))
-    return offsets
-
-
-def test_kernel_matches_pymc_graph():
-    matrix = small_matrix()
-    bound = td.bind(matrix, PCA)
-    rng = np.random.default_rng(1)
-    # Points at scale 1: at scale 1.5 a few draws have tau_2 ~ e^3, where PyMC's dlogp
-    # of this graph returns NaN (also without the party level); the kernel's gradient
-    # there matches finite differences.
-    offsets = kernel_minus_graph(matrix, bound, [rng.normal(scale=1.0, size=bound.ndim) for _ in range(6)])
-    assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
-
-
-def test_the_priors_table_is_what_both_the_graph_and_the_kernel_read(monkeypatch):
-    matrix = small_matrix(4)
-    points = [np.random.default_rng(s).normal(size=td.bind(matrix, PCA).ndim) for s in range(3)]
-    before = [kernel_logp(td.bind(matrix, PCA), x)[0] for x in points]
-    monkeypatch.setattr(td, "PRIORS", {
-        "gauge": Normal(0.3, 2.0), "alpha": Normal(-0.5, 2.0), "tau": HalfNormal(0.8), "mu_party": Normal(0.4, 1.5),
-        "sigma_party": Gamma(3.0, 2.0), "xi_2": Normal(-0.2, 1.6), "plane": SoftBound(1.5, 6.0),
-    })
-    bound = td.bind(matrix, PCA)
-    assert all(abs(kernel_logp(bound, x)[0] - b) > 1e-3 for x, b in zip(points, before))
-    offsets = kernel_minus_graph(matrix, bound, points)
-    assert np.ptp(offsets) < 1e-9 and abs(offsets[0]) < 1e-5
-
-
-def test_kernel_gradient_matches_finite_differences():
-    matrix = small_matrix(3)
-    bound = td.bind(matrix, PCA)
-    x = np.random.default_rng(2).normal(size=bound.ndim)
-    _, grad = kernel_logp(bound, x)
-    eps = 1e-6
-    numeric = [
-        (kernel_logp(bound, x + eps * e)[0] - kernel_logp(bound, x - eps * e)[0]) / (2 * eps)
-        for e in np.eye(bound.ndim)
-    ]
-    np.testing.assert_allclose(grad, numeric, atol=1e-6)
 
 
 def test_every_point_satisfies_the_constraints_and_expand_is_reported():

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irt_pipeline.assets import TWO_DIMENSIONAL_CHAIN
+from irt_pipeline.assets import CATALOG
 from irt_pipeline.definitions import make_definitions
 from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.partitions import partition_key
@@ -64,10 +64,10 @@ def test_one_dimensional_demo_chamber_through_the_cli_and_one_dimension_is_enoug
     rows, _ = simulate_chamber(DemoChamber(session, CHAMBER, 40, 150, seed=11))
     rows.to_parquet(storage_root / "landing" / f"{session}_{CHAMBER}.parquet", index=False)
     defs = make_definitions(root=str(storage_root), sampler=SAMPLER)
-    monkeypatch.setattr(cli, "_definitions", lambda: defs)
+    monkeypatch.setattr(cli._shared, "definitions", lambda: defs)
     summary = cli.run_partition(instance, session, CHAMBER, model="2d")
     assert summary["success"], summary["failures"]
-    assert set(summary["steps"]) == {a.key.to_user_string() for a in TWO_DIMENSIONAL_CHAIN}
+    assert set(summary["steps"]) == {a.key.to_user_string() for a in CATALOG.job_assets("2d")}
     checks = {(c["asset"], c["name"]): c["passed"] for c in summary["checks"]}
     assert {name: checks[("diagnostics_2d", name)] for name in GATES_2D} == dict.fromkeys(GATES_2D, True)
 

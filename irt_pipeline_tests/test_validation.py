@@ -13,7 +13,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from irt_pipeline.assets import ALL_ASSETS, BOTH_MODELS, FLAT_CHAIN, external_validation, flat_diagnostics, flat_posterior, flat_rankings, model_comparison
+from irt_pipeline.assets import ALL_ASSETS, CATALOG
+
+flat_posterior, flat_diagnostics, flat_rankings = (CATALOG.asset("flat", stage) for stage in ("posterior", "diagnostics", "rankings"))
+model_comparison, external_validation = CATALOG.comparison, CATALOG.external_validation
 from irt_pipeline.definitions import make_definitions
 from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.errors import BadInput
@@ -167,7 +170,7 @@ def test_both_models_pass_their_gates_and_flat_rankings_have_the_rankings_column
     _, root, result, _, truth = both_models
     assert result.success, step_errors(result)
     assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {
-        a.key.to_user_string() for a in BOTH_MODELS
+        a.key.to_user_string() for a in CATALOG.job_assets("both")
     }
     checks = evaluations(result)
     assert {name: checks[("flat_diagnostics", name)].passed for name in FLAT_GATES} == dict.fromkeys(FLAT_GATES, True)
@@ -248,10 +251,10 @@ def test_cli_runs_and_prints_the_model_asked_for(both_models, monkeypatch, capsy
 
     instance, root, _, _, _ = both_models
     defs = make_definitions(root=str(root), sampler=GOOD)
-    monkeypatch.setattr(cli, "_definitions", lambda: defs)
+    monkeypatch.setattr(cli._shared, "definitions", lambda: defs)
     summary = cli.run_partition(instance, SESSION, CHAMBER, model="flat")
     assert summary["success"], summary["failures"]
-    assert set(summary["steps"]) == {a.key.to_user_string() for a in FLAT_CHAIN}
+    assert set(summary["steps"]) == {a.key.to_user_string() for a in CATALOG.job_assets("flat")}
     assert summary["steps"]["flat_posterior"] == "reused"  # the same fit is in the cache
     assert {c["asset"] for c in summary["checks"]} >= {"flat_diagnostics"}
 

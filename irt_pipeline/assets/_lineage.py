@@ -14,22 +14,28 @@ import dagster as dg
 LANDING_FILES = "landing_files"
 
 
-def landing_files_of(instance, asset: str, partition_key: str) -> list[dict] | None:
-    """The `landing_files` metadata of the latest materialization of `asset` in the
-    partition, or None when there is none (or it predates this entry)."""
+def latest_materialization(instance, asset: str, partition_key: str):
+    """The latest AssetMaterialization of `asset` in the partition, or None."""
     result = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[str(partition_key)]),
         limit=1,
     )
-    if not result.records:
-        return None
-    materialization = result.records[0].asset_materialization
+    return result.records[0].asset_materialization if result.records else None
+
+
+def landing_files_of(instance, asset: str, partition_key: str) -> list[dict] | None:
+    """The `landing_files` metadata of the latest materialization of `asset` in the
+    partition, or None when there is none (or it predates this entry)."""
+    materialization = latest_materialization(instance, asset, partition_key)
     entry = materialization.metadata.get(LANDING_FILES) if materialization else None
     return None if entry is None else entry.value
 
 
-def landing_lineage(context, upstream: str) -> dict:
+def landing_lineage(context, upstream: str, materialization=None) -> dict:
     """Metadata entries carrying the landing files of `upstream`'s stored partition
-    down to the running asset (empty when upstream recorded none)."""
-    files = landing_files_of(context.instance, upstream, context.partition_key)
-    return {} if files is None else {LANDING_FILES: dg.MetadataValue.json(files)}
+    down to the running asset (empty when upstream recorded none); `materialization`:
+    upstream's latest, when the caller has looked it up already."""
+    if materialization is None:
+        materialization = latest_materialization(context.instance, upstream, context.partition_key)
+    entry = materialization.metadata.get(LANDING_FILES) if materialization else None
+    return {} if entry is None else {LANDING_FILES: dg.MetadataValue.json(entry.value)}

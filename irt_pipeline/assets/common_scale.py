@@ -24,8 +24,10 @@ from irt_pipeline.assets.rankings import posterior_legislators, require_passed_g
 from irt_pipeline.automation import across_sessions_condition
 from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
 from irt_pipeline.stats import common_scale as cs
+from irt_pipeline.stats.models import DEFAULT, MODELS
 
 GROUP = "across_sessions"
+SPEC = MODELS[DEFAULT]  # the model whose per-session posteriors are linked
 BY_CHAMBER = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="chamber")
 METHOD = (
     f"mean-sigma linking of adjacent sessions per posterior draw ({cs.LINK_DRAWS} draws), "
@@ -74,7 +76,7 @@ def gated_sessions(chamber: str, posteriors: dict, diagnostics: dict):
             continue
         try:
             require_passed_gates(
-                diagnostics[session], idata, f"partition session={session} chamber={chamber}", action="link"
+                diagnostics[session], idata, SPEC, f"partition session={session} chamber={chamber}", action="link"
             )
         except dg.Failure as failure:
             left_out[session] = failure.description
@@ -103,11 +105,14 @@ def _out(description: str) -> dg.AssetOut:
     can_subset=False,
     ins={
         "posterior": dg.AssetIn(
+            SPEC.asset("posterior"),
             partition_mapping=BY_CHAMBER,
             input_manager_key="netcdf_lazy_io",
             metadata={"allow_missing_partitions": True},
         ),
-        "diagnostics": dg.AssetIn(partition_mapping=BY_CHAMBER, metadata={"allow_missing_partitions": True}),
+        "diagnostics": dg.AssetIn(
+            SPEC.asset("diagnostics"), partition_mapping=BY_CHAMBER, metadata={"allow_missing_partitions": True}
+        ),
     },
     outs={
         "common_scale": _out(

@@ -1,16 +1,14 @@
-"""diagnostics: convergence summary of the posterior and its blocking gate checks
-(R-hat and bulk ESS over every gated parameter group, divergences, E-BFMI).
-`judge_posterior` is the diagnostics stage of every model."""
+"""The diagnostics stage of every model (`judge_posterior`): the convergence summary of
+its posterior and its gates as blocking checks (`gate_check_specs`: R-hat and bulk ESS
+over every gated parameter group, divergences, E-BFMI)."""
 
 import dagster as dg
 
 from irt_pipeline import versions
-from irt_pipeline.assets._common import ERROR, GROUP
+from irt_pipeline.assets._common import ERROR
 from irt_pipeline.assets._lineage import landing_lineage
-from irt_pipeline.automation import downstream_condition
 from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.diagnostics import gates_for
-from irt_pipeline.stats.models import hierarchical
 from irt_pipeline.stats.models.spec import ModelSpec
 
 
@@ -26,20 +24,6 @@ def gate_check_specs(asset: str, spec: ModelSpec) -> list[dg.AssetCheckSpec]:
         )
         for g in gates_for(spec.gated)
     ]
-
-
-@dg.asset(
-    partitions_def=session_chamber_partitions,
-    io_manager_key="json_io",
-    group_name=GROUP,
-    code_version=versions.DIAGNOSTICS,
-    automation_condition=downstream_condition(),
-    check_specs=gate_check_specs("diagnostics", hierarchical.SPEC),
-)
-def diagnostics(context: dg.AssetExecutionContext, posterior):
-    """Convergence summary of the posterior and its gates (blocking checks): R-hat and
-    bulk ESS over the ideal points, the party parameters and tau; divergences; E-BFMI."""
-    yield from judge_posterior(context, posterior, hierarchical.SPEC, upstream="posterior")
 
 
 def _tables(summary: dict, gates: list[dict]) -> tuple[str, str]:

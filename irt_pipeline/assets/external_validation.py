@@ -26,6 +26,7 @@ from irt_pipeline.assets._common import GROUP, where as _where
 from irt_pipeline.errors import BadInput
 from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
 from irt_pipeline.resources import Storage
+from irt_pipeline.stats.models.spec import ModelSpec
 from irt_pipeline.stats.validation import (
     DISCREPANCY_SHARE,
     EXTERNAL_R_THRESHOLD,
@@ -37,7 +38,6 @@ from irt_pipeline.stats.validation import (
 )
 
 EXTERNAL_FOLDER = "external"
-MODELS = ("hierarchical", "flat")
 WARN = dg.AssetCheckSeverity.WARN
 
 
@@ -58,45 +58,57 @@ def load_external(roll_calls: pd.DataFrame, storage: Storage, session: str, cham
     return scores, None
 
 
-@dg.asset(
-    partitions_def=session_chamber_partitions,
-    io_manager_key="json_io",
-    group_name=GROUP,
-    code_version=versions.EXTERNAL_VALIDATION,
-    check_specs=[
-        dg.AssetCheckSpec(
-            f"external_r_{model}",
-            asset="external_validation",
-            blocking=False,
-            description=f"Pearson and Spearman r of the {model} model's posterior means with the "
-            f"external score are at least {EXTERNAL_R_THRESHOLD} (WARN)",
-            partitions_def=session_chamber_partitions,
-        )
-        for model in MODELS
-    ],
-)
-def external_validation(
-    context: dg.AssetExecutionContext,
-    storage: Storage,
-    roll_calls: pd.DataFrame,
-    pca_init: pd.DataFrame,
-    rankings: pd.DataFrame,
-    flat_rankings: pd.DataFrame,
-):
-    """Pearson and Spearman r between every two of: the hierarchical and flat posterior
-    means, PCA, and the external score (where one exists); and the legislators whose
-    rank differs between two methods by more than 10% of the chamber."""
+def external_validation_asset(specs: list[ModelSpec]) -> dg.AssetsDefinition:
+    """The external validation of the rankings of the models `specs` (the default first),
+    each read from its rankings asset."""
+    models = [spec.key for spec in specs]
+    ins = {f"{spec.key}_rankings": dg.AssetIn(spec.asset("rankings")) for spec in specs}
+
+    @dg.asset(
+        name="external_validation",
+        ins=ins,
+        partitions_def=session_chamber_partitions,
+        io_manager_key="json_io",
+        group_name=GROUP,
+        code_version=versions.EXTERNAL_VALIDATION,
+        check_specs=[
+            dg.AssetCheckSpec(
+                f"external_r_{model}",
+                asset="external_validation",
+                blocking=False,
+                description=f"Pearson and Spearman r of the {model} model's posterior means with the "
+                f"external score are at least {EXTERNAL_R_THRESHOLD} (WARN)",
+                partitions_def=session_chamber_partitions,
+            )
+            for model in models
+        ],
+        description="Pearson and Spearman r between every two of: the models' posterior means ("
+        + ", ".join(models) + "), PCA, and the external score (where one exists); and the legislators "
+        "whose rank differs between two methods by more than 10% of the chamber.",
+    )
+    def external_validation(
+        context: dg.AssetExecutionContext, storage: Storage, roll_calls: pd.DataFrame, pca_init: pd.DataFrame,
+        **rankings: pd.DataFrame,
+    ):
+        yield from validate(context, storage, roll_calls, pca_init, {key: rankings[f"{key}_rankings"] for key in models})
+
+    return external_validation
+
+
+def validate(context, storage: Storage, roll_calls: pd.DataFrame, pca_init: pd.DataFrame, rankings: dict):
+    """The body of `external_validation`; rankings: model key -> its rankings frame."""
+    models = list(rankings)
     session, chamber = session_and_chamber(context)
     try:
         external, source = load_external(roll_calls, storage, session, chamber)
     except BadInput as exc:
         raise dg.Failure(description=f"{_where(context)}: {exc}") from None
 
-    info = rankings.assign(legislator_id=rankings["legislator_id"].astype(str)).set_index("legislator_id")
+    by_id = {key: table.assign(legislator_id=table["legislator_id"].astype(str)).set_index("legislator_id")
+             for key, table in rankings.items()}
+    info = by_id[models[0]]
     columns = {
-        "hierarchical": info["xi_mean"],
-        "flat": flat_rankings.assign(legislator_id=flat_rankings["legislator_id"].astype(str))
-        .set_index("legislator_id")["xi_mean"],
+        **{key: table["xi_mean"] for key, table in by_id.items()},
         "pca": pca_init.assign(legislator_id=pca_init["legislator_id"].astype(str)).set_index("legislator_id")["pc1"],
     }
     if source is not None:
@@ -110,10 +122,10 @@ def external_validation(
     discrepancies.insert(1, "name", info.loc[discrepancies["legislator_id"], "name"].to_numpy())
     discrepancies.insert(2, "party", info.loc[discrepancies["legislator_id"], "party"].to_numpy())
     with_external = {
-        model: correlation(scores[model], scores["external"]) if source is not None else None for model in MODELS
+        model: correlation(scores[model], scores["external"]) if source is not None else None for model in models
     }
     with_session = {
-        model: correlation(scores[model], scores["session_external"]) for model in MODELS if "session_external" in scores
+        model: correlation(scores[model], scores["session_external"]) for model in models if "session_external" in scores
     }
     result = {
         "external_source": source,

@@ -19,10 +19,10 @@ from irt_pipeline.stats.pca import pca_scores
     code_version=versions.PCA_INIT,
     automation_condition=downstream_condition(),
 )
-def pca_init(context: dg.AssetExecutionContext, vote_matrix: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """First principal component, standardized and oriented (positive = conservative):
-    the sampler's start."""
-    scores = pca_scores(VoteMatrix.from_frame(vote_matrix))
+def pca_init(context: dg.AssetExecutionContext, vote_matrix: VoteMatrix) -> dg.Output[pd.DataFrame]:
+    """First two principal components, standardized and oriented (positive =
+    conservative): the samplers' starts."""
+    scores = pca_scores(vote_matrix)
     means = scores.groupby("party")["pc1"].mean().round(3).to_dict()
     return dg.Output(
         scores,

@@ -1,5 +1,5 @@
-"""posterior: draws of the hierarchical 2PL model (stats/models/hierarchical.py) from
-nutpie, stored as NetCDF. `fit_posterior` is the posterior stage of every model."""
+"""The posterior stage of every model (`fit_posterior`): draws of the model from nutpie
+through the posterior cache, stored as NetCDF."""
 
 import hashlib
 import json
@@ -9,15 +9,11 @@ import numpy as np
 import pandas as pd
 
 from irt_pipeline import versions
-from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
+from irt_pipeline.assets._common import frame_digest, where as _where
 from irt_pipeline.assets._lineage import landing_lineage
-from irt_pipeline.automation import downstream_condition
 from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts
-from irt_pipeline.deploy import MCMC_OP_TAGS
-from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.matrix import VoteMatrix
-from irt_pipeline.stats.models import hierarchical
 from irt_pipeline.stats.models.spec import ModelSpec
 from irt_pipeline.stats.sampling import code_fingerprint, sample
 
@@ -47,15 +43,14 @@ def posterior_fingerprint(idata) -> str:
 def fit_posterior(
     context: dg.AssetExecutionContext,
     spec: ModelSpec,
-    vote_matrix: pd.DataFrame,
+    matrix: VoteMatrix,
     pca_init: pd.DataFrame,
     sampler: Sampler,
     storage: Storage,
 ) -> dg.Output:
     """The posterior stage of any model: `spec` sampled from the PCA start through the
     posterior cache (`{root}/cache/<asset name>/`), the draws fingerprinted. The key
-    holds the asset's code version and a fingerprint of the sampling code."""
-    matrix = VoteMatrix.from_frame(vote_matrix)
+    holds the asset's code version and a fingerprint of the model's code."""
     start = spec.start_scores(pca_init, matrix.legislators["legislator_id"])
     settings = sampler.settings()
 
@@ -72,7 +67,7 @@ def fit_posterior(
     parts = key_parts(
         spec.name,
         f"{context.assets_def.code_versions_by_key[context.asset_key]}+{code_fingerprint(spec)}",
-        {"vote_matrix": frame_digest(vote_matrix), "pca_init": frame_digest(pca_init)},
+        {"vote_matrix": matrix.digest(), "pca_init": frame_digest(pca_init)},
         settings.as_dict(),
     )
     cache_name = context.asset_key.path[-1]
@@ -100,24 +95,3 @@ def fit_posterior(
     )
 
 
-@dg.asset(
-    partitions_def=session_chamber_partitions,
-    io_manager_key="netcdf_io",
-    group_name=GROUP,
-    code_version=versions.POSTERIOR,
-    automation_condition=downstream_condition(),
-    pool="mcmc",
-    op_tags=MCMC_OP_TAGS,  # with Celery: the MCMC workers' queue
-)
-def posterior(
-    context: dg.AssetExecutionContext,
-    vote_matrix: pd.DataFrame,
-    pca_init: pd.DataFrame,
-    sampler: Sampler,
-    storage: Storage,
-) -> dg.Output:
-    """Draws of the hierarchical 2PL model from nutpie (NetCDF): xi standardized
-    (chamber mean 0, sd 1), party means and spreads, the discrimination scale tau,
-    alpha and beta. Reused from the posterior cache when the same fit (inputs,
-    settings, seed, code) is stored there; run tag irt/force_refit=true refits."""
-    return fit_posterior(context, hierarchical.SPEC, vote_matrix, pca_init, sampler, storage)

@@ -1,30 +1,27 @@
-"""posterior_predictive, flat_posterior_predictive: posterior predictive checks of each
-model's posterior against the observed votes (stats/ppc.py). Not gates: nothing waits
-on them, and they run on any posterior, converged or not."""
+"""The posterior predictive stage of every model (`check_predictions`): predictive checks
+of its posterior against the observed votes (stats/ppc.py). Not gates: nothing waits on
+them, and they run on any posterior, converged or not."""
 
 import dagster as dg
-import pandas as pd
 
 from irt_pipeline import versions
-from irt_pipeline.assets._common import GROUP
-from irt_pipeline.partitions import session_chamber_partitions
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.ppc import posterior_predictive_checks
 
 WORST = 10  # legislators and roll calls shown in the metadata
 
 
-def check_predictions(idata, vote_matrix: pd.DataFrame) -> dg.Output[dict]:
+def check_predictions(posterior, matrix: VoteMatrix) -> dg.Output[dict]:
     """The checks as a JSON-ready dict (summary, per legislator, per roll call) with the
     headline numbers and the worst-predicted legislators and roll calls as metadata."""
-    summary, legislators, roll_calls = posterior_predictive_checks(idata, VoteMatrix.from_frame(vote_matrix))
-    names = idata.constant_data["legislator_name"].to_series().astype(str)
+    summary, legislators, roll_calls = posterior_predictive_checks(posterior, matrix)
+    names = posterior.constant_data["legislator_name"].to_series().astype(str)
     legislators.insert(1, "name", names.reindex(legislators["legislator_id"]).to_numpy())
     worst_legislators = legislators.nsmallest(WORST, "share_correct")
     worst_roll_calls = roll_calls.nsmallest(WORST, "share_correct")
     result = {
         **summary,
-        "posterior_id": idata.attrs["posterior_id"],
+        "posterior_id": posterior.attrs["posterior_id"],
         "legislators": legislators.to_dict("records"),
         "roll_calls": roll_calls.to_dict("records"),
     }
@@ -38,6 +35,7 @@ def check_predictions(idata, vote_matrix: pd.DataFrame) -> dg.Output[dict]:
             "yea_rate_replicated_mean": round(summary["yea_rate_replicated_mean"], 4),
             "yea_rate_p_value": round(summary["yea_rate_p_value"], 4),
             "draws": summary["draws"],
+            "posterior_id": posterior.attrs["posterior_id"],
             "worst_predicted_legislators": dg.MetadataValue.md(
                 worst_legislators.to_markdown(index=False, floatfmt=".3f")
             ),
@@ -45,27 +43,5 @@ def check_predictions(idata, vote_matrix: pd.DataFrame) -> dg.Output[dict]:
                 worst_roll_calls.to_markdown(index=False, floatfmt=".3f")
             ),
         },
-        data_version=versions.data_version(summary, idata.attrs["posterior_id"]),
+        data_version=versions.data_version(summary, posterior.attrs["posterior_id"]),
     )
-
-
-_ASSET = dict(
-    partitions_def=session_chamber_partitions,
-    io_manager_key="json_io",
-    group_name=GROUP,
-    code_version=versions.POSTERIOR_PREDICTIVE,
-)
-
-
-@dg.asset(**_ASSET)
-def posterior_predictive(posterior, vote_matrix: pd.DataFrame) -> dg.Output[dict]:
-    """Posterior predictive checks of the hierarchical posterior (200 draws):
-    share of votes correctly predicted, APRE, Bayesian p-value of the Yea rate, fit per
-    legislator and per roll call."""
-    return check_predictions(posterior, vote_matrix)
-
-
-@dg.asset(**_ASSET)
-def flat_posterior_predictive(flat_posterior, vote_matrix: pd.DataFrame) -> dg.Output[dict]:
-    """Posterior predictive checks of the flat posterior (as posterior_predictive)."""
-    return check_predictions(flat_posterior, vote_matrix)

@@ -5,13 +5,13 @@ import dagster as dg
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
+from irt_pipeline.assets.vote_matrix import filtered_matrix
 from irt_pipeline.automation import root_condition
 from irt_pipeline.contract import validate_or_reuse
 from irt_pipeline.errors import BadInput
 from irt_pipeline.landing import read_partition
 from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
 from irt_pipeline.resources import Storage, VoteFilters
-from irt_pipeline.stats.matrix import build_vote_matrix
 
 
 @dg.asset(
@@ -43,12 +43,7 @@ def roll_calls(context: dg.AssetExecutionContext, storage: Storage, vote_filters
         where = f"{', '.join(f['file'] for f in files)} ({_where(context)})"
         rows = frame_digest(frame)
         verdict = validate_or_reuse(frame, where, rows, storage.base)
-        build_vote_matrix(
-            frame,
-            min_minority_share=vote_filters.min_minority_share,
-            min_votes=vote_filters.min_votes,
-            where=where,
-        )
+        filtered_matrix(frame, vote_filters, where, rows=rows)  # usable? (vote_matrix reuses it)
         verdict.record()  # only now: a failing partition leaves no trace
     except BadInput as exc:
         yield dg.AssetCheckResult(

@@ -7,15 +7,15 @@ kernel itself on a Kansas-House-sized chamber (bench/RESULTS.md). As C callbacks
 (`numba.cfunc`, the way nutpie runs its own numba-compiled PyMC graphs) the calls never
 touch Python.
 
-Every model's kernels have one calling convention, so the callbacks of a model are two
-short functions in its module (see `stats/models/hierarchical.py`):
+Every model's kernels have one calling convention:
 
     logp_grad(x, grad, votes, ints, floats) -> log-density   (writes grad)
     expand(x, out, votes, ints, floats)                       (writes the reported values)
 
 with votes (n, m) float32 (+1 Yea, -1 Nay, 0 missing), `ints` and `floats` 1-D arrays of
-the model's constants (party groups, prior parameters ...). The callbacks find them
-through a small int64 array `meta` passed by address (`Meta` below), so one compiled
+the model's constants (party groups, prior parameters ...). `nutpie_callbacks` turns a
+model's two kernels into nutpie's two C signatures; the callbacks find the data through
+a small int64 array `meta` passed by address (`KernelData.meta`), so one compiled
 callback serves every partition and a new partition costs no compilation.
 
 The carrier is nutpie's `CompiledPyMCModel`, the dataclass nutpie builds around its own
@@ -31,11 +31,14 @@ import ctypes
 import dataclasses
 import functools
 import hashlib
+import importlib
 import logging
 import os
 import subprocess
 import sys
+import types as pytypes
 from collections.abc import Callable
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -106,6 +109,40 @@ def finish(value, grad, logp_):
     return 0
 
 
+def _logp_shim(dim, x_, grad_, logp_, meta_):
+    ok, x, grad, votes, ints, floats = logp_arguments(dim, x_, grad_, meta_)
+    return finish(logp_grad(x, grad, votes, ints, floats), grad, logp_) if ok else WRONG_SIZE  # noqa: F821
+
+
+def _expand_shim(dim, n_expanded, x_, out_, meta_):
+    ok, x, out, votes, ints, floats = expand_arguments(dim, n_expanded, x_, out_, meta_)
+    if ok:
+        expand(x, out, votes, ints, floats)  # noqa: F821
+    return 0 if ok else WRONG_SIZE
+
+
+def nutpie_callbacks(logp_grad, expand) -> tuple[Callable, Callable]:
+    """nutpie's two C callbacks (Python functions for `compiled`) of a model's kernels
+    `logp_grad` and `expand` (njit functions of the calling convention above).
+
+    Each is the shim above with the model's kernel as a global, made as if written in
+    the kernels' own module (its name, file and qualified name there): numba keys its
+    on-disk cache by a function's file and qualified name and checks that file's
+    timestamp, so every model's callbacks have cache entries of their own, rebuilt when
+    its module changes. (A closure over the kernel would not do: numba keys a closure's
+    cache entry by its pickled cell contents, which differ in every process.)"""
+    module = sys.modules[logp_grad.py_func.__module__]
+
+    def shim(template, name: str, **kernels):
+        code = template.__code__.replace(co_name=name, co_qualname=name, co_filename=module.__file__)
+        function = pytypes.FunctionType(code, {**globals(), **kernels}, name)
+        function.__module__, function.__qualname__ = module.__name__, name
+        return function
+
+    return (shim(_logp_shim, "nutpie_logp", logp_grad=logp_grad),
+            shim(_expand_shim, "nutpie_expand", expand=expand))
+
+
 @functools.cache
 def compiled(function: Callable, expand: bool = False):
     """The C callback of a model's module-level `function` (logp or expand signature),
@@ -148,11 +185,15 @@ def start_compiling(module: str) -> None:
     once, one child each; `compiled` waits for them. A no-op once they are cached."""
     if module in _children or _marker(module).exists() or os.environ.get(_CHILD):
         return
-    code = "from irt_pipeline.stats.callbacks import compile_models; compile_models({!r}, {!r})"
+    code = "from irt_pipeline.stats.callbacks import compile_module; compile_module({!r}, {!r})"
+    # the folder the module was imported from, so that the child imports the same one
+    root = Path(sys.modules[module].__file__).parents[module.count(".")]
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)
     _children[module] = [
         subprocess.Popen(
             [sys.executable, "-c", code.format(module, part)],
-            env={**os.environ, _CHILD: "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, _CHILD: "1", "PYTHONPATH": path}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
         )
         for part in ("logp", "expand")
     ]
@@ -172,17 +213,14 @@ def _compile_in_child(module: str) -> None:
         _marker(module).touch()
 
 
-def compile_models(module: str | None = None, part: str | None = None) -> None:
-    """Compile the callbacks of the registered models defined in `module` (None: all)
-    into the on-disk cache: both, or only part "logp" or "expand"."""
-    from irt_pipeline.stats.models import MODELS
-
-    for spec in MODELS.values():
-        if module is None or spec.logp.__module__ == module:
-            if part in (None, "logp"):
-                compiled(spec.logp)
-            if part in (None, "expand"):
-                compiled(spec.expand, expand=True)
+def compile_module(module: str, part: str | None = None) -> None:
+    """Compile the callbacks of the model whose module `module` defines `SPEC` into the
+    on-disk cache: both, or only part "logp" or "expand"."""
+    spec = importlib.import_module(module).SPEC
+    if part in (None, "logp"):
+        compiled(spec.logp)
+    if part in (None, "expand"):
+        compiled(spec.expand, expand=True)
 
 
 def address(array: np.ndarray) -> int:

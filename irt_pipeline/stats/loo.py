@@ -134,8 +134,7 @@ def psis_loo(idata, matrix: VoteMatrix, max_draws: int | None = MAX_DRAWS, chunk
     xi, alpha, beta = aligned_draws(idata, matrix, max_draws)
     chains, draws = xi.shape[:2]
     n_samples = chains * draws
-    rows, cols = np.nonzero(np.isfinite(matrix.votes))
-    y = matrix.votes[rows, cols]
+    rows, cols, y = matrix.observed
     n_votes = len(rows)
     chunk = chunk_votes or max(1, CHUNK_VALUES // n_samples)
     reff = relative_efficiency(xi, alpha, beta)
@@ -179,13 +178,13 @@ def psis_loo(idata, matrix: VoteMatrix, max_draws: int | None = MAX_DRAWS, chunk
     )
 
 
-def pareto_k_summary(elpd, matrix: VoteMatrix, top: int = 5) -> dict:
+def pareto_k_summary(table: pd.DataFrame, top: int = 5) -> dict:
     """Counts of votes by Pareto k (the PSIS reliability bands: k <= good_k fine, up to
-    1 unreliable, above 1 failed) and the `top` worst votes by legislator and roll call."""
-    k = np.asarray(elpd["pareto_k"])
-    good_k = float(elpd["good_k"])
-    rows, cols = np.nonzero(np.isfinite(matrix.votes))
-    worst = np.argsort(-k)[:top]
+    1 unreliable, above 1 failed) and the `top` worst votes by legislator and roll call,
+    from a `loo_table` frame."""
+    k = table["pareto_k"].to_numpy()
+    good_k = float(table.attrs["good_k"])
+    worst = table.iloc[np.argsort(-k)[:top]]
     return {
         "good_k": good_k,
         "votes": int(len(k)),
@@ -193,12 +192,8 @@ def pareto_k_summary(elpd, matrix: VoteMatrix, top: int = 5) -> dict:
         "k_above_1": int((k > 1).sum()),
         "k_max": float(k.max()),
         "worst": [
-            {
-                "legislator_id": str(matrix.legislators["legislator_id"].iloc[rows[i]]),
-                "roll_call_id": str(matrix.roll_calls["roll_call_id"].iloc[cols[i]]),
-                "pareto_k": float(k[i]),
-            }
-            for i in worst
+            {"legislator_id": row.legislator_id, "roll_call_id": row.roll_call_id, "pareto_k": float(row.pareto_k)}
+            for row in worst.itertuples()
         ],
     }
 
@@ -209,3 +204,58 @@ def compare_models(loos: dict) -> pd.DataFrame:
     import arviz as az
 
     return az.compare(loos, ic="loo", scale="log")
+
+
+# What `loo_table` keeps of an ELPDData besides the pointwise values, in the frame's attrs.
+ELPD_SCALARS = ("elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning", "scale", "good_k")
+
+
+def loo_table(elpd, matrix: VoteMatrix) -> pd.DataFrame:
+    """A pointwise ELPDData (`psis_loo`) as a frame, one row per observed vote in the
+    matrix's row-major order: legislator_id, roll_call_id, vote (1 Yea, 0 Nay), loo_i
+    (nats), pareto_k; the totals (`ELPD_SCALARS`) in `attrs`, which parquet keeps."""
+    rows, cols, y = matrix.observed
+    table = pd.DataFrame(
+        {
+            "legislator_id": matrix.legislators["legislator_id"].astype(str).to_numpy()[rows],
+            "roll_call_id": matrix.roll_calls["roll_call_id"].astype(str).to_numpy()[cols],
+            "vote": y.astype("int8"),
+            "loo_i": np.asarray(elpd["loo_i"], float),
+            "pareto_k": np.asarray(elpd["pareto_k"], float),
+        }
+    )
+    table.attrs.update({name: _plain(elpd[name]) for name in ELPD_SCALARS})
+    return table
+
+
+def _plain(value):
+    """A numpy scalar as the Python value (JSON and parquet metadata take those)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def elpd_from_table(table: pd.DataFrame, votes: pd.DataFrame | None = None):
+    """The ELPDData of a `loo_table` frame, for `compare_models`. votes: another model's
+    table (legislator_id, roll_call_id) whose vote order this one must follow, so that
+    pointwise differences pair the same votes; refused (ValueError) if the two tables do
+    not hold the same votes."""
+    import xarray as xr
+    from arviz.stats.stats_utils import ELPDData
+
+    if votes is not None:
+        key = ["legislator_id", "roll_call_id"]
+        order = pd.MultiIndex.from_frame(table[key]).get_indexer(pd.MultiIndex.from_frame(votes[key]))
+        if len(table) != len(votes) or (order < 0).any():
+            raise ValueError("the two models' LOO tables are not over the same votes")
+        table = table.iloc[order].reset_index(drop=True).__finalize__(table)
+    vote = np.arange(len(table))
+    data = [table.attrs[name] for name in ELPD_SCALARS[:6]]
+    return ELPDData(
+        data=[
+            *data,
+            xr.DataArray(table["loo_i"].to_numpy(), dims="vote", coords={"vote": vote}, name="loo_i"),
+            xr.DataArray(table["pareto_k"].to_numpy(), dims="vote", coords={"vote": vote}, name="pareto_shape"),
+            table.attrs["scale"],
+            table.attrs["good_k"],
+        ],
+        index=[*ELPD_SCALARS[:6], "loo_i", "pareto_k", "scale", "good_k"],
+    )

@@ -9,7 +9,9 @@ had voted on).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,24 @@ class VoteMatrix:
 
     @property
     def n_observed(self) -> int:
-        return int(np.isfinite(self.votes).sum())
+        return len(self.observed[0])
+
+    @cached_property
+    def observed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, y) of the observed cells in row-major order: the long form every
+        per-vote computation (LOO, the stored frame) walks; y is 1.0 Yea, 0.0 Nay."""
+        rows, cols = np.nonzero(np.isfinite(self.votes))
+        return rows, cols, self.votes[rows, cols]
+
+    def digest(self) -> str:
+        """sha256 (hex) of the matrix's content: its legislators (id, name, party) and
+        roll calls in order, and the votes (missing cells included)."""
+        digest = hashlib.sha256()
+        for column in ("legislator_id", "legislator_name", "party"):
+            digest.update("\x1f".join(self.legislators[column].astype(str)).encode() + b"\x1e")
+        digest.update("\x1f".join(self.roll_calls["roll_call_id"].astype(str)).encode() + b"\x1e")
+        digest.update(np.ascontiguousarray(self.votes, dtype=np.float64).tobytes())
+        return digest.hexdigest()
 
     def signed_votes(self) -> np.ndarray:
         """(n, m) float32 in C order: +1 Yea, -1 Nay, 0 missing: the kernels' input
@@ -47,10 +66,10 @@ class VoteMatrix:
 
     def to_frame(self) -> pd.DataFrame:
         """Long form, observed cells only, in row-major matrix order (for parquet)."""
-        rows, cols = np.nonzero(np.isfinite(self.votes))
+        rows, cols, y = self.observed
         frame = self.legislators.iloc[rows].reset_index(drop=True)
         frame["roll_call_id"] = self.roll_calls["roll_call_id"].to_numpy()[cols]
-        frame["vote"] = self.votes[rows, cols].astype("int8")
+        frame["vote"] = y.astype("int8")
         return frame
 
     @classmethod

@@ -1,16 +1,20 @@
 """Prior distributions as data, read by both a model's PyMC graph and its numba kernel.
 
-Each model module writes its priors once, as a `dict` of name -> `Normal` / `HalfNormal`.
-The PyMC graph builds its distributions from those entries (`dist`, `rv`) and the kernel
-receives their parameters as a float64 vector (`pack`), so a prior is one edit, and the
-kernel == graph tests check that both read it. The kernel implements fixed families: `pack`
-refuses an entry of another family instead of handing the kernel numbers it would misread.
+Each model module writes its priors once, as a `dict` of name -> `Normal` / `HalfNormal`
+/ ... The PyMC graph builds its distributions from those entries (`dist`, `rv`) and the
+kernel reads their parameters by name from a float64 vector: `KernelPriors(PRIORS)` gives
+each parameter its place (`at.alpha_mu`, `at.sigma_party_beta`: entry name, underscore,
+parameter name) and packs a table into that vector (`pack`), so a prior is one edit and
+the kernel == graph tests check that both read it. The kernel implements the families the
+table had when it was written: `pack` refuses a table whose entries differ in name or
+family instead of handing the kernel numbers it would misread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass
+from collections import namedtuple
+from collections.abc import Mapping
+from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
@@ -109,20 +113,34 @@ def logp(prior: Prior, value):
     return pm.logp(prior.dist(), value)
 
 
-def pack(priors: Mapping[str, Prior], order: Sequence[tuple[str, type]]) -> np.ndarray:
-    """The parameters of `priors[name]` for each (name, family) of `order`, concatenated
-    in that order: the kernel's view of the table. Raises if an entry is missing or of
-    another family than the kernel implements."""
-    values = []
-    for name, family in order:
-        prior = priors.get(name)
-        if not isinstance(prior, family):
-            raise TypeError(
-                f"prior {name!r} is {prior}; the kernel implements {family.__name__} for it "
-                "(change the kernel together with the family)"
-            )
-        values.extend(astuple(prior))
-    return np.array(values, dtype=np.float64)
+class KernelPriors:
+    """A model's kernel view of its priors table, by name.
+
+    `at`: a namedtuple of positions in the packed vector, one field per parameter named
+    "<entry>_<parameter>" (`at.alpha_mu`, `at.plane_edge`), and `at.end`, where the
+    model's own data (cutpoints ...) start; numba reads it as compile-time constants.
+    `pack(table)`: the parameters of `table` at those positions (float64), refused with
+    a TypeError when `table`'s entries are not the names and families the kernel was
+    written for (those of the table given here).
+    """
+
+    def __init__(self, priors: Mapping[str, Prior]):
+        self.families = {name: type(prior) for name, prior in priors.items()}
+        names = [f"{name}_{f.name}" for name, prior in priors.items() for f in fields(prior)]
+        self.at = namedtuple("PriorPositions", [*names, "end"])(*range(len(names) + 1))
+
+    def pack(self, priors: Mapping[str, Prior]) -> np.ndarray:
+        for name, family in self.families.items():
+            prior = priors.get(name)
+            if not isinstance(prior, family):
+                raise TypeError(
+                    f"prior {name!r} is {prior}; the kernel implements {family.__name__} for it "
+                    "(change the kernel together with the family)"
+                )
+        extra = sorted(set(priors) - set(self.families))
+        if extra:
+            raise TypeError(f"prior(s) {extra} are read by no kernel (add them to the model's kernel)")
+        return np.array([v for name in self.families for v in astuple(priors[name])], dtype=np.float64)
 
 
 def describe(priors: Mapping[str, Prior]) -> dict[str, str]:

@@ -31,11 +31,19 @@ def posterior_legislators(idata) -> pd.DataFrame:
 
 
 def rank_legislators(idata, legislators: pd.DataFrame) -> pd.DataFrame:
-    """One row per legislator: posterior mean, sd and 94% HDI of xi, and the rank.
+    """One row per legislator: posterior mean, sd and 94% HDI of xi, and the rank; a
+    posterior with a second dimension (xi_2) gets `rank_legislators_2d`'s table.
 
     legislators: legislator_id, legislator_name, party (any order; matched on id).
     xi is on the model's reported scale (standardized: chamber mean 0, sd 1).
     """
+    if "xi_2" in idata.posterior:
+        return rank_legislators_2d(idata, legislators)
+    return _rank_dim_1(idata, legislators)
+
+
+def _rank_dim_1(idata, legislators: pd.DataFrame) -> pd.DataFrame:
+    """`rank_legislators`' table of dim 1 (xi)."""
     import arviz as az
 
     xi = idata.posterior["xi"]
@@ -76,7 +84,7 @@ def rank_legislators_2d(idata, legislators: pd.DataFrame) -> pd.DataFrame:
     model's scale (each standardized: chamber mean 0, sd 1)."""
     import arviz as az
 
-    table = rank_legislators(idata, legislators)
+    table = _rank_dim_1(idata, legislators)
     xi_2 = idata.posterior["xi_2"]
     hdi = az.hdi(idata, var_names=["xi_2"], hdi_prob=HDI_PROB)["xi_2"]
     second = pd.DataFrame(

@@ -16,31 +16,27 @@ record of the model, its priors, the settings and the timings in `idata.attrs`.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
-from irt_pipeline.stats.jit import STATS, source_fingerprint
+from irt_pipeline.stats.codebase import closure, files_of
+from irt_pipeline.stats.jit import source_fingerprint
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.priors import describe
 
 BACKENDS = ("kernel", "pymc")
-# What determines a model's draws besides its own module and its inputs.
-SAMPLING_SOURCES = (
-    "sampling.py", "stopping.py", "jit.py", "kernel.py", "callbacks.py", "priors.py", "starts.py", "matrix.py",
-    "pca.py", "models/spec.py",
-)
 
 
 def code_fingerprint(spec: ModelSpec) -> str:
-    """Fingerprint of the code that turns inputs into this model's draws: its module and
-    `SAMPLING_SOURCES` (part of the posterior cache key)."""
-    module = Path(sys.modules[spec.logp.__module__].__file__)
-    return source_fingerprint([module, *(STATS / name for name in SAMPLING_SOURCES)])
+    """Fingerprint of the code that turns inputs into this model's draws (part of the
+    posterior cache key): the sources of the model's module and of this module, and of
+    every module of the package they import, transitively (`stats/codebase.py`:
+    computed from the import statements, so a new dependency is covered the day it is
+    imported), and the numba and llvmlite versions."""
+    return source_fingerprint(files_of(closure([spec.module, __name__])))
 
 
 @dataclass(frozen=True)
@@ -177,7 +173,7 @@ def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: Sampl
     if settings.backend == "kernel":  # a first run on a machine compiles while the model is bound
         from irt_pipeline.stats.callbacks import start_compiling
 
-        start_compiling(spec.logp.__module__)
+        start_compiling(spec.module)
     bound = spec.bind(matrix, np.asarray(pca, float))
     if settings.backend == "kernel":
         compiled = compile_kernel(spec, bound, settings.seed)

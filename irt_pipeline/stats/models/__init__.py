@@ -1,24 +1,37 @@
-"""The models, one module each; `MODELS` maps a model's key to its specification.
+"""The models, one module each; `MODELS` maps a model's key (its `--model` name) to its
+specification, the default first.
 
     hierarchical  party-level prior on the ideal points (the default)
     flat          no party in the prior
     2d            two dimensions (two_dimensional.py)
 
 Each module holds the model's priors (one table, read by its PyMC graph and its numba
-kernel), coordinates, starts, graph, kernel and post-processing; see `spec.py`.
+kernel), coordinates, starts, graph, kernel and post-processing, and exports its
+`SPEC` (`spec.py`). Registering a model is adding its module's name to `MODULES`.
 """
 
-from irt_pipeline.stats.models import flat, hierarchical, two_dimensional
+import importlib
+
+from irt_pipeline.stats.callbacks import compile_module
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 
+MODULES = ("hierarchical", "flat", "two_dimensional")  # the default model first
+
 MODELS: dict[str, ModelSpec] = {
-    "hierarchical": hierarchical.SPEC, "flat": flat.SPEC, "2d": two_dimensional.SPEC,
+    spec.key: spec for spec in (importlib.import_module(f"{__name__}.{name}").SPEC for name in MODULES)
 }
+DEFAULT = next(iter(MODELS))
 
 
-def spec_named(name) -> ModelSpec | None:
+def spec_named(name, models=None) -> ModelSpec | None:
     """The spec whose `name` (as recorded in a posterior's attrs) is `name`, or None."""
-    return next((spec for spec in MODELS.values() if spec.name == name), None)
+    return next((spec for spec in (models or MODELS).values() if spec.name == name), None)
 
 
-__all__ = ["MODELS", "Bound", "ModelSpec", "flat", "hierarchical", "spec_named", "two_dimensional"]
+def compile_all() -> None:
+    """Compile every registered model's callbacks into the on-disk kernel cache."""
+    for spec in MODELS.values():
+        compile_module(spec.module)
+
+
+__all__ = ["DEFAULT", "MODELS", "Bound", "ModelSpec", "compile_all", "spec_named"]

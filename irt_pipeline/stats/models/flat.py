@@ -49,7 +49,7 @@ from irt_pipeline.stats.jit import njit
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.pca import orient
-from irt_pipeline.stats.priors import HalfNormal, Normal, logp, pack
+from irt_pipeline.stats.priors import HalfNormal, KernelPriors, Normal, logp
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
 # The priors, written here only: the PyMC graph and the kernel both read this table.
@@ -58,7 +58,8 @@ PRIORS = {
     "alpha": Normal(0.0, 5.0),
     "tau": HalfNormal(5.0),
 }
-KERNEL_PRIORS = (("gauge", Normal), ("alpha", Normal), ("tau", HalfNormal))
+KERNEL_PRIORS = KernelPriors(PRIORS)  # the kernel reads floats[P.alpha_mu] ..., the cutpoints from P.end
+P = KERNEL_PRIORS.at
 GATED = {"xi": ("xi",), "tau": ("tau",)}
 SCALE = "standardized: chamber mean 0, sd 1; positive = conservative (chains oriented by party)"
 
@@ -151,7 +152,7 @@ def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
         },
         start=start,
         kernel_data=callbacks.KernelData.of(
-            matrix.signed_votes(), 0, np.concatenate([pack(PRIORS, KERNEL_PRIORS), layout.shear])
+            matrix.signed_votes(), 0, np.concatenate([KERNEL_PRIORS.pack(PRIORS), layout.shear])
         ),
         layout=layout,
     )
@@ -184,12 +185,13 @@ def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
     x: (n + 1 + 2m,) (w, a, log tau, beta); votes: (n, m) float32 +1/-1/0; floats: the packed
-    PRIORS (KERNEL_PRIORS order), then the m cutpoints. Returns the log-density with
-    every constant, equal to `graph`'s.
+    PRIORS (positions P), then the m cutpoints. Returns the log-density with every
+    constant, equal to `graph`'s.
     """
     n, m = votes.shape
-    gauge_mu, gauge_sd, alpha_mu, alpha_sd, tau_sd = floats[0], floats[1], floats[2], floats[3], floats[4]
-    shear = floats[5 : 5 + m]
+    gauge_mu, gauge_sd = floats[P.gauge_mu], floats[P.gauge_sigma]
+    alpha_mu, alpha_sd, tau_sd = floats[P.alpha_mu], floats[P.alpha_sigma], floats[P.tau_sigma]
+    shear = floats[P.end : P.end + m]
     w = x[:n]
     a = x[n : n + m]
     log_tau = x[n + m]
@@ -220,26 +222,13 @@ def logp_grad(x, grad, votes, ints, floats):
 def expand(x, out, votes, ints, floats):
     """`Layout.reported` as one flat vector: xi (n), tau (1), alpha (m), beta (m)."""
     n, m = votes.shape
-    shear = floats[5 : 5 + m]
+    shear = floats[P.end : P.end + m]
     k.standardize(x[:n], out[:n])
     out[n] = np.exp(x[n + m])
     for j in range(m):
         beta = x[n + m + 1 + j]
         out[n + 1 + j] = x[n + j] + shear[j] * beta
         out[n + 1 + m + j] = beta
-
-
-# nutpie's C callbacks (compiled on first use by `callbacks.compiled`).
-def nutpie_logp(dim, x_, grad_, logp_, meta_):
-    ok, x, grad, votes, ints, floats = callbacks.logp_arguments(dim, x_, grad_, meta_)
-    return callbacks.finish(logp_grad(x, grad, votes, ints, floats), grad, logp_) if ok else callbacks.WRONG_SIZE
-
-
-def nutpie_expand(dim, n_expanded, x_, out_, meta_):
-    ok, x, out, votes, ints, floats = callbacks.expand_arguments(dim, n_expanded, x_, out_, meta_)
-    if ok:
-        expand(x, out, votes, ints, floats)
-    return 0 if ok else callbacks.WRONG_SIZE
 
 
 def reflected_chains(xi: np.ndarray, parties) -> list[int]:
@@ -282,12 +271,18 @@ def postprocess(idata, bound: Bound) -> dict:
 
 SPEC = ModelSpec(
     name="flat_2pl",
+    key="flat",
+    title="the flat 2PL model (no party in the prior)",
+    version="2",  # 2: standardized identification oriented by party (no anchors), tau
+    job="flat_chain",
+    prefix="flat_",
+    checked=True,
     priors=PRIORS,
     gated=GATED,
     bind=bind,
     graph=graph,
-    logp=nutpie_logp,
-    expand=nutpie_expand,
+    logp_grad=logp_grad,
+    expand_kernel=expand,
     scale=SCALE,
     postprocess=postprocess,
     jittered=("a", "beta"),

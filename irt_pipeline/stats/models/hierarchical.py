@@ -75,7 +75,7 @@ from irt_pipeline.stats import kernel as k
 from irt_pipeline.stats.jit import njit
 from irt_pipeline.stats.matrix import MAJOR_PARTIES, VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
-from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal, logp, pack
+from irt_pipeline.stats.priors import Gamma, HalfNormal, KernelPriors, Normal, logp
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
 # The priors, written here only: the PyMC graph and the kernel both read this table.
@@ -87,12 +87,10 @@ PRIORS = {
     "sigma_party": Gamma(2.0, 4.0),
     "xi_other": Normal(0.0, 2.0),
 }
-# The kernel's view of the table: entries and families, in the order `floats` holds them.
-KERNEL_PRIORS = (
-    ("gauge", Normal), ("alpha", Normal), ("tau", HalfNormal), ("mu_party", Normal),
-    ("sigma_party", Gamma), ("xi_other", Normal),
-)
-N_PRIOR_FLOATS = 11  # then the m cutpoints
+# The kernel's view of the table: every parameter's place in `floats`, by name (P.alpha_mu),
+# then the m cutpoints from P.end.
+KERNEL_PRIORS = KernelPriors(PRIORS)
+P = KERNEL_PRIORS.at
 
 PARTY_DIM = list(MAJOR_PARTIES)  # index 0 Democrat, 1 Republican
 OTHER_GROUP = 2
@@ -264,7 +262,7 @@ def bind(matrix: VoteMatrix, pca: np.ndarray, design: int | None = None) -> Boun
     if design is None:
         design = choose_coordinates(matrix.votes, pca, groups, items)
     layout = Layout(n, m, groups, design, cutpoint_shear(*items))
-    floats = np.concatenate([pack(PRIORS, KERNEL_PRIORS), layout.shear])
+    floats = np.concatenate([KERNEL_PRIORS.pack(PRIORS), layout.shear])
     return Bound(
         ndim=layout.ndim,
         coordinates=layout.slices(),
@@ -369,16 +367,23 @@ def graph(matrix: VoteMatrix, bound: Bound):
 # ------------------------------------------------------------------ the kernel
 
 
+@njit(inline="always")
+def party_priors(floats, at):
+    """The gauge and party-level prior parameters `gauge_party_logp` and
+    `_anchored_party` take, read by name from a model's packed `floats` (positions `at`)."""
+    return (floats[at.gauge_mu], floats[at.gauge_sigma], floats[at.mu_party_mu], floats[at.mu_party_sigma],
+            floats[at.sigma_party_alpha], floats[at.sigma_party_beta])
+
+
 @njit
-def gauge_party_logp(x, grad, group, floats, xi, grad_xi, mu, sigma):
+def gauge_party_logp(x, grad, xi, mu, sigma, priors):
     """Gauge design, forward: xi = standardize(w), mu, sigma from x (w = x[:n], then
     mu_D, log(mu_R - mu_D), log sigma (2)); the gauge density and the party-level
-    priors (not the ideal points' own prior), with floats in KERNEL_PRIORS order.
+    priors (not the ideal points' own prior), with `priors` from `party_priors`.
     Writes their gradient into grad[:n+4] and returns (log-density, sd w). Also the
     two-dimensional model's dim 1."""
     n = xi.shape[0]
-    gauge_mu, gauge_sd = floats[0], floats[1]
-    mu_mu, mu_sd, sigma_shape, sigma_rate = floats[5], floats[6], floats[7], floats[8]
+    gauge_mu, gauge_sd, mu_mu, mu_sd, sigma_shape, sigma_rate = priors
     lp = 0.0
     for i in range(n):
         lp += k.normal_logp(x[i], gauge_mu, gauge_sd)
@@ -402,7 +407,7 @@ def gauge_party_logp(x, grad, group, floats, xi, grad_xi, mu, sigma):
 
 
 @njit
-def _anchored_party(x, grad, group, floats, xi, grad_xi, mu, sigma):
+def _anchored_party(x, grad, group, xi, mu, sigma, priors):
     """Anchored design, forward: v = anchor + s z, xi = standardize(v), mu and sigma
     as functions of v; the party-level priors and what is left of the log-Jacobian
     log(2/n) - (n + 3) log d + sum_g (n_g + 1) log s_g once each member's prior
@@ -411,7 +416,7 @@ def _anchored_party(x, grad, group, floats, xi, grad_xi, mu, sigma):
     v (holding s) into grad[:n] and d/d log s (holding v) into grad[n:n+2]; returns
     (log-density, sd v)."""
     n = xi.shape[0]
-    mu_mu, mu_sd, sigma_shape, sigma_rate = floats[5], floats[6], floats[7], floats[8]
+    _, _, mu_mu, mu_sd, sigma_shape, sigma_rate = priors
     v = np.empty(n)
     n_other = 0.0
     for i in range(n):
@@ -466,25 +471,26 @@ def logp_grad(x, grad, votes, ints, floats):
 
     x: (ndim,) in `Layout.slices` order; votes: (n, m) float32 +1/-1/0; ints: (n + 1,) the
     groups (0 Democrat, 1 Republican, 2 other), then the design (GAUGE, ANCHORED);
-    floats: the packed PRIORS (KERNEL_PRIORS order), then the m cutpoints. Returns the
+    floats: the packed PRIORS (positions P), then the m cutpoints. Returns the
     log-density with every constant, equal to `graph`'s.
     """
     n, m = votes.shape
     group = ints[:n]
     design = ints[n]
-    alpha_mu, alpha_sd, tau_sd = floats[2], floats[3], floats[4]
-    other_mu, other_sd = floats[9], floats[10]
-    shear = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + m]
+    alpha_mu, alpha_sd, tau_sd = floats[P.alpha_mu], floats[P.alpha_sigma], floats[P.tau_sigma]
+    other_mu, other_sd = floats[P.xi_other_mu], floats[P.xi_other_sigma]
+    shear = floats[P.end : P.end + m]
     p = n + 4 if design == GAUGE else n + 2
 
     xi = np.empty(n)
     grad_xi = np.zeros(n)
     mu = np.empty(2)
     sigma = np.empty(2)
+    priors = party_priors(floats, P)
     if design == GAUGE:
-        lp, d = gauge_party_logp(x, grad, group, floats, xi, grad_xi, mu, sigma)
+        lp, d = gauge_party_logp(x, grad, xi, mu, sigma, priors)
     else:
-        lp, d = _anchored_party(x, grad, group, floats, xi, grad_xi, mu, sigma)
+        lp, d = _anchored_party(x, grad, group, xi, mu, sigma, priors)
 
     # The ideal points' prior: members N(xi; mu_g, sigma_g), everyone else xi_other.
     # Anchored: N(xi; mu_g, sigma_g) = N(v; anchor_g, s_g) d, the d in the Jacobian.
@@ -544,7 +550,7 @@ def expand(x, out, votes, ints, floats):
     n, m = votes.shape
     group = ints[:n]
     design = ints[n]
-    shear = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + m]
+    shear = floats[P.end : P.end + m]
     p = n + 4 if design == GAUGE else n + 2
     if design == GAUGE:
         k.standardize(x[:n], out[:n])
@@ -569,27 +575,19 @@ def expand(x, out, votes, ints, floats):
         out[n + 5 + m + j] = beta
 
 
-# nutpie's C callbacks (compiled on first use by `callbacks.compiled`).
-def nutpie_logp(dim, x_, grad_, logp_, meta_):
-    ok, x, grad, votes, ints, floats = callbacks.logp_arguments(dim, x_, grad_, meta_)
-    return callbacks.finish(logp_grad(x, grad, votes, ints, floats), grad, logp_) if ok else callbacks.WRONG_SIZE
-
-
-def nutpie_expand(dim, n_expanded, x_, out_, meta_):
-    ok, x, out, votes, ints, floats = callbacks.expand_arguments(dim, n_expanded, x_, out_, meta_)
-    if ok:
-        expand(x, out, votes, ints, floats)
-    return 0 if ok else callbacks.WRONG_SIZE
-
-
 SPEC = ModelSpec(
     name="hierarchical_2pl",
+    key="hierarchical",
+    title="the hierarchical 2PL model (party level; the default)",
+    version="2",  # 2: the discrimination scale tau, gates on every reported group
+    job="irt_chain",
+    checked=True,
     priors=PRIORS,
     gated=GATED,
     bind=bind,
     graph=graph,
-    logp=nutpie_logp,
-    expand=nutpie_expand,
+    logp_grad=logp_grad,
+    expand_kernel=expand,
     scale=SCALE,
     jittered=("a", "beta"),
 )

@@ -1,13 +1,13 @@
 """What a model is, to the rest of the pipeline.
 
-A model module (`hierarchical.py`, `flat.py`) holds everything about one model: its
-priors table, its sampler coordinates and starts, its PyMC graph, its numba kernel and
-C callbacks, the variables it reports and which of them the gates watch, and its
-post-processing. It exports one `ModelSpec`; `stats/sampling.py` samples any spec the
-same way, and the assets read the spec (gates, names) instead of model code.
+A model module (`hierarchical.py`, `flat.py`, `two_dimensional.py`) holds everything about
+one model: its priors table, its sampler coordinates and starts, its PyMC graph, its numba
+kernels, the variables it reports and which of them the gates watch, and its
+post-processing. It exports one `ModelSpec` as `SPEC`; `stats/sampling.py` samples any
+spec the same way, and the Dagster layer builds the model's assets, gate checks, job, CLI
+entry and rebuild hint from the spec alone (`irt_pipeline/assets/catalog.py`).
 
-A third model is one new module with a `SPEC` (registered in `models/__init__.py`) plus
-its assets.
+Adding a model is one module with a `SPEC` and one line in `models/__init__.py`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from irt_pipeline.stats.callbacks import KernelData
+from irt_pipeline.stats.callbacks import KernelData, nutpie_callbacks
 from irt_pipeline.stats.priors import Prior
+
+STAGES = ("posterior", "diagnostics", "rankings", "posterior_predictive", "loo")
 
 
 @dataclass(frozen=True)
@@ -48,18 +50,29 @@ class Bound:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model, as the sampler and the assets see it.
+    """One model, as the sampler and the pipeline see it.
 
-    name: cache and metadata label; priors: the table (stats/priors.py); gated: gate
-    group -> the reported variables its R-hat and ESS gates cover; bind(matrix, pca)
-    -> Bound; graph(matrix, bound) -> the PyMC model in the sampler's coordinates (the
-    reference the kernel is tested against); logp, expand: module-level functions with
-    nutpie's C signatures (compiled on first use); postprocess(idata, bound) -> attrs
-    to record (e.g. chains reoriented), may edit idata.posterior in place; scale: what
-    the reported xi means; starts: the `pca_init` columns `bind` takes as its start
-    scores (`start_scores`); max_draws_factor: the model's cap on kept draws per chain
-    is this many times the sampler's `max_draws` (a model that mixes more slowly gets
-    more room before its gates refuse it).
+    Statistics: name: the label its posteriors record; priors: the table (stats/priors.py);
+    gated: gate group -> the reported variables its R-hat and ESS gates cover;
+    bind(matrix, start scores) -> Bound; graph(matrix, bound) -> the PyMC model in the
+    sampler's coordinates (the reference the kernel is tested against); logp_grad,
+    expand: the numba kernels (`stats/callbacks.py`'s calling convention), from which
+    nutpie's C callbacks `logp` and `expand` are made; postprocess(idata, bound) ->
+    attrs to record (e.g. chains reoriented), may edit idata.posterior in place; scale:
+    what the reported positions mean; starts: the `pca_init` columns `bind` takes as
+    its start scores (`start_scores`); max_draws_factor: the model's cap on kept draws
+    per chain is this many times the sampler's `max_draws` (a model that mixes more
+    slowly gets more room before its gates refuse it); jittered: graph variables nutpie
+    jitters (pymc backend).
+
+    Pipeline: key: the registry key and the CLI's `--model` value; title: one line for
+    job and asset descriptions; version: the code version of its posterior asset (bump
+    when its draws change meaning; the cache key also fingerprints the code); job: its
+    job's name; prefix, suffix: its assets are named prefix + stage + suffix (`STAGES`:
+    "flat_posterior", "rankings_2d"); beside_default: its job also runs the default
+    model's chain and the verdicts between the two (the two-dimensional model and its
+    dimensionality verdict); checked: it is run and compared with the default in the
+    model checks (`irt-pipeline run --model both`).
     """
 
     name: str
@@ -67,13 +80,39 @@ class ModelSpec:
     gated: Mapping[str, tuple[str, ...]]
     bind: Callable
     graph: Callable
-    logp: Callable
-    expand: Callable
+    logp_grad: Callable
+    expand_kernel: Callable
     scale: str
+    key: str
+    title: str
+    version: str
+    job: str
+    prefix: str = ""
+    suffix: str = ""
+    beside_default: bool = False
+    checked: bool = False
     postprocess: Callable = field(default=lambda idata, bound: {})
-    jittered: tuple[str, ...] = ("alpha", "beta")  # graph variables nutpie jitters (pymc backend)
+    jittered: tuple[str, ...] = ("a", "beta")
     starts: tuple[str, ...] = ("pc1",)
     max_draws_factor: int = 1
+    logp: Callable = field(init=False, repr=False, compare=False)
+    expand: Callable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        logp, expand = nutpie_callbacks(self.logp_grad, self.expand_kernel)
+        object.__setattr__(self, "logp", logp)
+        object.__setattr__(self, "expand", expand)
+
+    @property
+    def module(self) -> str:
+        """The module that defines the model (its kernels)."""
+        return self.logp_grad.py_func.__module__
+
+    def asset(self, stage: str) -> str:
+        """The name of this model's asset of a stage (one of `STAGES`)."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r} (one of {STAGES})")
+        return f"{self.prefix}{stage}{self.suffix}"
 
     def start_scores(self, pca: pd.DataFrame, legislator_ids=None) -> np.ndarray:
         """The start scores `bind` takes, from a `pca_scores` frame: (n,) for one column,

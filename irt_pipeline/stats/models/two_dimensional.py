@@ -1,5 +1,6 @@
 """The two-dimensional 2PL IRT model: ideal points in the plane. Priors, coordinates,
-starts, graph, kernel and the orientation of dim 2.
+starts, graph, kernel and the orientation of dim 2. Why it is built this way, with the
+measurements: docs/models.md ("The two-dimensional model: why each piece").
 
 Per chamber and session (n legislators, m roll calls), with the priors of `PRIORS`:
 
@@ -23,105 +24,41 @@ Identification, in the posterior itself. The likelihood is unchanged by any affi
 of the positions x_i = (xi_i, xi_2_i) -> A x_i + b (with beta_j -> A^-T beta_j and
 alpha_j adjusted): two directions of location, three of scale and correlation, one of
 rotation. In every draw both dimensions have mean 0, dim 1 has sd 1, and they are
-uncorrelated (xi_2 is orthogonal to 1 and xi), which fixes four; dim 2's scale is fixed
+uncorrelated (xi_2 is orthogonal to 1 and xi), which fixes four; dim 2's scale is held
 by its prior (a proper Normal: |xi_2|^2 concentrates near n - 3, so its sd is near 1
-unless the votes say otherwise); and the two parties' means differ on dim 1 only (d .
-xi_2 = 0), which fixes the rotation: dim 1 is the
-direction that separates the parties, dim 2 what divides the chamber across party
-lines (regional and civil-rights splits inside a party, in the 1930s-60s). The
-ordered party means fix dim 1's sign (positive = conservative), as in the default
-model. Left is the reflection xi_2 -> -xi_2 (with beta_2): see orientation.
+unless the votes say otherwise; it is estimated, not fixed); and the two parties' means
+differ on dim 1 only (d . xi_2 = 0), which fixes the rotation: dim 1 is the direction
+that separates the parties, dim 2 what divides the chamber across party lines. The
+ordered party means fix dim 1's sign (positive = conservative). Left is the reflection
+xi_2 -> -xi_2 (with beta_2): see `orient_draws`.
 
-The party level on dim 1, and why. With the gauge prior alone (uniform on each
-dimension's sphere, the model as first shipped) nothing held a legislator whose votes
-are all predicted: moving outward only gains likelihood, and the sphere lets one member
-take a large share of a dimension's fixed variance. Measured on the shared Senates:
-John Ensign (38 votes in the 112th) at 3.96 on dim 1 against 1.65 in the default
-model, which alone took dim 1's r with nominate_dim1 from 0.985 to 0.944; on the 116th
-chains disagreed about which member (Warren on dim 1, Hirono on both) took that share.
-So dim 1 has the default model's party level, entry for entry (its PRIORS,
-`hierarchical.gauge_party_logp`, `hierarchical.party_members_logp`): a member is held
-near their party's mean in units of the party's own spread (Ensign: 1.24).
-Everyone outside the two parties gets the equal mixture of the two parties'
-distributions (a priori a member of one party or the other), not the default model's
-wide PRIORS["xi_other"]: with Normal(0, 2), and with Normal(0, 1), Bernie Sanders (296
-votes in the 116th) drifted to -6 .. -9 on dim 1 in three chains of four; with the
-mixture he stays with the far left (-2.2 .. -2.8).
+Dim 1 has the default model's party level, entry for entry (its PRIORS,
+`hierarchical.gauge_party_logp`, `hierarchical.party_members_logp`); everyone outside the
+two parties gets the equal mixture of the two parties' distributions on dim 1.
+PRIORS["plane"] multiplies the prior by exp(-(rho_i / edge)^power) per member, rho_i the
+distance of (xi_i, xi_2_i) from the centre (edge 4 chamber sd, power 8: 1 nat at 4, 6 at
+5, 26 at 6), bounded room as W-NOMINATE's unit circle gives.
 
-Dim 2: a Normal prior, and a bound on the plane. Standardized (uniform on the sphere
-{mean 0, sd 1}, as first shipped), dim 2's fixed variance was taken by one member's
-idiosyncratic defections in weakly two-dimensional Senates, which member differing by
-chain: the 115th (Gary Peters or Tina Smith at dim 2 -5, R-hat 1.54) and the 116th
-(Mazie Hirono at (-3.7, -5.7) or Elizabeth Warren's dim-1 tail, R-hat 1.76). A
-per-party spread on dim 2 was a funnel on a one-dimensional chamber (402 divergences
-on the demo's 40 x 150) and settled neither. Dim 2 unstandardized with a Normal prior
-(w_2 ~ PRIORS["xi_2"], xi_2 its projection) failed the same way (R-hat 1.55 and 2.04,
-the same members, sd(xi_2) 0.97-0.99 in every chain): with tau_2 free the likelihood
-sees only xi_2's direction and tau_2 |xi_2|, and an isotropic Normal is a free radius
-times a direction uniform on the sphere, so the configuration's prior is the sphere's
-again. What a member's drift has to pay for is bounded room, as in W-NOMINATE's unit
-circle: PRIORS["plane"] multiplies the prior by exp(-(rho_i / edge)^power) per member,
-rho_i the distance of (xi_i, xi_2_i) from the centre, edge 4 chamber sd and power 8 (1
-nat at 4, 6 at 5, 26 at 6; a bivariate standard normal cloud of 435 members exceeds 4
-with probability 14%, so a sensible configuration hardly feels it). It is not
-scale-free: a member who takes a dimension's variance pays for room the others do not
-use. Measured with the defaults (docs/models.md, "Two dimensions"): the 115th and 116th
-pass every gate with all chains in one mode (Peters at -3.2 and Paul at +3.2 on dim 2
-of the 115th; Warren at -2.9 on dim 1 and Paul at +3.9 on dim 2 of the 116th). The bound
-reads dim 1 too (it bounds the plane, not dim 2 alone; Warren's tail was on dim 1); the
-one-dimensional models' extremes on the shared chambers are within 3.3, where it costs
-0.2 nats.
+The gauge needs no Jacobian: iid Normal w standardized is uniform on the sphere {mean 0,
+sd 1} and independent of w's own mean and sd; given xi, w_2's components along the
+orthonormal directions 1, xi and d are independent of the rest, which is xi_2. So the
+gauge multiplies the model's density by a proper density of those five directions, which
+nothing reports (`test_the_gauge_is_inert`).
 
-Prior, and why the gauge needs no Jacobian. iid Normal w standardized is uniform on the
-sphere {mean 0, sd 1} and independent of w's own mean and sd. Given xi, the components
-of w_2 along the orthonormal directions 1, xi and d (orthogonalized) are independent of
-the rest (an iid Normal is isotropic, whatever the directions), and the rest is xi_2: a
-Normal on the subspace {mean 0, orthogonal to xi and d} whose density does not depend
-on which subspace xi makes it. So w's mean and sd and w_2's three projections are a
-priori independent of (xi, xi_2). The party-level terms read only xi and the party
-coordinates (mu_party, sigma_party: coordinates of their own, as in the default model's
-gauge design) and the bound reads only (xi, xi_2), so the gauge multiplies the model's
-density by a proper density of those five directions, which nothing reports and nothing
-else depends on (`test_the_gauge_is_inert`).
-
-Orientation of dim 2, a documented rule applied draw by draw. The posterior is symmetric
-under xi_2 -> -xi_2 (with beta_2), so folding every draw into one half is exactly the
-posterior restricted to that half, whatever the chains do (a chain that settled in a
-mirror image is aligned, one that crosses is folded; nothing is averaged across mirror
-images): a draw with xi_2 . r < 0, for r the start's dim 2, has xi_2 and beta_2 negated
-(r is fixed before sampling, so the halves are fixed; it is far from the boundary);
-then, if the posterior means lean the wrong way under the rule of `pca.orient_second`
-(the correlation of dim 1 and dim 2 among the Republicans minus that among the Democrats
-is negative), every draw's xi_2 and beta_2 are negated: positive dim 2 is the side of
-each party's members farther from the other party on dim 1. On the 88th Senate that puts
-the Southern Democrats high on dim 2 (Thurmond, Stennis, Eastland) and Javits and
-Keating low, DW-NOMINATE's sign (the opposite convention measured r = -0.61 with
-nominate_dim2 there); on the 73rd it is the opposite of NOMINATE's, whose dim 2 there is
-the progressive wing (docs/models.md). The sign is a convention, not a claim about
-NOMINATE's. The rule needs nothing but party labels, so it applies to any legislature;
-its strength is recorded as `idata.attrs["second_dimension_lean"]` (between 0 and 2):
-near 0 the parties have no wings along dim 2 and its sign is a weak convention (sessions
-may differ in it). The draws flipped relative to the sampler are counted per chain in
-`idata.attrs["reflected_draws"]`. alpha is unchanged by the reflection. Dim 1 is not
-folded: the ordered party means make its mirror image no mode of the posterior, and a
-chain that sat there anyway would disagree with the others and fail the R-hat gate.
+Orientation of dim 2, a documented rule applied draw by draw (`orient_draws`): a draw
+with xi_2 . r < 0, for r the start's dim 2, has xi_2 and beta_2 negated; then, if the
+posterior means lean the wrong way under `pca.orient_second`, every draw's are. Positive
+dim 2 is the side of each party's members farther from the other party on dim 1. The
+strength of that lean is recorded as `second_dimension_lean` and the draws flipped per
+chain as `reflected_draws`.
 
 Coordinates. The sampler moves x = (w (n), mu_D, log(mu_R - mu_D), log sigma (2), w_2
-(n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j . (beta_j,
-beta_2_j), c_j the point of roll call j's cutting line in the start nearest the origin
-(`starts.cutpoint_shear`): a linear shear with unit Jacobian that makes a
-near-party-line roll call's ridge axis-aligned, as in the one-dimensional models. The
-party level is centred (the default model's gauge design; its anchored design is for
-chambers whose votes say little, not the ones a second dimension is fitted to). Dim 2's
-discriminations are non-centred (beta_2 = tau_2 z_2, the same prior): where the chamber
-has little second dimension, tau_2 is near 0 and the centred beta_2 ~ N(0, tau_2) is a
-funnel the sampler cannot cross (on a one-dimensional simulated chamber: R-hat and ESS
-of tau_2 and E-BFMI failed); dim 1, informed by every roll call, stays centred as in the
-one-dimensional models. Dim 2's discrimination scale is sampled as log(tau_2 sd(xi_2)),
-the scale per chamber sd of dim 2: the likelihood is unchanged when xi_2 grows and tau_2
-shrinks alike, a ridge in (w_2, log tau_2) that this coordinate (a shear of log tau_2 by
--log sd(xi_2), unit Jacobian) turns into an axis (the recovery chamber: bulk ESS of tau_2
-470 against 386 in 900 draws)."""
+(n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j .
+(beta_j, beta_2_j) (the cutpoint shear of the one-dimensional models). The party level
+is centred (the default model's gauge design); dim 2's discriminations are non-centred
+(beta_2 = tau_2 z_2: centred, tau_2 near 0 is a funnel); dim 2's discrimination scale is
+sampled per chamber sd of dim 2, log(tau_2 sd(xi_2)), which turns the ridge of xi_2
+growing while tau_2 shrinks into an axis."""
 
 from __future__ import annotations
 
@@ -139,7 +76,7 @@ from irt_pipeline.stats.models import hierarchical
 from irt_pipeline.stats.models.hierarchical import PARTY_DIM, party_groups, party_start
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.pca import orient, orient_second, second_dimension_lean
-from irt_pipeline.stats.priors import Normal, SoftBound, logp, pack
+from irt_pipeline.stats.priors import KernelPriors, Normal, SoftBound, logp
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
 # The priors: the PyMC graph and the kernel both read this table. Dim 1's party level
@@ -148,13 +85,15 @@ from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_item
 # dimension's discrimination scale (tau and tau_2); "xi_2" is dim 2's prior, iid on the
 # sampler's w_2 (dim 2 is w_2's projection, not rescaled: its spread is the data's);
 # "plane" bounds each member's distance from the centre of the plane (module docstring).
-KERNEL_PRIORS = (*hierarchical.KERNEL_PRIORS[:5], ("xi_2", Normal), ("plane", SoftBound))  # first five: as
-PRIORS = {  # `hierarchical.gauge_party_logp` reads them
-    **{name: hierarchical.PRIORS[name] for name, _ in KERNEL_PRIORS[:5]},
+PRIORS = {
+    **{name: hierarchical.PRIORS[name] for name in ("gauge", "alpha", "tau", "mu_party", "sigma_party")},
     "xi_2": Normal(0.0, 1.0),
     "plane": SoftBound(edge=4.0, power=8.0),
 }
-N_PRIOR_FLOATS = 13  # then the party contrast (n), the cutpoints (m per dimension)
+# The kernel reads floats[P.alpha_mu] ...; from P.end: the party contrast (n), then the
+# cutpoints (m per dimension).
+KERNEL_PRIORS = KernelPriors(PRIORS)
+P = KERNEL_PRIORS.at
 GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "party": ("mu_party", "sigma_party"), "tau": ("tau", "tau_2")}
 STARTS = ("pc1", "pc2")
 # Twice the one-dimensional models' cap on kept draws per chain: with the default 4,000,
@@ -318,7 +257,7 @@ def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
             "alpha": jittered_alpha, "beta": jittered_beta, "tau": tau * np.exp(rng.uniform(-0.2, 0.2, size=2)),
         })
 
-    floats = np.concatenate([pack(PRIORS, KERNEL_PRIORS), contrast, layout.shear[:, 0], layout.shear[:, 1]])
+    floats = np.concatenate([KERNEL_PRIORS.pack(PRIORS), contrast, layout.shear[:, 0], layout.shear[:, 1]])
     legislator, party, roll_call = ("legislator",), ("party",), ("roll_call",)
     return Bound(
         ndim=layout.ndim,
@@ -488,17 +427,18 @@ def logp_grad(x, grad, votes, ints, floats):
 
     x: (2n + 6 + 3m,) in `Layout.slices` order (w, the party block (4), w_2, a, log
     tau, log(tau_2 sd(xi_2)), beta, z_2); votes: (n, m) +1/-1/0; ints: (n,) the groups (0
-    Democrat, 1 Republican, 2 other); floats: the packed PRIORS (KERNEL_PRIORS order),
+    Democrat, 1 Republican, 2 other); floats: the packed PRIORS (positions P),
     the party contrast (n), then the cutpoints of dim 1 (m) and dim 2 (m). Returns the
     log-density with every constant, equal to `graph`'s.
     """
     n, m = votes.shape
     group = ints[:n]
-    alpha_mu, alpha_sd, tau_sd, dim2_mu, dim2_sd = floats[2], floats[3], floats[4], floats[9], floats[10]
-    edge, power = floats[11], floats[12]
-    d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
-    shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
-    shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
+    alpha_mu, alpha_sd, tau_sd = floats[P.alpha_mu], floats[P.alpha_sigma], floats[P.tau_sigma]
+    dim2_mu, dim2_sd = floats[P.xi_2_mu], floats[P.xi_2_sigma]
+    edge, power = floats[P.plane_edge], floats[P.plane_power]
+    d = floats[P.end : P.end + n]
+    shear1 = floats[P.end + n : P.end + n + m]
+    shear2 = floats[P.end + n + m : P.end + n + 2 * m]
     q, p = n + 4, 2 * n + 4 + m  # w_2 starts at q, log tau sits at p
     a = x[q + n : p]
     beta1 = x[p + 2 : p + 2 + m]
@@ -514,7 +454,7 @@ def logp_grad(x, grad, votes, ints, floats):
     grad_x1 = np.zeros(n)
     mu = np.empty(2)
     sigma = np.empty(2)
-    lp, sd1 = hierarchical.gauge_party_logp(x, grad, group, floats, x1, grad_x1, mu, sigma)
+    lp, sd1 = hierarchical.gauge_party_logp(x, grad, x1, mu, sigma, hierarchical.party_priors(floats, P))
     lp = hierarchical.party_members_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
     lp = unaffiliated_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
     for i in range(q, q + n):
@@ -557,9 +497,9 @@ def expand(x, out, votes, ints, floats):
     """`Layout.reported` as one flat vector: xi (n), xi_2 (n), mu_party (2),
     sigma_party (2), tau, tau_2, alpha (m), beta (m), beta_2 (m) (= tau_2 z_2)."""
     n, m = votes.shape
-    d = floats[N_PRIOR_FLOATS : N_PRIOR_FLOATS + n]
-    shear1 = floats[N_PRIOR_FLOATS + n : N_PRIOR_FLOATS + n + m]
-    shear2 = floats[N_PRIOR_FLOATS + n + m : N_PRIOR_FLOATS + n + 2 * m]
+    d = floats[P.end : P.end + n]
+    shear1 = floats[P.end + n : P.end + n + m]
+    shear2 = floats[P.end + n + m : P.end + n + 2 * m]
     q, p = n + 4, 2 * n + 4 + m
     k.standardize(x[:n], out[:n])
     second_dimension(x[q : q + n], out[:n], d, out[n : 2 * n], np.empty(n))
@@ -578,19 +518,6 @@ def expand(x, out, votes, ints, floats):
         out[r + 2 + j] = x[q + n + j] + shear1[j] * beta1 + shear2[j] * beta2
         out[r + 2 + m + j] = beta1
         out[r + 2 + 2 * m + j] = beta2
-
-
-# nutpie's C callbacks (compiled on first use by `callbacks.compiled`).
-def nutpie_logp(dim, x_, grad_, logp_, meta_):
-    ok, x, grad, votes, ints, floats = callbacks.logp_arguments(dim, x_, grad_, meta_)
-    return callbacks.finish(logp_grad(x, grad, votes, ints, floats), grad, logp_) if ok else callbacks.WRONG_SIZE
-
-
-def nutpie_expand(dim, n_expanded, x_, out_, meta_):
-    ok, x, out, votes, ints, floats = callbacks.expand_arguments(dim, n_expanded, x_, out_, meta_)
-    if ok:
-        expand(x, out, votes, ints, floats)
-    return 0 if ok else callbacks.WRONG_SIZE
 
 
 # ------------------------------------------------------------------ orientation
@@ -636,12 +563,20 @@ def postprocess(idata, bound: Bound) -> dict:
 
 SPEC = ModelSpec(
     name="two_dimensional_2pl",
+    key="2d",
+    title="the two-dimensional 2PL model",
+    # 2: a party level on both dimensions. 3: dim 2 not standardized (a Normal prior on it,
+    # its spread estimated), a soft bound on the plane, tau_2 sampled per sd of dim 2
+    version="3",
+    job="two_dimensional_chain",
+    suffix="_2d",
+    beside_default=True,
     priors=PRIORS,
     gated=GATED,
     bind=bind,
     graph=graph,
-    logp=nutpie_logp,
-    expand=nutpie_expand,
+    logp_grad=logp_grad,
+    expand_kernel=expand,
     scale=SCALE,
     postprocess=postprocess,
     jittered=("a", "beta", "z_2"),
