@@ -1,5 +1,5 @@
 """`irt-pipeline`: fetch and import vote files, run partitions, print rankings and the
-common scale across sessions.
+common scale across sessions, write reports.
 
 Everything runs through Dagster on the instance at $DAGSTER_HOME (the project's
 `.dagster_home/` when unset), so what the CLI does shows in the UI.
@@ -339,6 +339,12 @@ def cmd_scale(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from irt_pipeline.cli_report import cmd_report as write
+
+    return write(args)
+
+
 def _add_verbose(parser) -> None:
     parser.add_argument(
         "--verbose", action="store_true", help="Dagster's whole DEBUG log and its warnings (default: progress only)"
@@ -428,6 +434,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="sessions: one row per legislator per session (default); careers: one row per legislator",
     )
     scale.set_defaults(func=cmd_scale)
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report from stored outputs (nothing is refit): of one "
+        "partition with --session, else the chamber's history across sessions",
+    )
+    report.add_argument("--session", help="the partition's session; without it, the chamber history")
+    report.add_argument("--chamber", required=True, choices=CHAMBERS)
+    report.add_argument("--out", required=True, help="the HTML file to write")
+    _add_verbose(report)
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -3,7 +3,8 @@
 import dagster as dg
 
 from irt_pipeline.assets import (
-    ACROSS_SESSIONS, ALL_ASSETS, BOTH_MODELS, CHAIN, FLAT_CHAIN, MODEL_CHECKS, TWO_DIMENSIONAL_CHAIN,
+    ACROSS_SESSIONS, ALL_ASSETS, BOTH_MODELS, CHAIN, FLAT_CHAIN, MODEL_CHECKS, REPORT_JOBS, REPORTS,
+    TWO_DIMENSIONAL_CHAIN,
 )
 from irt_pipeline.automation import automation_sensor
 from irt_pipeline.deploy import executor_from_env
@@ -58,8 +59,8 @@ def make_definitions(root: str | None = None, **resources) -> dg.Definitions:
     """The project's Definitions. `root` replaces IRT_PIPELINE_ROOT; keyword arguments
     replace resources by key (tests shrink the sampler this way)."""
     return dg.Definitions(
-        assets=[*ALL_ASSETS, *ACROSS_SESSIONS],
-        jobs=[irt_chain, flat_chain, both_models, two_dimensional_chain, model_checks, common_scale_job],
+        assets=[*ALL_ASSETS, *ACROSS_SESSIONS, *REPORTS],
+        jobs=[irt_chain, flat_chain, both_models, two_dimensional_chain, model_checks, common_scale_job, *REPORT_JOBS],
         sensors=[landing_sensor, automation_sensor],
         resources={**resources_from_env(root), **resources},
         # One process per run by default: imports (PyMC, nutpie) and compiled kernels are

@@ -11,6 +11,9 @@ model_comparison (PSIS-LOO) and external_validation.
 Across sessions, partitioned by chamber alone: common_scale and careers (one
 multi-asset fed by every session's posterior and diagnostics of the chamber).
 
+The pages to hand on, on request: report per (session, chamber) and chamber_report per
+chamber (assets/report.py, with their jobs).
+
 Each is a thin wrapper over plain functions in `irt_pipeline.stats` (and the landing and
 contract modules); what Dagster adds is storage, metadata and the checks.
 """
@@ -27,6 +30,7 @@ from irt_pipeline.assets.pca_init import pca_init
 from irt_pipeline.assets.posterior import posterior
 from irt_pipeline.assets.posterior_predictive import flat_posterior_predictive, posterior_predictive
 from irt_pipeline.assets.rankings import rankings
+from irt_pipeline.assets.report import REPORT_JOBS, REPORTS, chamber_report, report  # noqa: F401
 from irt_pipeline.assets.roll_calls import roll_calls
 from irt_pipeline.assets.two_dimensional import diagnostics_2d, posterior_2d, rankings_2d
 from irt_pipeline.assets.vote_matrix import vote_matrix
