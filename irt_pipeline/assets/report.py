@@ -25,6 +25,7 @@ import pandas as pd
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
 from irt_pipeline.assets._lineage import LANDING_FILES
+from irt_pipeline.assets.common_scale import GROUP as ACROSS_SESSIONS_GROUP
 from irt_pipeline.assets.rankings import require_passed_gates
 from irt_pipeline.errors import BadInput
 from irt_pipeline.partitions import chamber_partitions, session_and_chamber, session_chamber_partitions
@@ -236,7 +237,7 @@ def report(context: dg.AssetExecutionContext, posterior, diagnostics: dict, stor
 
 @dg.asset(
     partitions_def=chamber_partitions,
-    group_name="across_sessions",
+    group_name=ACROSS_SESSIONS_GROUP,
     code_version=versions.CHAMBER_REPORT,
     ins={"common_scale": dg.AssetIn(), "careers": dg.AssetIn()},
 )
