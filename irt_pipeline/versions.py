@@ -50,6 +50,10 @@ EXTERNAL_VALIDATION = "2"
 # stats/common_scale.py and require_passed_gates in assets/rankings.py (common_scale,
 # careers)
 COMMON_SCALE = "1"
+# irt_pipeline/report/ (the pages: session.py and history.py, figures.py, templates/)
+# and the gathering in assets/report.py (report, chamber_report)
+REPORT = "1"
+CHAMBER_REPORT = "1"
 
 
 def digest(*parts) -> str:

@@ -5,8 +5,9 @@ checks.
 Per (session, chamber) partition: roll_calls -> vote_matrix -> pca_init, then every
 registered model's stages (`models.py`, an asset factory over `stats/models/`):
 posterior -> diagnostics -> rankings, posterior_predictive and loo beside them; between
-models: model_comparison, dimensionality and external_validation. Across sessions,
-partitioned by chamber alone: common_scale and careers.
+models: model_comparison, dimensionality and external_validation; the page to hand on,
+report. Across sessions, partitioned by chamber alone: common_scale and careers, and
+chamber_report.
 
 `CATALOG` (catalog.py) holds them all, derived from the registered models;
 the names below are the default model's chain, for tests and scripts.

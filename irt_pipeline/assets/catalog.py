@@ -14,7 +14,8 @@ Jobs, all over the (session, chamber) partitions:
   between the two;
 - `both_models` (`--model both`): the default and every checked model, then the model
   checks; `model_checks`: the checks alone, from stored posteriors;
-- `common_scale_job`, partitioned by chamber.
+- `common_scale_job` and `chamber_report_job`, partitioned by chamber; `report_job`, the
+  page of a partition from its stored outputs.
 Nothing here names a model: a new model's module and its registration line are enough.
 """
 
@@ -30,6 +31,7 @@ from irt_pipeline.assets.external_validation import external_validation_asset
 from irt_pipeline.assets.model_comparison import model_comparison_asset
 from irt_pipeline.assets.models import model_assets
 from irt_pipeline.assets.pca_init import pca_init
+from irt_pipeline.assets.report import chamber_report, report_asset
 from irt_pipeline.assets.roll_calls import roll_calls
 from irt_pipeline.assets.vote_matrix import vote_matrix
 from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
@@ -50,7 +52,8 @@ class Catalog:
     verdicts: dict[str, dg.AssetsDefinition] = field(init=False)
     comparison: dg.AssetsDefinition | None = field(init=False)
     external_validation: dg.AssetsDefinition = field(init=False)
-    across_sessions: tuple = (common_scale,)
+    report: dg.AssetsDefinition = field(init=False)
+    across_sessions: tuple = (common_scale, chamber_report)
 
     def __post_init__(self):
         default = self.default
@@ -61,6 +64,10 @@ class Catalog:
         checked = [self.models[key] for key in self.checked]
         self.comparison = model_comparison_asset(checked) if len(checked) > 1 else None
         self.external_validation = external_validation_asset(checked)
+        plane = next((key for key, spec in self.models.items() if spec.beside_default), None)
+        self.report = report_asset(
+            default, self.models[plane] if plane else None, self.verdicts[plane].key.to_user_string() if plane else None
+        )
 
     @property
     def default(self) -> ModelSpec:
@@ -102,7 +109,9 @@ class Catalog:
     def assets(self) -> list:
         """Every asset definition (each once)."""
         per_model = [asset for stages in self.stages.values() for asset in stages.values()]
-        return _unique([*COMMON, *per_model, *self.verdicts.values(), *self.model_checks(), *self.across_sessions])
+        return _unique([
+            *COMMON, *per_model, *self.verdicts.values(), *self.model_checks(), self.report, *self.across_sessions
+        ])
 
     def job_names(self) -> dict[str, str]:
         """--model choice -> its job's name."""
@@ -133,10 +142,19 @@ class Catalog:
             **partitioned,
         ))
         jobs.append(dg.define_asset_job(
-            "common_scale_job", selection=dg.AssetSelection.assets(*self.across_sessions),
+            "common_scale_job", selection=dg.AssetSelection.assets(common_scale),
             partitions_def=chamber_partitions,
             description="Every session of one chamber on one scale (common_scale, careers), from the stored "
             "posteriors and diagnostics; nothing is refit.",
+        ))
+        jobs.append(dg.define_asset_job(
+            "report_job", selection=dg.AssetSelection.assets(self.report), **partitioned,
+            description="The report of one partition from its stored posterior, diagnostics and rankings (and the 2D "
+            "chain and model checks where they ran); nothing is refit.",
+        ))
+        jobs.append(dg.define_asset_job(
+            "chamber_report_job", selection=dg.AssetSelection.assets(chamber_report), partitions_def=chamber_partitions,
+            description="The chamber history page from the stored common scale and careers; nothing is refit.",
         ))
         return jobs
 

@@ -30,12 +30,13 @@ def mark_dead_runs() -> None:
 
 
 def main(argv=None) -> int:
-    args = build_parser(__doc__).parse_args(argv)
-    if not getattr(args, "verbose", False):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--verbose" not in argv:  # set before the parser loads the definitions (its --model choices)
         import warnings
 
         warnings.filterwarnings("ignore", module="dagster")  # Beta/Preview notes on our definitions
         warnings.filterwarnings("ignore", message=".*(beta|preview).*", category=Warning)
+    args = build_parser(__doc__).parse_args(argv)
     try:
         if args.command != "split":  # the only command that never opens the instance
             mark_dead_runs()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from irt_pipeline.cli import outputs, runs, sources
+from irt_pipeline.cli import outputs, report, runs, sources
 from irt_pipeline.partitions import CHAMBERS
 
 
@@ -106,6 +106,17 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
         help="sessions: one row per legislator per session (default); careers: one row per legislator",
     )
     scale.set_defaults(func=runs.cmd_scale)
+
+    page = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report from stored outputs (nothing is refit): of one "
+        "partition with --session, else the chamber's history across sessions",
+    )
+    page.add_argument("--session", help="the partition's session; without it, the chamber history")
+    page.add_argument("--chamber", required=True, choices=CHAMBERS)
+    page.add_argument("--out", required=True, help="the HTML file to write")
+    _add_verbose(page)
+    page.set_defaults(func=report.cmd_report)
     return parser
 
 
