@@ -197,7 +197,7 @@ def simulated_variants(seeds=range(5), drifts=(0.0, 0.08, 0.16)) -> list[dict]:
                     rmse.append(np.sqrt(np.mean((table["position_mean"] - z) ** 2)))
                     coverage.append(np.mean((table["position_hdi_low"] <= z) & (z <= table["position_hdi_high"])))
                     true_gap = gap_series(table.assign(z=z), "z").to_numpy()
-                    gap = cs.party_gap(scale)
+                    gap = cs.party_gap(scale, "Republican", "Democrat")
                     gap_coverage.append(np.mean((gap["gap_hdi_low"] <= true_gap) & (true_gap <= gap["gap_hdi_high"])))
                     width.append(gap["gap_hdi_high"].iloc[-1] - gap["gap_hdi_low"].iloc[-1])
                 rows.append(

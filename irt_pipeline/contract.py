@@ -72,7 +72,9 @@ def schema_problems(frame: pd.DataFrame) -> list[str]:
                 problems.append(f"missing column {name!r}")
             continue
         values = frame[name]
-        empty = values.isna() | (values.astype("string").str.strip() == "")
+        empty = values.isna()
+        if not column.get("blank_allowed"):
+            empty |= values.astype("string").str.strip() == ""
         if not column["nullable"] and empty.any():
             problems.append(f"column {name!r} has empty values ({int(empty.sum())} row(s))")
         allowed = column.get("allowed")

@@ -5,7 +5,8 @@ built on matplotlib's Agg canvas directly (no pyplot, no global state), so they 
 the same in a run worker, a test or a notebook, whatever MPLBACKEND says.
 
 - `forest_plot(rankings)`: every legislator's posterior mean and 94% HDI, one row
-  each, most conservative at the top, coloured by party.
+  each, most conservative at the top, coloured by party (the orientation rule's poles
+  red and blue, `party_color`).
 - `mixing_plot(idata, legislator)`: trace and rank plot of one ideal point per chain
   (the worst-mixing one, for the diagnostics page).
 - `polarization_plot(medians, gap)`: the chamber's party medians per session on the
@@ -29,12 +30,18 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-PARTY_COLORS = {"Republican": "#c0392b", "Democrat": "#2c5aa0"}
+CONSERVATIVE_COLOR, LIBERAL_COLOR = "#c0392b", "#2c5aa0"
+PARTY_COLORS = {"Republican": CONSERVATIVE_COLOR, "Democrat": LIBERAL_COLOR}
 OTHER_COLOR = "#7f7f7f"
 DPI = 80
 
 
-def party_color(party: str) -> str:
+def party_color(party: str, poles=()) -> str:
+    """The colour of a party: the partition's conservative pole red and its liberal pole
+    blue (poles: (conservative, liberal) labels, as the orientation rule names them),
+    else Republicans red and Democrats blue, everyone else grey."""
+    if poles and party in poles:
+        return CONSERVATIVE_COLOR if party == poles[0] else LIBERAL_COLOR
     return PARTY_COLORS.get(party, OTHER_COLOR)
 
 
@@ -44,7 +51,7 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def forest_plot(rankings: pd.DataFrame, title: str = "") -> Figure:
+def forest_plot(rankings: pd.DataFrame, title: str = "", poles=()) -> Figure:
     """One row per legislator (rank 1 at the top): posterior mean and 94% HDI of xi,
     coloured by party; y tick labels are the names.
 
@@ -73,7 +80,7 @@ def forest_plot(rankings: pd.DataFrame, title: str = "") -> Figure:
             fmt="o",
             markersize=2.5,
             elinewidth=0.8,
-            color=party_color(party),
+            color=party_color(party, poles),
             label=f"{party} ({len(rows)})",
         )
     ax.set_yticks(y, labels=table["name"].astype(str).tolist(), fontsize=label_size)
@@ -89,7 +96,7 @@ def forest_plot(rankings: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
-def plane_plot(rankings: pd.DataFrame, title: str = "") -> Figure:
+def plane_plot(rankings: pd.DataFrame, title: str = "", poles=()) -> Figure:
     """Each legislator at the posterior means of dim 1 (x) and dim 2 (y) with 94% HDIs on
     both axes, coloured by party.
 
@@ -109,7 +116,7 @@ def plane_plot(rankings: pd.DataFrame, title: str = "") -> Figure:
             markersize=3,
             elinewidth=0.5,
             alpha=0.8,
-            color=party_color(party),
+            color=party_color(party, poles),
             label=f"{party} ({len(rows)})",
         )
     ax.axvline(0.0, color="0.6", linewidth=0.6, zorder=0)
@@ -173,10 +180,11 @@ def _session_axis(ax, sessions: list[str]) -> None:
     ax.set_axisbelow(True)
 
 
-def polarization_plot(medians: pd.DataFrame, gap: pd.DataFrame, title: str = "") -> Figure:
+def polarization_plot(medians: pd.DataFrame, gap: pd.DataFrame, title: str = "", poles=()) -> Figure:
     """Top: per session, each party's median position (line; error bars: 94% HDI of
-    the median) and its members' interquartile band. Bottom: the party gap (Republican
-    median - Democratic median) with its 94% HDI. x: sessions in order, evenly spaced.
+    the median) and its members' interquartile band. Bottom: the party gap (the
+    conservative pole's median - the liberal pole's) with its 94% HDI. x: sessions in
+    order, evenly spaced.
 
     medians: session, session_index, party, median, q25, q75, median_hdi_low,
     median_hdi_high. gap: session, session_index, gap_mean, gap_hdi_low, gap_hdi_high.
@@ -188,7 +196,7 @@ def polarization_plot(medians: pd.DataFrame, gap: pd.DataFrame, title: str = "")
     for party, rows in medians.groupby("party", sort=True):
         rows = rows.sort_values("session_index")
         x = rows["session"].map(x_of).to_numpy()
-        color = party_color(party)
+        color = party_color(party, poles)
         top.fill_between(x, rows["q25"], rows["q75"], color=color, alpha=0.18, linewidth=0, label=f"{party}: middle half")
         top.errorbar(
             x, rows["median"],
@@ -201,7 +209,7 @@ def polarization_plot(medians: pd.DataFrame, gap: pd.DataFrame, title: str = "")
     gap = gap.sort_values("session_index")
     x = gap["session"].map(x_of).to_numpy()
     bottom.fill_between(x, gap["gap_hdi_low"], gap["gap_hdi_high"], color="0.6", alpha=0.3, linewidth=0, label="94% HDI")
-    bottom.plot(x, gap["gap_mean"], color="0.15", marker="o", markersize=3.5, linewidth=1.4, label="R median - D median")
+    bottom.plot(x, gap["gap_mean"], color="0.15", marker="o", markersize=3.5, linewidth=1.4, label=f"{poles[0]} median - {poles[1]} median" if poles else "party gap")
     bottom.set_ylabel("party gap", fontsize=8)
     bottom.set_xlabel("session", fontsize=8)
     bottom.legend(fontsize=7, frameon=False, loc="best")
@@ -212,7 +220,9 @@ def polarization_plot(medians: pd.DataFrame, gap: pd.DataFrame, title: str = "")
     return fig
 
 
-def trajectories_plot(positions: pd.DataFrame, sessions: list[str], legislator_ids: list[str], title: str = "") -> Figure:
+def trajectories_plot(
+    positions: pd.DataFrame, sessions: list[str], legislator_ids: list[str], title: str = "", poles=()
+) -> Figure:
     """Each listed legislator's position per session served (mean, 94% HDI bars),
     coloured by party, labelled at the right end. positions: the common scale's
     per-session rows (session, legislator_id, name, party, position_mean,
@@ -225,7 +235,7 @@ def trajectories_plot(positions: pd.DataFrame, sessions: list[str], legislator_i
     for k, legislator in enumerate(legislator_ids):
         rows = positions[positions["legislator_id"] == legislator]
         rows = rows.assign(x=rows["session"].map(x_of)).sort_values("x")
-        color = party_color(rows["party"].iloc[-1])
+        color = party_color(rows["party"].iloc[-1], poles)
         offset = (k - (len(legislator_ids) - 1) / 2) * 0.04  # keep overlapping bars apart
         ax.errorbar(
             rows["x"] + offset, rows["position_mean"],

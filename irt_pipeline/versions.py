@@ -22,12 +22,15 @@ import dagster as dg
 # landing.py, contract.py, sources/*.py (readers, conforming, the contract)
 # 2: Voteview party codes named from Voteview's list; rows for another partition,
 # conflicting names or parties and unknown parquet columns refused, never dropped; the
-# Voteview importer carries DW-NOMINATE dim 2 and Nokken-Poole
-ROLL_CALLS = "2"
-# stats/matrix.py (filters, the long form)
-VOTE_MATRIX = "1"
-# stats/pca.py (the start values). 2: pc2 beside pc1 (the two-dimensional model's start)
-PCA_INIT = "2"
+# Voteview importer carries DW-NOMINATE dim 2 and Nokken-Poole. 3: any parties (an empty
+# label: no party); refused only where no orientation rule decides (stats/orientation.py)
+ROLL_CALLS = "3"
+# stats/matrix.py (filters, the long form). 2: any parties, one or none
+VOTE_MATRIX = "2"
+# stats/pca.py (the start values) and stats/orientation.py. 2: pc2 beside pc1 (the
+# two-dimensional model's start). 3: oriented by the partition's orientation rule, which
+# it carries (the `orientation` column)
+PCA_INIT = "3"
 # Each model's posterior asset has its code version in its own module (`ModelSpec.version`);
 # the posterior cache key also fingerprints the model's code and every module it imports
 # (stats.sampling.code_fingerprint), so an edit there never reuses draws of the old
@@ -48,8 +51,8 @@ MODEL_COMPARISON = "1"
 # stats/validation.py (external_validation). 2: Nokken-Poole beside DW-NOMINATE
 EXTERNAL_VALIDATION = "2"
 # stats/common_scale.py and require_passed_gates in assets/rankings.py (common_scale,
-# careers)
-COMMON_SCALE = "1"
+# careers). 2: party medians and gap of the sessions' own poles
+COMMON_SCALE = "2"
 # irt_pipeline/report/ (the pages: session.py and history.py, figures.py, templates/)
 # and the gathering in assets/report.py (report, chamber_report)
 REPORT = "1"

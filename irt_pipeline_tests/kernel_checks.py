@@ -10,14 +10,16 @@ import pandas as pd
 
 from irt_pipeline.stats.matrix import VoteMatrix
 
+# Two party groups of five (`stats/parties.py`), a party too small to be one and a member
+# with no party: both unaffiliated.
 PARTIES = np.array(
     ["Democrat", "Democrat", "Republican", "Republican", "Republican", "Independent",
-     "Democrat", "Republican", "Democrat", "Democrat"]
+     "Democrat", "Republican", "Democrat", "Democrat", "Republican", ""]
 )
 # Start scores for a model of one or two dimensions (pc1, pc2).
 SCORES = np.column_stack([
-    [-1.0, -0.5, 0.8, 1.2, 0.3, 0.0, -0.2, 2.0, -1.5, -0.9],
-    [0.3, -1.1, 0.4, 0.9, -0.2, 1.5, 0.1, -0.7, 1.2, -0.4],
+    [-1.0, -0.5, 0.8, 1.2, 0.3, 0.0, -0.2, 2.0, -1.5, -0.9, 0.6, 0.1],
+    [0.3, -1.1, 0.4, 0.9, -0.2, 1.5, 0.1, -0.7, 1.2, -0.4, -0.3, 0.8],
 ])
 
 

@@ -205,3 +205,17 @@ def two_dimensional_chamber(n: int, m: int, seed: int, sep: float = 1.0, wing: f
          "party": party}
     )
     return VoteMatrix(legislators, pd.DataFrame({"roll_call_id": [f"R{j:03d}" for j in range(m)]}), votes), x
+
+
+def kansas_like_chamber(seed: int, n_moderates: int = 12, n_conservatives: int = 18, n_minority: int = 10,
+                        m: int = 250, spread: float = 0.35):
+    """(matrix, true standardized xi) of a Kansas-like chamber: three quarters one party
+    (Republicans: a moderate wing around -0.4 and a conservative wing around +1.0 on the
+    unstandardized scale) and a minority (Democrats around -1.6), each member N(wing
+    mean, spread); the main division runs inside the majority party."""
+    rng = np.random.default_rng(seed)
+    wings = [(-0.4, n_moderates, "Republican"), (1.0, n_conservatives, "Republican"), (-1.6, n_minority, "Democrat")]
+    xi = np.concatenate([rng.normal(mean, spread, count) for mean, count, _ in wings])
+    party = np.concatenate([[label] * count for _, count, label in wings])
+    xi = (xi - xi.mean()) / xi.std()
+    return chamber_matrix(xi, party, m, rng, beta_sd=1.5), xi

@@ -53,7 +53,7 @@ def test_party_gap_follows_polarization_and_link_uncertainty_grows_along_the_cha
     table = with_truth(truth, scale)
     medians = table.groupby(["session", "party"])["z_true"].median().unstack()
     true_gap = (medians["Republican"] - medians["Democrat"]).to_numpy()
-    gap = cs.party_gap(scale)
+    gap = cs.party_gap(scale, "Republican", "Democrat")
     covered = (gap["gap_hdi_low"] <= true_gap) & (true_gap <= gap["gap_hdi_high"])
     # the truth rises by 0.2-0.5; chained link error can hide that in one simulation
     # (seed 2), so the test is that the intervals say so
@@ -138,7 +138,7 @@ def test_session_order_compares_numbers_as_numbers():
 def test_regression_linking_is_attenuated_which_is_why_mean_sigma_is_used():
     truth, mean_sigma = linked(0)
     _, regression = linked(0, method="regression")
-    gap_ms, gap_reg = cs.party_gap(mean_sigma)["gap_mean"], cs.party_gap(regression)["gap_mean"]
+    gap_ms, gap_reg = cs.party_gap(mean_sigma, "Republican", "Democrat")["gap_mean"], cs.party_gap(regression, "Republican", "Democrat")["gap_mean"]
     # noise in x shrinks each regression slope; chained over 7 links the scale shrinks
     assert gap_reg.iloc[-1] < 0.8 * gap_ms.iloc[-1]
     assert cs.links_table(regression)["b_mean"].iloc[1:].lt(cs.links_table(mean_sigma)["b_mean"].iloc[1:]).all()

@@ -71,7 +71,7 @@ def test_good_frame_passes_every_expectation():
     result = validate_roll_calls(good_frame(), WHERE)
     assert result.passed is True
     assert result.failures == []
-    assert result.evaluated == 24
+    assert result.evaluated == 23
     result.raise_if_failed()  # does not raise
 
 
@@ -121,13 +121,24 @@ def test_empty_values_invalid_session_and_unknown_chamber_are_each_reported():
     assert any(f.startswith("column 'chamber' has values outside ['House', 'Senate']") and "'senate'" in f for f in failures)
 
 
-@pytest.mark.parametrize("column", ["roll_call_id", "legislator_id", "legislator_name", "party"])
+@pytest.mark.parametrize("column", ["roll_call_id", "legislator_id", "legislator_name"])
 def test_blank_values_are_empty_values(column):
     frame = good_frame()
     frame.loc[0, column] = ""
     frame.loc[3, column] = "   "
     (failure,) = failed(frame)
     assert failure.startswith(f"column {column!r} has blank values (2 row(s)")
+
+
+def test_an_empty_party_is_no_party_not_an_empty_value():
+    """A legislator of no party (a nonpartisan chamber) has an empty label; a missing one
+    is still refused."""
+    frame = good_frame()
+    frame["party"] = ""
+    assert validate_roll_calls(frame, WHERE).passed
+    frame.loc[0, "party"] = None
+    (failure,) = failed(frame)
+    assert failure.startswith("column 'party' has empty values (1 row(s)")
 
 
 def test_the_same_roll_call_in_two_chambers_is_not_a_duplicate():

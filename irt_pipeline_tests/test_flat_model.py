@@ -3,6 +3,8 @@ scale oriented by party, chain by chain; the PCA extremes rank at the ends."""
 
 from __future__ import annotations
 
+import json
+
 import kernel_checks
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from simulated import hierarchical_chamber
 
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models import flat
-from irt_pipeline.stats.pca import pca_scores
+from irt_pipeline.stats.pca import default_weights, orient, pca_scores
 from irt_pipeline.stats.rankings import posterior_legislators, rank_legislators
 from irt_pipeline.stats.sampling import SamplerSettings, sample
 
@@ -48,9 +50,11 @@ def test_extreme_legislators_are_the_pca_extremes_among_members_voting_on_half_t
     votes[7, :6] = np.nan  # ...but Republican L7 only on 4 of 10 roll calls
     votes[8, :5] = np.nan  # Democrat L8 on exactly half
     matrix = VoteMatrix(matrix.legislators, matrix.roll_calls, votes)
-    # L7 has the highest score but too few votes; L3 is the next Republican. L8 qualifies.
-    assert flat.extreme_legislators(matrix, PCA).tolist() == [3, 8]
-    assert flat.extreme_legislators(matrix, -PCA).tolist() == [3, 8]
+    # L7 has the highest score but too few votes; L3 is the next Republican (the rule's
+    # positive side: the party poles). L8 qualifies.
+    weights = default_weights(PARTIES)
+    assert flat.extreme_legislators(matrix, orient(PCA, weights), weights).tolist() == [3, 8]
+    assert flat.extreme_legislators(matrix, orient(-PCA, weights), weights).tolist() == [3, 8]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +72,7 @@ def test_reflected_pca_start_gives_the_same_right_side_up_posterior(small_fit):
     parties = matrix.legislators["party"].to_numpy()
     xi = idata.posterior["xi"].mean(("chain", "draw")).values
     assert xi[parties == "Republican"].mean() > 0 > xi[parties == "Democrat"].mean()
-    assert idata.attrs["reflected_chains"] == ""
+    assert json.loads(idata.attrs["reflected_draws"]) == {"xi": [0, 0]}
     draws = idata.posterior["xi"]
     np.testing.assert_allclose(draws.mean("legislator"), 0.0, atol=1e-12)
     np.testing.assert_allclose(draws.std("legislator"), 1.0)
@@ -82,18 +86,28 @@ def test_the_pca_extremes_rank_at_the_ends(small_fit):
     assert table.loc[idata.attrs["extreme_liberal"], "rank"] >= n - 2
 
 
-def test_a_reflected_chain_is_flipped_back(small_fit):
-    matrix, _, _, idata = small_fit
-    parties = matrix.legislators["party"].to_numpy()
-    reflected = idata.copy()
-    for name in ("xi", "beta"):
-        values = reflected.posterior[name].values.copy()
-        values[1] *= -1.0  # chain 1 in the mirror-image mode: Democrats on the right
-        reflected.posterior[name] = reflected.posterior[name].copy(data=values)
-    xi = reflected.posterior["xi"].values[1].mean(0)
-    assert xi[parties == "Republican"].mean() < xi[parties == "Democrat"].mean()
+def test_a_chain_sampled_in_the_mirror_image_is_put_back_on_the_rules_side(small_fit, monkeypatch):
+    """Every draw is folded onto the orientation rule's side (stats/orientation.py):
+    a chain that settled in the mirror image comes back as the draws the others have."""
+    from irt_pipeline.stats import stopping
 
-    assert flat.orient_chains(reflected, parties) == [1]
+    matrix, pca, settings, idata = small_fit
+    parties = matrix.legislators["party"].to_numpy()
+    real = stopping._first_draws
+
+    def mirrored_chain_1(*args, **kwargs):  # what the sampler would hand over if chain 1 sat in the mirror
+        trace = real(*args, **kwargs)
+        for name in ("xi", "beta"):
+            if name in trace.posterior:
+                values = trace.posterior[name].values.copy()
+                values[1] *= -1.0
+                trace.posterior[name] = trace.posterior[name].copy(data=values)
+        return trace
+
+    monkeypatch.setattr(stopping, "_first_draws", mirrored_chain_1)
+    folded = sample(flat.SPEC, matrix, pca, settings)
+    assert json.loads(folded.attrs["reflected_draws"])["xi"] == [0, folded.posterior.sizes["draw"]]
     for name in ("xi", "beta", "alpha", "tau"):
-        np.testing.assert_array_equal(reflected.posterior[name].values, idata.posterior[name].values)
-    assert flat.orient_chains(reflected, parties) == []  # now right side up: untouched
+        np.testing.assert_array_equal(folded.posterior[name].values, idata.posterior[name].values)
+    xi = folded.posterior["xi"].values[1].mean(0)
+    assert xi[parties == "Republican"].mean() > xi[parties == "Democrat"].mean()

@@ -313,32 +313,16 @@ def test_round_trip_through_parquet_keeps_ids_as_strings(tmp_path):
 # --- bad input -------------------------------------------------------------------
 
 
-def test_chamber_with_one_party_names_the_partition_and_the_missing_party():
+def test_a_chamber_of_one_party_is_a_vote_matrix_like_any_other():
+    """Which parties sit there is not the matrix's concern (the orientation rule's is)."""
     cells, parties = party_line_chamber(n_dem=0, n_rep=10)
     # Republicans split so that the roll calls survive the minority filter
     for j in range(30):
         for i in range(5):
             cells[(f"R{i:02d}", f"pl{j:02d}")] = "Yea"
-    with pytest.raises(BadInput) as caught:
-        build_vote_matrix(canonical(cells, parties), where=WHERE)
-    assert caught.value.where == WHERE
-    message = str(caught.value)
-    assert message.startswith(WHERE + ": ")
-    assert "no Democrat legislators" in message
-    assert "'Republican'" in message
-
-
-def test_party_lost_to_the_min_votes_filter_is_reported_as_missing():
-    cells, parties = party_line_chamber(n_dem=3, n_rep=10, n_roll_calls=30)
-    for j in range(12, 30):  # Democrats vote on only 12 roll calls
-        for i in range(3):
-            cells[(f"D{i:02d}", f"pl{j:02d}")] = "Not Voting"
-    for j in range(30):  # Republicans split
-        for i in range(5):
-            cells[(f"R{i:02d}", f"pl{j:02d}")] = "Yea"
-    with pytest.raises(BadInput, match="no Democrat legislators after filtering") as caught:
-        build_vote_matrix(canonical(cells, parties), where=WHERE)
-    assert caught.value.where == WHERE
+    matrix, manifest = build_vote_matrix(canonical(cells, parties), where=WHERE)
+    assert set(matrix.legislators["party"]) == {"Republican"}
+    assert matrix.shape == (manifest["legislators_after"], manifest["roll_calls_after"]) == (10, 30)
 
 
 def test_nothing_left_after_filtering_names_the_partition_and_the_thresholds():

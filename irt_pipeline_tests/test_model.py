@@ -11,12 +11,16 @@ from kernel_checks import assert_kernel_is_graph
 from simulated import hierarchical_chamber
 
 from irt_pipeline.stats.models import hierarchical
-from irt_pipeline.stats.models.hierarchical import ANCHORED, GAUGE, party_groups, party_start, start_values
+from irt_pipeline.stats.models.hierarchical import ANCHORED, GAUGE, party_start, start_values
+from irt_pipeline.stats.parties import party_groups
 from irt_pipeline.stats.starts import item_logits
 
+# Three party groups of five (the anchored design's third mean is a coordinate of its
+# own) and an independent.
 PARTIES = np.array(
-    ["Democrat", "Democrat", "Republican", "Republican", "Republican", "Independent",
-     "Democrat", "Republican", "Democrat"]
+    ["Democrat", "Democrat", "Republican", "Republican", "Republican", "Independent", "Democrat",
+     "Republican", "Democrat", "Progressive", "Progressive", "Democrat", "Progressive", "Republican",
+     "Progressive", "Progressive"]
 )
 DESIGNS = pytest.mark.parametrize("design", [GAUGE, ANCHORED], ids=["gauge", "anchored"])
 SPEC = hierarchical.SPEC
@@ -27,7 +31,7 @@ def small_matrix(seed: int = 0, m: int = 6):
 
 
 def bound_with(matrix, design):
-    return hierarchical.bind(matrix, np.linspace(-1.5, 1.5, matrix.shape[0]), design)
+    return hierarchical.bind(matrix, np.linspace(-1.5, 1.5, matrix.shape[0]), design=design)
 
 
 def kernel_logp(bound, x: np.ndarray):
@@ -69,14 +73,16 @@ def test_the_gauge_is_inert():
 
 
 def test_log_jacobian_matches_numeric_determinant():
-    """Anchored coordinates: the density in (z, log s) is the model's density on (xi on
-    the standardization surface, mu, sigma) times |det d(xi, mu, sigma)/d(z, log s)|;
-    the graph's closed form (2/n) sd^-(n+3) prod_g s_g^(n_g + 1) must equal a numerical
-    determinant, with xi measured in orthonormal coordinates of the surface's tangent
-    space."""
+    """Anchored coordinates: the density in (z, log s, m) is the model's density on (xi on
+    the standardization surface, mu, sigma) times |det d(xi, mu, sigma)/d(z, log s, m)|;
+    the graph's closed form (2/n) sd^-(n + 2G - 1) prod_g s_g^(n_g + 1) must equal a
+    numerical determinant, with xi measured in orthonormal coordinates of the surface's
+    tangent space. Three groups: the third group's mean is a coordinate of its own."""
     matrix = small_matrix(0, m=1)
     layout = bound_with(matrix, ANCHORED).layout
-    groups, n = layout.groups, layout.n_legislators
+    n, count = layout.n_legislators, layout.n_groups
+    assert count == 3
+    block = layout.party_block  # z (n), log s (G), m (G - 2)
     rng = np.random.default_rng(4)
     theta = rng.normal(size=layout.ndim)
 
@@ -88,7 +94,7 @@ def test_log_jacobian_matches_numeric_determinant():
     basis = np.linalg.svd(np.vstack([np.ones(n), xi0]), full_matrices=True)[2][2:]
     eps = 1e-6
     columns = []
-    for i in range(n + 2):
+    for i in range(block):
         e = np.zeros(layout.ndim)
         e[i] = eps
         plus, minus = mapped(theta + e), mapped(theta - e)
@@ -96,23 +102,21 @@ def test_log_jacobian_matches_numeric_determinant():
         columns.append(np.concatenate([basis @ diff[0], diff[1], diff[2]]))
     numeric = np.log(abs(np.linalg.det(np.array(columns).T)))
 
-    log_s = theta[n : n + 2]
-    shift, scale = layout._anchored(log_s)
-    sd = (shift + scale * theta[:n]).std()
-    sizes = np.array([(groups == g).sum() for g in (0, 1)])
-    closed = np.log(2.0 / n) - (n + 3) * np.log(sd) + ((sizes + 1) * log_s).sum()
+    v, _, _ = layout._anchored_v(theta)
+    log_s = theta[n : n + count]
+    closed = np.log(2.0 / n) - (n + 2 * count - 1) * np.log(v.std()) + ((layout.sizes() + 1) * log_s).sum()
     assert numeric == pytest.approx(closed, abs=1e-6)
 
 
 @DESIGNS
-def test_reported_scale_is_standardized_and_ordered(design):
+def test_reported_scale_is_standardized(design):
     matrix = small_matrix()
     bound = bound_with(matrix, design)
     for seed in range(5):
         out = bound.layout.reported(np.random.default_rng(seed).normal(size=bound.ndim))
         assert out["xi"].mean() == pytest.approx(0.0, abs=1e-12)
         assert out["xi"].std() == pytest.approx(1.0)
-        assert out["mu_party"][0] < out["mu_party"][1]  # Democrats below Republicans
+        assert len(out["mu_party"]) == 3  # Democrats, Republicans, Progressives: no order imposed
         assert np.all(out["sigma_party"] > 0) and out["tau"] > 0
         assert list(out) == list(bound.reported)
         assert all(np.shape(out[name]) == shape for name, shape in bound.reported.items())
@@ -121,28 +125,33 @@ def test_reported_scale_is_standardized_and_ordered(design):
 @DESIGNS
 def test_start_round_trips_and_is_finite(design):
     matrix = small_matrix()
-    groups = party_groups(PARTIES)
-    pca = np.array([-1.2, -0.8, 0.9, 1.1, 0.7, 0.1, -1.0, 1.3, -0.9])
+    parties = party_groups(PARTIES)
+    groups, count = parties.groups, parties.count
+    pca = np.array([-1.2, -0.8, 0.9, 1.1, 0.7, 0.1, -1.0, 1.3, -0.9, 0.2, 0.3, -1.1, 0.1, 0.8, 0.4, 0.0])
     pca = (pca - pca.mean()) / pca.std()
     items = item_logits(matrix.votes, pca)
-    bound = hierarchical.bind(matrix, pca, design)
-    start = start_values(pca, groups, items, np.random.default_rng(0))
+    bound = hierarchical.bind(matrix, pca, design=design)
+    start = start_values(pca, groups, count, items, np.random.default_rng(0))
     x = bound.layout.unconstrained(start)
     value, grad = kernel_logp(bound, x)
     assert np.isfinite(value) and np.all(np.isfinite(grad))
     reported = bound.layout.reported(x)
-    # The start's ideal points are the PCA scores; the roll calls and tau round-trip,
-    # and so do the party level's (gauge) or their standardized images (anchored).
+    # The start's ideal points are the PCA scores; the roll calls and tau round-trip, and
+    # so does the party level (the anchored map is affine with a positive scale, which
+    # standardization undoes).
     np.testing.assert_allclose(reported["xi"], pca, atol=1e-12)
-    for name in ("alpha", "beta", "tau"):
-        np.testing.assert_allclose(reported[name], start[name], rtol=1e-12, atol=1e-12)
-    if design == GAUGE:
-        np.testing.assert_allclose(reported["mu_party"], start["mu_party"], rtol=1e-12)
-        np.testing.assert_allclose(reported["sigma_party"], start["sigma_party"], rtol=1e-12)
+    for name in ("alpha", "beta", "tau", "mu_party", "sigma_party"):
+        np.testing.assert_allclose(reported[name], start[name], rtol=1e-10, atol=1e-12)
     assert np.isfinite(kernel_logp(bound, bound.start(np.random.default_rng(1)))[0])
-    mu, sigma = party_start(pca, groups)
-    assert mu[0] < mu[1] and np.all(sigma >= 0.05)
-    np.testing.assert_allclose(mu, [pca[groups == 0].mean(), pca[groups == 1].mean()])
+    mu, sigma = party_start(pca, groups, count)
+    assert np.all(sigma >= 0.05)
+    np.testing.assert_allclose(mu, [pca[groups == g].mean() for g in range(count)])
+
+
+def test_the_anchored_coordinates_need_two_groups():
+    matrix = kernel_checks.small_matrix(0, parties=np.array(["Democrat"] * 6 + ["Independent"] * 3))
+    with pytest.raises(ValueError, match="two party groups or more; this chamber has 1"):
+        hierarchical.bind(matrix, np.linspace(-1, 1, 9), design=ANCHORED)
 
 
 def test_the_coordinates_follow_how_much_the_votes_say():

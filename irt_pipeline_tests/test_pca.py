@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from irt_pipeline.stats.matrix import VoteMatrix
-from irt_pipeline.stats.pca import orient, pca_scores, second_dimension_lean
+from irt_pipeline.stats.pca import default_weights, orient, pca_scores, second_dimension_lean
 
 
 def make_matrix(votes, parties) -> VoteMatrix:
@@ -60,8 +60,8 @@ def test_missing_cells_are_imputed_with_the_legislators_mean():
     row_mean = np.nanmean(votes, axis=1, keepdims=True)
     by_legislator = np.where(np.isfinite(votes), votes, row_mean)
     by_roll_call = np.where(np.isfinite(votes), votes, np.nanmean(votes, axis=0))
-    expected = orient(standardize(raw_first_component(by_legislator)), parties)
-    other = orient(standardize(raw_first_component(by_roll_call)), parties)
+    expected = orient(standardize(raw_first_component(by_legislator)), default_weights(parties))
+    other = orient(standardize(raw_first_component(by_roll_call)), default_weights(parties))
     assert not np.allclose(expected, other, atol=1e-3)  # the two imputations differ here
 
     matrix = make_matrix(votes, parties)
@@ -85,7 +85,7 @@ def test_scores_are_standardized_and_keep_legislator_order_and_columns():
     # pc2: standardized, uncorrelated with pc1, oriented by the second-dimension rule
     assert abs(scores["pc2"].mean()) < 1e-12 and abs(scores["pc2"].std(ddof=0) - 1.0) < 1e-12
     assert abs(np.mean(scores["pc1"] * scores["pc2"])) < 1e-10
-    assert second_dimension_lean(scores["pc1"], scores["pc2"], party) >= 0
+    assert second_dimension_lean(scores["pc1"], scores["pc2"], default_weights(party)) >= 0
     assert 0.0 < scores.attrs["explained_variance_pc2"] <= scores.attrs["explained_variance"]
 
 
@@ -110,8 +110,8 @@ def test_republicans_are_placed_above_democrats_when_the_raw_sign_is_reversed():
 
 def test_orient_flips_only_when_republicans_are_below():
     parties = np.array(["Democrat", "Republican", "Independent", "Republican"])
-    np.testing.assert_array_equal(orient(np.array([1.0, -1.0, 5.0, -2.0]), parties), [-1.0, 1.0, -5.0, 2.0])
-    np.testing.assert_array_equal(orient(np.array([-1.0, 1.0, 5.0, 2.0]), parties), [-1.0, 1.0, 5.0, 2.0])
+    np.testing.assert_array_equal(orient(np.array([1.0, -1.0, 5.0, -2.0]), default_weights(parties)), [-1.0, 1.0, -5.0, 2.0])
+    np.testing.assert_array_equal(orient(np.array([-1.0, 1.0, 5.0, 2.0]), default_weights(parties)), [-1.0, 1.0, 5.0, 2.0])
 
 
 def test_recovers_a_simulated_one_dimensional_ordering():

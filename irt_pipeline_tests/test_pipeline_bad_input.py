@@ -131,7 +131,8 @@ BAD_INPUTS = {
         one_party,
         "roll_call_contract",
         CONTRACT_FILE,
-        "the chamber has no Democrat legislators after filtering (parties present: ['Republican'])",
+        "no rule says which way is conservative here: its parties ['Republican'] are no pair of the built-in "
+        "party poles; declare it in",
     ),
     "nothing left": (
         nothing_left,

@@ -19,6 +19,9 @@ from irt_pipeline import plots
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+POLES = ("Republican", "Democrat")  # (conservative, liberal)
+
+
 def rankings_frame(n_rep: int, n_dem: int, n_ind: int = 1, seed: int = 0) -> pd.DataFrame:
     """A rankings-shaped table (the rankings asset's columns)."""
     rng = np.random.default_rng(seed)
@@ -132,7 +135,7 @@ def common_scale_frames():
     from irt_pipeline.stats import common_scale as cs
 
     scale = cs.link_sessions(simulated_posteriors(drifting_careers(n_seats=30, n_sessions=4, seed=2), seed=2))
-    return scale, cs.party_medians(scale), cs.party_gap(scale), cs.legislator_sessions(scale), cs.careers(scale)
+    return scale, cs.party_medians(scale, POLES), cs.party_gap(scale, *POLES), cs.legislator_sessions(scale), cs.careers(scale)
 
 
 def test_polarization_plot_draws_each_party_median_per_session_and_the_gap():
@@ -152,7 +155,7 @@ def test_trajectories_plot_draws_the_legislators_asked_for_with_names_apart():
     scale, _, _, positions, careers = common_scale_frames()
     from irt_pipeline.stats.common_scale import long_serving
 
-    chosen = long_serving(careers, per_party=2)
+    chosen = long_serving(careers, POLES, per_party=2)
     assert len(chosen) == 4 and careers.set_index("legislator_id").loc[chosen, "sessions"].min() > 1
     ax = plots.trajectories_plot(positions, scale.linked, chosen).axes[0]
     assert len(ax.containers) == 4

@@ -128,9 +128,9 @@ def test_a_divergence_samples_again_once_with_smaller_steps(small_senate, monkey
     matrix, pca = small_senate
     real, seen = sampling._run, []
 
-    def diverging_first(compiled, bound, spec, settings, target_accept, progress):
+    def diverging_first(compiled, bound, spec, settings, target_accept, progress, fold):
         seen.append(target_accept)
-        idata, record = real(compiled, bound, spec, settings, target_accept, progress)
+        idata, record = real(compiled, bound, spec, settings, target_accept, progress, fold)
         return idata, {**record, "stop": "divergence"} if len(seen) == 1 else record
 
     monkeypatch.setattr(sampling, "_run", diverging_first)

@@ -35,7 +35,7 @@ REPOSITORY = "__repository__"
 # then sampling in blocks until every gate passes with a margin (stats/stopping.py), so
 # a chamber that needs more draws gets them instead of failing a gate.
 SAMPLER_ENV = {"IRT_PIPELINE_CHAINS": "4", "IRT_PIPELINE_TUNE": "300", "IRT_PIPELINE_DRAWS": "300"}
-# A session whose only landing file breaks the data contract (no Democrats): its
+# A session whose only landing file breaks the data contract (a vote code it does not know): its
 # partition fails at roll_calls while the demo partitions go on.
 BAD_SESSION, BAD_CHAMBER = "bad-2024", "Senate"
 STARTUP_SECONDS = 300  # limits, not measurements: a loaded 2-core machine is slow
@@ -217,13 +217,14 @@ def stop_sensors(ui: DagsterUI) -> list[str]:
 
 
 def write_bad_landing(landing: Path) -> str:
-    """The demo 2023 Senate relabelled as session BAD_SESSION with every member a
-    Republican: it breaks the contract (both major parties)."""
+    """The demo 2023 Senate relabelled as session BAD_SESSION with a vote code the
+    contract does not know ('Maybe'): it breaks the contract."""
     from irt_pipeline.demo import DEMO_DATA
 
     with DEMO_DATA.joinpath("demo-2023_Senate.parquet").open("rb") as handle:
         frame = pd.read_parquet(handle)
-    frame = frame.assign(session=BAD_SESSION, party="Republican")
+    frame = frame.assign(session=BAD_SESSION)
+    frame.loc[frame.index[:5], "vote"] = "Maybe"
     name = f"{BAD_SESSION}_{BAD_CHAMBER}.parquet"
     frame.to_parquet(landing / name, index=False)
     return name

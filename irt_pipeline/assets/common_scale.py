@@ -15,6 +15,8 @@ belong to its posterior, or that bridges to the others through too few legislato
 left out and named in the metadata. Posteriors load one at a time (netcdf_lazy_io).
 """
 
+from collections import Counter
+
 import dagster as dg
 import pandas as pd
 
@@ -60,7 +62,8 @@ def session_draws(session: str, idata) -> cs.SessionDraws:
 
 def gated_sessions(chamber: str, posteriors: dict, diagnostics: dict):
     """(SessionDraws of every session that passed its gates, {session: reason} for the
-    rest, {session: posterior_id} of those used). posteriors: session -> loader."""
+    rest, {session: (posterior_id, its orientation poles)} of those used). posteriors:
+    session -> loader."""
     passed, left_out, used = [], {}, {}
     for session in cs.session_order([*posteriors, *diagnostics]):
         if session not in posteriors:
@@ -82,8 +85,16 @@ def gated_sessions(chamber: str, posteriors: dict, diagnostics: dict):
             left_out[session] = failure.description
             continue
         passed.append(session_draws(session, idata))
-        used[session] = idata.attrs["posterior_id"]
+        used[session] = (idata.attrs["posterior_id"], idata.attrs.get("orientation_poles", ""))
     return passed, left_out, used
+
+
+def chamber_poles(recorded: list[str]) -> tuple[str, str] | None:
+    """The party poles of the chamber's party chart: the pair the linked sessions'
+    orientation rules name most often (`orientation_poles`, "conservative,liberal"), or
+    None where none names a pair (declared orientations: no party chart)."""
+    pairs = Counter(tuple(p.split(",")) for p in recorded if p)
+    return pairs.most_common(1)[0][0] if pairs else None
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -142,13 +153,19 @@ def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
     table = cs.legislator_sessions(scale)
     table.insert(0, "chamber", chamber)
     career = cs.careers(scale)
-    medians, gap = cs.party_medians(scale), cs.party_gap(scale)
-    polarization = plots.png_bytes(
-        plots.polarization_plot(medians, gap, title=f"{chamber}: party medians on the common scale (reference {scale.reference})")
+    poles = chamber_poles([used[s][1] for s in scale.linked])
+    medians = cs.party_medians(scale, poles) if poles else pd.DataFrame()
+    gap = cs.party_gap(scale, *poles) if poles else pd.DataFrame()
+    polarization = (
+        plots.markdown_image(plots.png_bytes(plots.polarization_plot(
+            medians, gap, title=f"{chamber}: party medians on the common scale (reference {scale.reference})", poles=poles
+        )), f"polarization chart, {chamber}")
+        if poles else "no party chart: no pair of party poles orients the linked sessions (their orientation is declared)"
     )
     trajectories = plots.png_bytes(
         plots.trajectories_plot(
-            table, scale.linked, cs.long_serving(career), title=f"{chamber}: long-serving members, mean and 94% HDI"
+            table, scale.linked, cs.long_serving(career, poles or ()), poles=poles,
+            title=f"{chamber}: long-serving members, mean and 94% HDI",
         )
     )
     movers = career[(career["trend_hdi_low"] > 0) | (career["trend_hdi_high"] < 0)]
@@ -165,9 +182,10 @@ def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
             "method": METHOD,
             "links": dg.MetadataValue.md(_table(cs.links_table(scale))),
             "party_gap": dg.MetadataValue.md(_table(gap)),
-            "polarization_chart": dg.MetadataValue.md(plots.markdown_image(polarization, f"polarization chart, {chamber}")),
+            "polarization_chart": dg.MetadataValue.md(polarization),
             "trajectories": dg.MetadataValue.md(plots.markdown_image(trajectories, f"trajectories, {chamber}")),
-            "posterior_ids": dg.MetadataValue.json({s: used[s] for s in scale.linked}),
+            "posterior_ids": dg.MetadataValue.json({s: used[s][0] for s in scale.linked}),
+            "poles": dg.MetadataValue.json(list(poles or ())),  # (conservative, liberal); [] when none
         },
         data_version=versions.data_version(frame_digest(table)),
     )

@@ -1,15 +1,36 @@
-"""pca_init: first principal component of the vote matrix, the sampler's start."""
+"""pca_init: the samplers' starts and the scale's orientation: the first two principal
+components of the vote matrix, oriented by the partition's orientation rule
+(stats/orientation.py: the user's `{root}/orientation.csv`, else the built-in party
+poles, else a refusal that says how to declare it), and the rule itself (the column
+`orientation`, r per legislator; attrs `orientation_rule` and `orientation_poles`)."""
 
 import dagster as dg
 import pandas as pd
 
 from irt_pipeline import versions
-from irt_pipeline.assets._common import GROUP, frame_digest
+from irt_pipeline.assets._common import GROUP, frame_digest, where as _where
 from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.automation import downstream_condition
-from irt_pipeline.partitions import session_chamber_partitions
+from irt_pipeline.errors import BadInput
+from irt_pipeline.partitions import session_and_chamber, session_chamber_partitions
+from irt_pipeline.resources import Storage
 from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.orientation import DECLARATIONS, orientation, read_declarations
 from irt_pipeline.stats.pca import pca_scores
+
+
+def partition_orientation(storage: Storage, matrix: VoteMatrix, session: str, chamber: str, where: str):
+    """The partition's Orientation, from `{root}/orientation.csv` where it exists (read
+    and checked: a bad file is refused, naming it) and the built-in party poles."""
+    path = storage.base / DECLARATIONS
+    rows = None
+    if path.exists():
+        with path.open("r", encoding="utf-8") as handle:
+            rows = read_declarations(handle, str(path))
+    return orientation(
+        matrix.legislators["legislator_id"], matrix.legislators["party"], session, chamber, rows,
+        declarations_path=str(path), where=where,
+    )
 
 
 @dg.asset(
@@ -19,14 +40,23 @@ from irt_pipeline.stats.pca import pca_scores
     code_version=versions.PCA_INIT,
     automation_condition=downstream_condition(),
 )
-def pca_init(context: dg.AssetExecutionContext, vote_matrix: VoteMatrix) -> dg.Output[pd.DataFrame]:
-    """First two principal components, standardized and oriented (positive =
-    conservative): the samplers' starts."""
-    scores = pca_scores(vote_matrix)
+def pca_init(context: dg.AssetExecutionContext, vote_matrix: VoteMatrix, storage: Storage) -> dg.Output[pd.DataFrame]:
+    """First two principal components, standardized and oriented by the partition's
+    orientation rule (positive = conservative): the samplers' starts, with the rule's r
+    per legislator (`orientation`) and the rule stated in the metadata."""
+    session, chamber = session_and_chamber(context)
+    try:
+        rule = partition_orientation(storage, vote_matrix, session, chamber, _where(context))
+    except BadInput as exc:
+        raise dg.Failure(description=str(exc)) from None
+    scores = pca_scores(vote_matrix, rule.weights)
+    scores["orientation"] = rule.weights
+    scores.attrs.update(orientation_rule=rule.rule, orientation_poles=",".join(rule.poles or ()))
     means = scores.groupby("party")["pc1"].mean().round(3).to_dict()
     return dg.Output(
         scores,
         metadata={
+            "orientation": rule.rule,
             "explained_variance": round(scores.attrs["explained_variance"], 4),
             "party_means": dg.MetadataValue.json(means),
             **landing_lineage(context, "vote_matrix"),

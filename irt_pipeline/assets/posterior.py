@@ -19,7 +19,7 @@ from irt_pipeline.stats.sampling import code_fingerprint, sample
 
 # idata.attrs a model's post-processing may record, shown as metadata when present.
 MODEL_ATTRS = (
-    "reflected_chains", "extreme_conservative", "extreme_liberal", "reflected_draws", "second_dimension_lean",
+    "extreme_conservative", "extreme_liberal", "reflected_draws", "second_dimension_lean",
 )
 
 
@@ -50,8 +50,13 @@ def fit_posterior(
 ) -> dg.Output:
     """The posterior stage of any model: `spec` sampled from the PCA start through the
     posterior cache (`{root}/cache/<asset name>/`), the draws fingerprinted. The key
-    holds the asset's code version and a fingerprint of the model's code."""
-    start = spec.start_scores(pca_init, matrix.legislators["legislator_id"])
+    holds the asset's code version and a fingerprint of the model's code; the draws are
+    put on the side of pca_init's orientation rule (its `orientation` column), which the
+    posterior records."""
+    ids = matrix.legislators["legislator_id"]
+    start = spec.start_scores(pca_init, ids)
+    weights = pca_init.set_index("legislator_id").loc[list(ids), "orientation"].to_numpy(float)
+    rule = {name: pca_init.attrs.get(name, "") for name in ("orientation_rule", "orientation_poles")}
     settings = sampler.settings()
 
     def fit():
@@ -60,8 +65,8 @@ def fit_posterior(
         def progress(state: dict) -> None:
             context.log.info(f"{context.asset_key.to_user_string()} {describe_progress(state)}")
 
-        idata = sample(spec, matrix, start, settings, progress=progress)
-        idata.attrs["posterior_id"] = posterior_fingerprint(idata)
+        idata = sample(spec, matrix, start, settings, progress=progress, orientation=weights)
+        idata.attrs.update(posterior_id=posterior_fingerprint(idata), **rule)
         return idata
 
     parts = key_parts(
@@ -79,6 +84,7 @@ def fit_posterior(
         metadata={
             "model": spec.name,
             "xi_scale": spec.scale,
+            "orientation": idata.attrs.get("orientation_rule", ""),
             "priors": dg.MetadataValue.json(json.loads(idata.attrs["priors"])),
             "compile_seconds": float(idata.attrs["compile_seconds"]),
             "sampling_seconds": float(idata.attrs["sampling_seconds"]),

@@ -40,17 +40,19 @@ def rank_posterior(context, posterior, diagnostics: dict, spec, upstream: str) -
 
     require_passed_gates(diagnostics, posterior, spec, _where(context))
     table = rank_legislators(posterior, posterior_legislators(posterior))
+    poles = tuple(filter(None, posterior.attrs.get("orientation_poles", "").split(",")))
     session, chamber = session_and_chamber(context)
     shown = ["rank", "name", "party", "xi_mean", "xi_hdi_low", "xi_hdi_high"]
     metadata = {
         "legislators": len(table),
         "posterior_id": posterior.attrs["posterior_id"],
         "xi_scale": posterior.attrs.get("xi_scale", ""),
+        "orientation": posterior.attrs.get("orientation_rule", ""),
         "most_conservative": dg.MetadataValue.md(table[shown].head(10).to_markdown(index=False, floatfmt=".3f")),
         "most_liberal": dg.MetadataValue.md(table[shown].tail(10).to_markdown(index=False, floatfmt=".3f")),
     }
     if "xi_2_mean" in table:
-        plane = plots.png_bytes(plots.plane_plot(table, title=f"{chamber} {session}: two dimensions, 94% HDIs"))
+        plane = plots.png_bytes(plots.plane_plot(table, title=f"{chamber} {session}: two dimensions, 94% HDIs", poles=poles))
         shown_2 = ["rank", "name", "party", "xi_mean", "xi_2_mean", "xi_2_hdi_low", "xi_2_hdi_high"]
         metadata.update(
             second_dimension_lean=float(posterior.attrs.get("second_dimension_lean", float("nan"))),
@@ -59,7 +61,7 @@ def rank_posterior(context, posterior, diagnostics: dict, spec, upstream: str) -
             plane_plot=dg.MetadataValue.md(plots.markdown_image(plane, f"two dimensions, {chamber} {session}")),
         )
     else:
-        forest = plots.png_bytes(plots.forest_plot(table, title=f"{chamber} {session}: ideal points, 94% HDI"))
+        forest = plots.png_bytes(plots.forest_plot(table, title=f"{chamber} {session}: ideal points, 94% HDI", poles=poles))
         metadata["forest_plot"] = dg.MetadataValue.md(plots.markdown_image(forest, f"forest plot, {chamber} {session}"))
     return dg.Output(
         table,

@@ -279,7 +279,8 @@ def chamber_report(
     start = time.perf_counter()
     chamber = context.partition_key
     scale = _latest(context.instance, "common_scale", chamber)
-    info = {name: _metadata(scale, name) for name in ("reference_session", "left_out", "method")}
+    info = {name: _metadata(scale, name) for name in ("reference_session", "left_out", "method", "poles")}
+
     html = chamber_history_report(chamber, common_scale, careers, info)
     return _written(
         history_path(storage.base, chamber), html, start,

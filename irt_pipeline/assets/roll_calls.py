@@ -5,6 +5,7 @@ import dagster as dg
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR, GROUP, frame_digest, where as _where
+from irt_pipeline.assets.pca_init import partition_orientation
 from irt_pipeline.assets.vote_matrix import filtered_matrix
 from irt_pipeline.automation import root_condition
 from irt_pipeline.contract import validate_or_reuse
@@ -26,7 +27,8 @@ from irt_pipeline.resources import Storage, VoteFilters
             asset="roll_calls",
             blocking=True,
             description="Landing rows satisfy data_contracts/roll_calls.suite.json and "
-            "leave a usable vote matrix (both major parties, some votes) after filtering.",
+            "leave a usable vote matrix (some legislators and roll calls) after filtering, whose "
+            "orientation a rule decides (orientation.csv or the built-in party poles).",
             partitions_def=session_chamber_partitions,
         )
     ],
@@ -35,15 +37,17 @@ def roll_calls(context: dg.AssetExecutionContext, storage: Storage, vote_filters
     """Canonical roll-call rows of the partition, read from its landing files and
     validated against the data contract (rows that passed it before are not validated
     again: `contract.validate_or_reuse`). A violating file is never written, nor one
-    that leaves no usable vote matrix (checked here, before writing, so that a bad
-    landing file leaves the stored partition untouched)."""
+    that leaves no usable vote matrix or no orientation rule (a one-party or nonpartisan
+    chamber without a declaration: `pca_init.partition_orientation`), checked here, before
+    writing, so that a bad landing file leaves the stored partition untouched."""
     session, chamber = session_and_chamber(context)
     try:
         frame, files = read_partition(storage.landing, session, chamber)
         where = f"{', '.join(f['file'] for f in files)} ({_where(context)})"
         rows = frame_digest(frame)
         verdict = validate_or_reuse(frame, where, rows, storage.base)
-        filtered_matrix(frame, vote_filters, where, rows=rows)  # usable? (vote_matrix reuses it)
+        matrix, _ = filtered_matrix(frame, vote_filters, where, rows=rows)  # usable? (vote_matrix reuses it)
+        partition_orientation(storage, matrix, session, chamber, where)  # a rule says which way is positive?
         verdict.record()  # only now: a failing partition leaves no trace
     except BadInput as exc:
         yield dg.AssetCheckResult(

@@ -48,7 +48,7 @@ def filtered_matrix(rows_frame: pd.DataFrame, filters: VoteFilters, where: str, 
             "vote_matrix_usable",
             asset="vote_matrix",
             blocking=True,
-            description="Both major parties and some votes remain after filtering.",
+            description="Some legislators and roll calls remain after filtering.",
             partitions_def=session_chamber_partitions,
         )
     ],

@@ -98,16 +98,20 @@ def run_partition(
                 "value": None if value is None else value.value,
             }
         )
-    outputs = {}
+    outputs, orientation = {}, None
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
         path = materialization.metadata.get("path")
         outputs[materialization.asset_key.to_user_string()] = path.value if path else None
+        rule = materialization.metadata.get("orientation")
+        if rule is not None and materialization.asset_key.to_user_string() == "pca_init":
+            orientation = rule.value
     return {
         "session": session,
         "chamber": chamber,
         "success": result.success,
         "run_id": result.run_id,
+        "orientation": orientation,
         "steps": step_outcomes(result),
         "checks": checks,
         "outputs": outputs,
@@ -130,6 +134,8 @@ def readable(summary: dict) -> str:
     outcome = "ok" if summary["success"] else "FAILED"
     lines = [f"{summary['chamber']} {summary['session']}: {outcome} (run {summary['run_id'][:8]})"]
     lines.append("  steps: " + ", ".join(f"{step} {how}" for step, how in summary["steps"].items()))
+    if summary.get("orientation"):
+        lines.append(f"  orientation: {summary['orientation']}")
     checks = [
         f"{c['name']} {'pass' if c['passed'] else 'FAIL'}" + (f" ({c['value']:.4g})" if isinstance(c["value"], (int, float)) else "")
         for c in summary["checks"]

@@ -9,7 +9,7 @@ import pandas as pd
 
 PARTY_COLORS = {"Democrat": "#2166ac", "Republican": "#b2182b", "Independent": "#555555"}
 # Any other party, in order of appearance (colour-blind-safe hues, distinct from the
-# two major parties').
+# Democrats' and Republicans').
 OTHER_COLORS = ("#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d")
 # Forest plot: pixels per legislator. A 10 px name fits with 4 px between rows; a
 # 440-member House is 6,160 px tall, read in a scrolling panel of the page (the PNG in
@@ -175,14 +175,15 @@ def polarization(medians: pd.DataFrame, sessions: list[str], y_label: str):
     return plot
 
 
-def gap(gaps: pd.DataFrame, sessions: list[str], y_label: str):
-    """Per session: the distance between the two major parties' medians."""
+def gap(gaps: pd.DataFrame, sessions: list[str], y_label: str, poles):
+    """Per session: the distance between the two poles' medians (poles: (conservative,
+    liberal) labels)."""
     from bokeh.models import ColumnDataSource, HoverTool
     from bokeh.plotting import figure
 
     plot = figure(
         name="gap", x_range=sessions, height=260, sizing_mode="stretch_width", tools=TOOLS, toolbar_location="above",
-        x_axis_label="session", y_axis_label=y_label, title="party gap: Republican median minus Democratic median",
+        x_axis_label="session", y_axis_label=y_label, title=f"party gap: {poles[0]} median minus {poles[1]} median",
     )
     source = ColumnDataSource({"session": gaps["session"], "gap": gaps["gap"]})
     plot.line("session", "gap", source=source, color="#333333", line_width=2)

@@ -16,7 +16,6 @@ from irt_pipeline.report import figures
 from irt_pipeline.report.page import code_versions, json_script, package_versions, render
 from irt_pipeline.report.tables import Column, key_values, table
 
-MAJOR_PARTIES = ("Democrat", "Republican")
 POSITION = "position on the common scale (+ conservative)"
 
 SECTIONS = [("polarization", "Polarization"), ("trajectory", "One legislator"), ("careers", "Careers"), ("lineage", "Lineage")]
@@ -46,9 +45,9 @@ def session_sequence(common_scale: pd.DataFrame) -> list[str]:
     return [str(s) for s in session_order(common_scale["session"].astype(str).unique())]
 
 
-def party_medians(common_scale: pd.DataFrame, sessions: list[str], parties=MAJOR_PARTIES) -> pd.DataFrame:
-    """Per session and party: members, the median and quartiles of their posterior mean
-    positions."""
+def party_medians(common_scale: pd.DataFrame, sessions: list[str], parties) -> pd.DataFrame:
+    """Per session and party of `parties` (the chamber's poles, as the common scale
+    names them): members, the median and quartiles of their posterior mean positions."""
     rows = []
     frame = common_scale.assign(session=common_scale["session"].astype(str), party=common_scale["party"].astype(str))
     for session in sessions:
@@ -64,8 +63,9 @@ def party_medians(common_scale: pd.DataFrame, sessions: list[str], parties=MAJOR
     return pd.DataFrame(rows, columns=["session", "party", "members", "median", "q25", "q75"])
 
 
-def party_gap(medians: pd.DataFrame, high: str = "Republican", low: str = "Democrat") -> pd.DataFrame:
-    """Per session with both parties: median(high) - median(low)."""
+def party_gap(medians: pd.DataFrame, high: str, low: str) -> pd.DataFrame:
+    """Per session with both parties: median(high) - median(low) (the conservative pole
+    minus the liberal one)."""
     wide = medians.pivot(index="session", columns="party", values="median")
     if high not in wide or low not in wide:
         return pd.DataFrame(columns=["session", "gap"])
@@ -116,11 +116,15 @@ def chamber_history_report(
     session_index used for the order when present). careers: one row per legislator
     (legislator_id, name, party, first_session, last_session, sessions, position_* and
     trend_* where present). scale_info: what the common scale recorded of itself
-    (reference_session, left_out {session: reason}, method), shown when given.
+    (reference_session, left_out {session: reason}, method, poles: the (conservative,
+    liberal) party labels of its party chart, none where the sessions' orientation was
+    declared), shown when given.
     """
     sessions = session_sequence(common_scale)
-    medians = party_medians(common_scale, sessions)
-    gaps = party_gap(medians)
+    info = scale_info or {}
+    poles = tuple(info.get("poles") or ())
+    medians = party_medians(common_scale, sessions, poles)
+    gaps = party_gap(medians, *poles) if len(poles) == 2 else pd.DataFrame(columns=["session", "gap"])
     data, labels = legislator_index(common_scale, careers, sessions)
     first_id = labels[0]["id"] if labels else next(iter(data))
     first = data[first_id]
@@ -136,8 +140,7 @@ def chamber_history_report(
         figures.trajectory(medians, sessions, shown, POSITION),
     ]
     if len(gaps):
-        figs.insert(1, figures.gap(gaps, sessions, "gap (common-scale units)"))
-    info = scale_info or {}
+        figs.insert(1, figures.gap(gaps, sessions, "gap (common-scale units)", poles))
     left_out = info.get("left_out") or {}
     title = f"{chamber}: every linked session on one scale"
     return render(

@@ -158,10 +158,12 @@ def compiled(function: Callable, expand: bool = False):
     callback = jit.cfunc(signature, function)
     if not callback.cache_hits:
         # Compiled here after all (the child failed, or another process was rewriting the
-        # cache): it is saved now, so load it back and run the code every process runs.
+        # cache): the cache now holds the code every later process runs; this process
+        # loads it back, but linked to the callees it compiled itself, its results can
+        # differ from theirs in the last bit (seen: 1 ulp of the log-density).
         callback = jit.cfunc(signature, function)
-        if not callback.cache_hits:
-            log.warning("kernels: %s not loaded from the cache; its draws may differ in the last bits", function)
+        log.warning("kernels: %s compiled in this process; its draws may differ in the last bits from a "
+                    "rerun's (later processes load the cached code)", function.__qualname__)
     return callback
 
 

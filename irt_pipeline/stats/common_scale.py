@@ -56,7 +56,6 @@ MIN_BRIDGES = 10
 HDI_PROB = 0.94
 SEED = 20240117
 METHODS = ("mean_sigma", "regression")
-MAJOR_PARTIES = ("Democrat", "Republican")
 
 
 @dataclass(frozen=True)
@@ -333,9 +332,15 @@ def careers(scale: CommonScale) -> pd.DataFrame:
     return table.sort_values(["sessions", "legislator_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def long_serving(careers_table: pd.DataFrame, per_party: int = 3, parties=MAJOR_PARTIES) -> list[str]:
-    """legislator_ids of the `per_party` longest-serving members of each party (most
-    linked sessions, then the lowest id), for the trajectories picture."""
+def long_serving(careers_table: pd.DataFrame, parties, per_party: int = 3) -> list[str]:
+    """legislator_ids of the `per_party` longest-serving members of each of `parties`
+    (most linked sessions, then the lowest id), for the trajectories picture; without
+    parties, the 2 x per_party longest-serving members."""
+    if not parties:
+        rows = careers_table[careers_table["sessions"] > 1]
+        return rows.sort_values(["sessions", "legislator_id"], ascending=[False, True], kind="stable")[
+            "legislator_id"
+        ].head(2 * per_party).tolist()
     chosen = []
     for party in parties:
         rows = careers_table[(careers_table["party"] == party) & (careers_table["sessions"] > 1)]
@@ -345,10 +350,11 @@ def long_serving(careers_table: pd.DataFrame, per_party: int = 3, parties=MAJOR_
     return chosen
 
 
-def party_medians(scale: CommonScale, parties=MAJOR_PARTIES) -> pd.DataFrame:
-    """Per linked session and party: members, the median and quartiles of the members'
-    posterior mean positions, and the 94% HDI of the party median (per draw: median
-    over the members)."""
+def party_medians(scale: CommonScale, parties) -> pd.DataFrame:
+    """Per linked session and party of `parties` (the partitions' poles: labels as the
+    source writes them): members, the median and quartiles of the members' posterior
+    mean positions, and the 94% HDI of the party median (per draw: median over the
+    members)."""
     rows = []
     for session in scale.linked:
         z = scale.draws[session]
@@ -379,9 +385,9 @@ def party_medians(scale: CommonScale, parties=MAJOR_PARTIES) -> pd.DataFrame:
     )
 
 
-def party_gap(scale: CommonScale, high: str = "Republican", low: str = "Democrat") -> pd.DataFrame:
+def party_gap(scale: CommonScale, high: str, low: str) -> pd.DataFrame:
     """Per linked session with both parties: median(high) - median(low) on the common
-    scale, per draw (mean and 94% HDI)."""
+    scale, per draw (mean and 94% HDI); high, low: the conservative and the liberal pole."""
     rows = []
     for session in scale.linked:
         z = scale.draws[session]

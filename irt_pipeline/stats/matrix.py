@@ -18,9 +18,6 @@ import pandas as pd
 
 from irt_pipeline.errors import BadInput
 
-MAJOR_PARTIES = ("Democrat", "Republican")
-
-
 @dataclass(frozen=True)
 class VoteMatrix:
     """Filtered votes of one chamber in one session.
@@ -103,7 +100,9 @@ def build_vote_matrix(
     """Pivot canonical rows of one chamber and session, then filter.
 
     Returns the matrix and a filtering manifest (counts before and after each filter).
-    Raises BadInput, naming `where`, when nothing is left or a major party is missing.
+    Raises BadInput, naming `where`, when nothing is left. (Which parties sit there is
+    not its concern: any parties, one or none, are scored once the scale's orientation
+    rule is known, `stats/orientation.py`.)
     """
     legislators = (
         roll_calls[["legislator_id", "legislator_name", "party"]]
@@ -161,15 +160,6 @@ def build_vote_matrix(
             f"{manifest['roll_calls_after']} roll calls remain of "
             f"{manifest['legislators_before']} and {manifest['roll_calls_before']}; "
             f"min_minority_share={min_minority_share}, min_votes={min_votes})",
-        )
-    present = set(legislators["party"])
-    missing = [p for p in MAJOR_PARTIES if p not in present]
-    if missing:
-        raise BadInput(
-            where,
-            f"the chamber has no {' or '.join(missing)} legislators after filtering "
-            f"(parties present: {sorted(present)}); the model needs both major parties "
-            "to place and orient the scale",
         )
     matrix = VoteMatrix(legislators, pd.DataFrame({"roll_call_id": roll_call_ids}), votes)
     return matrix, manifest

@@ -1,6 +1,6 @@
 """First two principal components of the vote matrix: a quick ideal-point estimate and
 the samplers' starts (pc1 for the one-dimensional models, pc1 and pc2 for the
-two-dimensional one)."""
+two-dimensional one), oriented by the partition's orientation rule."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ import numpy as np
 import pandas as pd
 
 from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.orientation import by_poles
 
 
-def orient(scores: np.ndarray, parties: pd.Series | np.ndarray) -> np.ndarray:
-    """Flip `scores` if needed so Republicans' mean is above Democrats' (positive =
-    conservative)."""
-    parties = np.asarray(parties)
-    if scores[parties == "Republican"].mean() < scores[parties == "Democrat"].mean():
-        return -scores
-    return scores
+def orient(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """`scores` negated if needed so that the orientation rule's r . scores >= 0
+    (positive = conservative by the rule, `stats/orientation.py`)."""
+    scores = np.asarray(scores, float)
+    return -scores if float(np.asarray(weights, float) @ scores) < 0 else scores
 
 
-def within_party_correlation(dim1: np.ndarray, dim2: np.ndarray, members: np.ndarray) -> float:
+def within_correlation(dim1: np.ndarray, dim2: np.ndarray, members: np.ndarray) -> float:
     """Pearson correlation of two score vectors over `members` (boolean (n,)); 0 for
     fewer than 3 members or no spread."""
     a, b = np.asarray(dim1, float)[members], np.asarray(dim2, float)[members]
@@ -30,34 +29,39 @@ def within_party_correlation(dim1: np.ndarray, dim2: np.ndarray, members: np.nda
     return float(np.sum(a * b) / scale) if scale > 1e-300 else 0.0
 
 
-def second_dimension_lean(dim1: np.ndarray, dim2: np.ndarray, parties) -> float:
+def second_dimension_lean(dim1: np.ndarray, dim2: np.ndarray, weights: np.ndarray) -> float:
     """The statistic that orients a second dimension: the correlation of dim 1 and dim 2
-    among the Republicans minus that among the Democrats. Positive when each party's
-    members farther from the other party on dim 1 are on the positive side of dim 2 (in
-    the two-dimensional model's frame, where dim 1 is the direction the party means
-    differ along, that puts the Southern Democrats of the 1930s-60s high on dim 2, as
-    DW-NOMINATE does). A second-moment statistic of the parties' own shapes: it needs
-    nothing but party labels and does not change sign under small changes of the
-    scores."""
-    parties = np.asarray(parties)
-    return within_party_correlation(dim1, dim2, parties == "Republican") - within_party_correlation(
-        dim1, dim2, parties == "Democrat"
-    )
+    among the legislators on the orientation rule's positive side (the conservative
+    pole's party, or those declared +) minus that among those on its negative side.
+    Positive when each side's members farther from the other side on dim 1 are on the
+    positive side of dim 2 (with the party poles of the 1930s-60s, the Southern Democrats
+    high on dim 2, as DW-NOMINATE puts them). A second-moment statistic of the sides' own
+    shapes: it does not change sign under small changes of the scores."""
+    weights = np.asarray(weights, float)
+    return within_correlation(dim1, dim2, weights > 0) - within_correlation(dim1, dim2, weights < 0)
 
 
-def orient_second(dim1: np.ndarray, dim2: np.ndarray, parties) -> np.ndarray:
+def orient_second(dim1: np.ndarray, dim2: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """dim2, negated if needed so `second_dimension_lean` is not negative (the rule the
     two-dimensional model's dim 2 follows)."""
-    return -dim2 if second_dimension_lean(dim1, dim2, parties) < 0 else dim2
+    return -dim2 if second_dimension_lean(dim1, dim2, weights) < 0 else dim2
 
 
-def pca_scores(matrix: VoteMatrix) -> pd.DataFrame:
+def default_weights(parties) -> np.ndarray:
+    """The built-in party-pole rule's r for these labels (`orientation.by_poles`), or
+    zeros (no orientation) where no pair of poles sits in the chamber."""
+    rule = by_poles(parties)
+    return rule.weights if rule is not None else np.zeros(len(parties))
+
+
+def pca_scores(matrix: VoteMatrix, weights: np.ndarray | None = None) -> pd.DataFrame:
     """PCA ideal points, one row per legislator in matrix order.
 
     Missing cells are imputed with the legislator's mean vote, columns are standardized,
     and the first two components' scores are standardized to mean 0 / sd 1 (population
-    sd); pc1 is oriented so Republicans' mean is above Democrats', pc2 by
-    `orient_second`. A matrix with a single roll call has no second component: pc2 is 0.
+    sd); pc1 is oriented by the orientation rule's r, `weights` (n,) (default: the
+    built-in party poles where the chamber has a pair), pc2 by `orient_second`. A matrix
+    with a single roll call has no second component: pc2 is 0.
     Columns: legislator_id, legislator_name, party, pc1, pc2. `attrs["explained_variance"]`
     and `attrs["explained_variance_pc2"]` hold each component's share of variance.
     """
@@ -68,14 +72,15 @@ def pca_scores(matrix: VoteMatrix) -> pd.DataFrame:
     sd = centered.std(axis=0)
     standardized = centered / np.where(sd > 0, sd, 1.0)
     u, s, _ = np.linalg.svd(standardized, full_matrices=False)
-    parties = matrix.legislators["party"]
+    if weights is None:
+        weights = default_weights(matrix.legislators["party"])
     scores = u[:, 0] * s[0]
-    scores = orient((scores - scores.mean()) / scores.std(), parties)
+    scores = orient((scores - scores.mean()) / scores.std(), weights)
     out = matrix.legislators[["legislator_id", "legislator_name", "party"]].copy()
     out["pc1"] = scores
     second = u[:, 1] * s[1] if len(s) > 1 else np.zeros(len(scores))
     spread = second.std()
-    out["pc2"] = orient_second(scores, (second - second.mean()) / spread, parties) if spread > 1e-12 else 0.0
+    out["pc2"] = orient_second(scores, (second - second.mean()) / spread, weights) if spread > 1e-12 else 0.0
     total = np.sum(s**2)
     out.attrs["explained_variance"] = float(s[0] ** 2 / total)
     out.attrs["explained_variance_pc2"] = float(s[1] ** 2 / total) if len(s) > 1 else 0.0

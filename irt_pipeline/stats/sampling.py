@@ -25,6 +25,7 @@ from irt_pipeline.stats.codebase import closure, files_of
 from irt_pipeline.stats.jit import source_fingerprint
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
+from irt_pipeline.stats.orientation import fold_draws
 from irt_pipeline.stats.priors import describe
 
 BACKENDS = ("kernel", "pymc")
@@ -128,7 +129,7 @@ def constant_data(matrix: VoteMatrix):
     )
 
 
-def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, target_accept: float, progress):
+def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, target_accept: float, progress, fold):
     """One sampling run under the stopping rule: (idata, record)."""
     import arviz  # noqa: F401 - imported before the chains start, not at their first look
     import nutpie
@@ -150,18 +151,24 @@ def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, tar
     )
     idata, record = sample_until_clear(
         sampler, tune=settings.tune, draws=settings.draws, block=settings.block, max_draws=settings.max_draws,
-        gated=spec.gated, coords=dict(bound.coords), dims=dict(bound.dims), progress=progress,
+        gated=spec.gated, coords=dict(bound.coords), dims=dict(bound.dims), progress=progress, prepare=fold,
     )
     return idata, {**record, "target_accept": target_accept}
 
 
-def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings, progress=None):
+def sample(
+    spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: SamplerSettings, progress=None, orientation=None
+):
     """Posterior of `spec` on `matrix` as ArviZ InferenceData, sampled until the gates
     pass (`stats/stopping.py`).
 
     pca: (n_legislators,) oriented, standardized PCA scores in matrix row order (the
     starts), or (n_legislators, d) for a model that starts from several components
     (`spec.starts`, `spec.start_scores`). progress: called with a dict at every look-in (see `stats/stopping.py`).
+    orientation: (n,) the partition's orientation rule r (`stats/orientation.py`; default:
+    the built-in party poles where the chamber has a pair): every draw is put where
+    r . xi >= 0, at every look and in the result, and the draws so moved are counted per
+    chain in `attrs["reflected_draws"]`.
     `idata.attrs` records the model, its priors, compile_seconds, sampling_seconds, the
     settings, the draws used and why sampling stopped, and whatever the model's
     post-processing reports.
@@ -174,20 +181,28 @@ def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: Sampl
         from irt_pipeline.stats.callbacks import start_compiling
 
         start_compiling(spec.module)
-    bound = spec.bind(matrix, np.asarray(pca, float))
+    bound = spec.bind(matrix, np.asarray(pca, float), orientation)
     if settings.backend == "kernel":
         compiled = compile_kernel(spec, bound, settings.seed)
     else:
         compiled = compile_graph(spec, matrix, bound, settings.seed)
     compile_seconds = time.perf_counter() - start
 
+    fold = None
+    if bound.orientation is not None:
+        def fold(trace):
+            return fold_draws(trace.posterior, bound.orientation, spec.odd)
+
     runs = []
     for target_accept in (settings.target_accept, settings.retry_target_accept):
-        idata, record = _run(compiled, bound, spec, settings, target_accept, progress)
+        idata, record = _run(compiled, bound, spec, settings, target_accept, progress, fold)
         runs.append(record)
         if record["stop"] != "divergence":
             break
+    reflected = {"xi": fold(idata)} if fold is not None else {}
     idata.add_groups(constant_data=constant_data(matrix))
+    extra = spec.postprocess(idata, bound)
+    reflected.update(json.loads(extra.pop("reflected_draws", "{}")))
     idata.attrs.update(
         model=spec.name,
         xi_scale=spec.scale,
@@ -198,7 +213,8 @@ def sample(spec: ModelSpec, matrix: VoteMatrix, pca: np.ndarray, settings: Sampl
         stop=runs[-1]["stop"],
         sampling_runs=json.dumps(runs),
         sampler_settings=json.dumps(settings.as_dict()),  # netCDF attrs hold no bools
+        reflected_draws=json.dumps(reflected),  # per chain, draws put on the rule's side (and dim 2's)
         **bound.attrs,
-        **spec.postprocess(idata, bound),
+        **extra,
     )
     return idata

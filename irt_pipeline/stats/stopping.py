@@ -143,11 +143,14 @@ def problems(summary: dict, gated: Mapping[str, Sequence[str]]) -> list[str]:
 def sample_until_clear(
     sampler, *, tune: int, draws: int, block: int, max_draws: int, gated: Mapping[str, Sequence[str]],
     coords: Mapping, dims: Mapping, progress: Callable[[dict], None] | None = None,
+    prepare: Callable | None = None,
 ):
     """Watch a background nutpie `sampler` (started with `tune` and `max_draws`) and stop
     it by the stopping rule. Returns (InferenceData of the kept draws, record) where
     record holds draws_used, stop ("gates" | "cap" | "divergence"), looks (judged looks
-    and their problems) and the sampling seconds."""
+    and their problems) and the sampling seconds. prepare(idata), if given, is applied
+    to every look's draws before they are judged (the orientation rule's folding: the
+    looks judge the draws the gates will judge)."""
     start = time.perf_counter()
     names = list(dict.fromkeys(name for variables in gated.values() for name in variables))
     checkpoint, looks, stop = draws, [], "cap"
@@ -169,6 +172,8 @@ def sample_until_clear(
         if done >= target:
             c = target - tune
             trace = _first_draws(draw_batches, stat_batches, tuning, c, names, coords, dims)
+            if prepare is not None:
+                prepare(trace)
             summary = convergence_summary(trace, gated, tail=False)
             found = problems(summary, gated)
             looks.append(Look(c, found))

@@ -8,7 +8,7 @@ Per chamber and session (n legislators, m roll calls), with the priors of `PRIOR
     alpha_j  ~ PRIORS["alpha"]
     tau      ~ PRIORS["tau"],  beta_j ~ Normal(0, tau)
     logit P(Yea_ij) = beta_j * xi_i - alpha_j   observed votes only
-    Republicans' mean xi above Democrats'       (orientation, see below)
+    r . xi >= 0                                 (the orientation rule, see below)
 
 Every legislator's position is a priori exchangeable: iid Normal positions standardized
 are uniform on the set {mean 0, sd 1}, whatever the gauge's mean and sd (they only set
@@ -19,17 +19,18 @@ xi is reported in standard deviations of the chamber: the two models' posteriors
 directly.
 
 Orientation. The likelihood is unchanged by xi -> -xi, beta -> -beta, so the posterior
-has two mirror-image modes; the model is the half with Republicans' mean above the
-Democrats'. Chains start from PCA scores oriented that way and never cross between the
-modes (that needs the two parties' means to meet), so each chain is checked after
-sampling and a chain that settled in the mirror image has xi and beta negated (alpha
-unchanged; the likelihood is unchanged) and is named in `idata.attrs["reflected_chains"]`.
+has two mirror-image modes; the model is the half on the side the partition's
+orientation rule states (`stats/orientation.py`: r . xi >= 0; by default the
+conservative pole party's mean above the liberal one's). Chains start from PCA scores
+oriented that way; every draw on the other side has xi and beta negated (alpha
+unchanged; the likelihood is unchanged), at every look of the stopping rule and in the
+result (`stats/sampling.py`), counted per chain in `idata.attrs["reflected_draws"]`.
 That is exactly the truncated posterior.
 
-The legislators an anchored model would pin (the most conservative Republican and the
-most liberal Democrat on PCA, among those who voted on at least half the roll calls) are
-recorded in `idata.attrs` as a check that the scale says what PCA says: they should rank
-at the ends (docs/models.md).
+The legislators an anchored model would pin (the most conservative member of the rule's
+positive side and the most liberal of its negative side on PCA, among those who voted on
+at least half the roll calls) are recorded in `idata.attrs` as a check that the scale
+says what PCA says: they should rank at the ends (docs/models.md).
 
 Coordinates. The sampler moves x = (w (n), a (m), log tau, beta (m)) with
 alpha_j = a_j + c_j beta_j, the cutpoint shear of the hierarchical model
@@ -48,7 +49,7 @@ from irt_pipeline.stats import kernel as k
 from irt_pipeline.stats.jit import njit
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
-from irt_pipeline.stats.pca import orient
+from irt_pipeline.stats.pca import default_weights, orient
 from irt_pipeline.stats.priors import HalfNormal, KernelPriors, Normal, logp
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
@@ -61,7 +62,7 @@ PRIORS = {
 KERNEL_PRIORS = KernelPriors(PRIORS)  # the kernel reads floats[P.alpha_mu] ..., the cutpoints from P.end
 P = KERNEL_PRIORS.at
 GATED = {"xi": ("xi",), "tau": ("tau",)}
-SCALE = "standardized: chamber mean 0, sd 1; positive = conservative (chains oriented by party)"
+SCALE = "standardized: chamber mean 0, sd 1; positive = conservative, by the partition's orientation rule"
 
 
 @dataclass(frozen=True)
@@ -102,21 +103,22 @@ class Layout:
         return x
 
 
-def extreme_legislators(matrix: VoteMatrix, pca: np.ndarray) -> np.ndarray:
-    """(2,) int64 matrix rows: [the Republican with the highest PCA score, the Democrat
-    with the lowest], among legislators with Yea/Nay votes on at least half the roll
-    calls (a party none of whose members did: its members with the most votes). An
-    anchored model would pin these two; here they check the orientation and scale.
+def extreme_legislators(matrix: VoteMatrix, pca: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(2,) int64 matrix rows: [the legislator on the orientation rule's positive side with
+    the highest PCA score, the one on its negative side (everyone else where it names
+    nobody there) with the lowest], among legislators with Yea/Nay votes on at least half
+    the roll calls (a side none of whose members did: its members with the most votes).
+    An anchored model would pin these two; here they check the orientation and scale.
 
-    pca: (n,) PCA scores in matrix row order (oriented here against party).
+    pca: (n,) PCA scores in matrix row order, oriented by the rule; weights: (n,) its r.
     """
-    parties = np.asarray(matrix.legislators["party"])
-    pca = orient(np.asarray(pca, float), parties)
+    weights = np.asarray(weights, float)
     counts = np.isfinite(matrix.votes).sum(axis=1)
     eligible = 2 * counts >= matrix.shape[1]
+    positive = weights > 0
+    negative = weights < 0 if (weights < 0).any() else ~positive
     rows = []
-    for party, pick in (("Republican", np.argmax), ("Democrat", np.argmin)):
-        members = parties == party
+    for members, pick in ((positive if positive.any() else ~negative, np.argmax), (negative, np.argmin)):
         candidates = members & eligible
         if not candidates.any():
             candidates = members & (counts == counts[members].max())
@@ -125,15 +127,16 @@ def extreme_legislators(matrix: VoteMatrix, pca: np.ndarray) -> np.ndarray:
     return np.array(rows, dtype=np.int64)
 
 
-def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
-    """The model on this matrix; pca: (n,) PCA scores in matrix row order, oriented
-    here against party (so a reflected input gives the same start)."""
-    parties = matrix.legislators["party"]
-    pca = orient(np.asarray(pca, float), parties)
+def bind(matrix: VoteMatrix, pca: np.ndarray, orientation: np.ndarray | None = None) -> Bound:
+    """The model on this matrix; pca: (n,) PCA scores in matrix row order, oriented here
+    by the rule (so a reflected input gives the same start); orientation: (n,) the rule's
+    r (default: the built-in party poles)."""
+    weights = default_weights(matrix.legislators["party"]) if orientation is None else np.asarray(orientation, float)
+    pca = orient(np.asarray(pca, float), weights)
     pca = (pca - pca.mean()) / pca.std()
     n, m = matrix.shape
     items = item_logits(matrix.votes, pca)
-    layout = Layout(n, m, cutpoint_shear(*items), extreme_legislators(matrix, pca))
+    layout = Layout(n, m, cutpoint_shear(*items), extreme_legislators(matrix, pca, weights))
     tau = max(float(np.sqrt(np.mean(items[1] ** 2))), 0.1)
 
     def start(rng):
@@ -155,6 +158,7 @@ def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
             matrix.signed_votes(), 0, np.concatenate([KERNEL_PRIORS.pack(PRIORS), layout.shear])
         ),
         layout=layout,
+        orientation=weights,
     )
 
 
@@ -231,49 +235,20 @@ def expand(x, out, votes, ints, floats):
         out[n + 1 + m + j] = beta
 
 
-def reflected_chains(xi: np.ndarray, parties) -> list[int]:
-    """Chains whose Republicans' mean is not above the Democrats'.
-    xi: (chains, draws, n); parties: (n,) party names."""
-    parties = np.asarray(parties)
-    rep = xi[..., parties == "Republican"].mean(axis=(1, 2))
-    dem = xi[..., parties == "Democrat"].mean(axis=(1, 2))
-    return [int(c) for c in np.flatnonzero(~(rep > dem))]
-
-
-def orient_chains(idata, parties) -> list[int]:
-    """Negate xi and beta of every reflected chain of `idata.posterior`, in place;
-    returns the chains flipped. parties: (n,) in the posterior's legislator order."""
-    post = idata.posterior
-    flipped = reflected_chains(post["xi"].values, parties)
-    if flipped:
-        sign = np.ones(post.sizes["chain"])
-        sign[flipped] = -1.0
-        for name in ("xi", "beta"):
-            factor = post[name].dims.index("chain")
-            shape = [1] * post[name].ndim
-            shape[factor] = -1
-            post[name] = post[name].copy(data=post[name].values * sign.reshape(shape))
-    return flipped
-
-
 def postprocess(idata, bound: Bound) -> dict:
-    """Orient every chain by party; record the flipped chains and the PCA extremes."""
-    parties = idata.constant_data["party"].values.astype(str)
-    flipped = orient_chains(idata, parties)
+    """Record the PCA extremes (the draws are on the rule's side already: `sampling`)."""
     ids = np.asarray(bound.coords["legislator"])
     extremes = bound.layout.extremes
-    return {
-        "reflected_chains": ",".join(str(c) for c in flipped),
-        "extreme_conservative": str(ids[extremes[0]]),
-        "extreme_liberal": str(ids[extremes[1]]),
-    }
+    return {"extreme_conservative": str(ids[extremes[0]]), "extreme_liberal": str(ids[extremes[1]])}
 
 
 SPEC = ModelSpec(
     name="flat_2pl",
     key="flat",
     title="the flat 2PL model (no party in the prior)",
-    version="2",  # 2: standardized identification oriented by party (no anchors), tau
+    # 2: standardized identification oriented by party (no anchors), tau. 3: oriented by the
+    # partition's orientation rule, draw by draw
+    version="3",
     job="flat_chain",
     prefix="flat_",
     checked=True,

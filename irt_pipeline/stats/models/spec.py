@@ -34,7 +34,9 @@ class Bound:
     name -> dimension names; coords: dimension -> labels; start(rng) -> one chain's
     (ndim,) start; kernel_data: what the callbacks read; layout: the model's own
     object for its graph and post-processing; attrs: what the posterior should record
-    about this binding (e.g. which coordinates were chosen).
+    about this binding (e.g. which coordinates were chosen); orientation: (n,) the
+    partition's orientation rule r (`stats/orientation.py`): every draw is put where
+    r . xi >= 0 (None: draws are left as sampled).
     """
 
     ndim: int
@@ -46,6 +48,7 @@ class Bound:
     kernel_data: KernelData
     layout: object = None
     attrs: Mapping[str, str] = field(default_factory=dict)  # recorded in idata.attrs
+    orientation: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class ModelSpec:
 
     Statistics: name: the label its posteriors record; priors: the table (stats/priors.py);
     gated: gate group -> the reported variables its R-hat and ESS gates cover;
-    bind(matrix, start scores) -> Bound; graph(matrix, bound) -> the PyMC model in the
+    bind(matrix, start scores, orientation) -> Bound; graph(matrix, bound) -> the PyMC model in the
     sampler's coordinates (the reference the kernel is tested against); logp_grad,
     expand: the numba kernels (`stats/callbacks.py`'s calling convention), from which
     nutpie's C callbacks `logp` and `expand` are made; postprocess(idata, bound) ->
@@ -63,7 +66,9 @@ class ModelSpec:
     its start scores (`start_scores`); max_draws_factor: the model's cap on kept draws
     per chain is this many times the sampler's `max_draws` (a model that mixes more
     slowly gets more room before its gates refuse it); jittered: graph variables nutpie
-    jitters (pymc backend).
+    jitters (pymc backend); odd: the reported variables that change sign with xi (the
+    likelihood's mirror image: xi -> -xi with beta and, where there is one, the party
+    level's means), negated together in a draw put on the orientation rule's side.
 
     Pipeline: key: the registry key and the CLI's `--model` value; title: one line for
     job and asset descriptions; version: the code version of its posterior asset (bump
@@ -92,6 +97,7 @@ class ModelSpec:
     beside_default: bool = False
     checked: bool = False
     postprocess: Callable = field(default=lambda idata, bound: {})
+    odd: tuple[str, ...] = ("xi", "beta")
     jittered: tuple[str, ...] = ("a", "beta")
     starts: tuple[str, ...] = ("pc1",)
     max_draws_factor: int = 1

@@ -8,17 +8,16 @@ Per chamber and session (n legislators, m roll calls), with the priors of `PRIOR
     xi       = standardize(w)                          dim 1: chamber mean 0, sd 1
     xi_2     = w_2 minus its projection on 1, xi and d (not rescaled)    dim 2
     every member: PRIORS["plane"], a soft bound on rho_i = |(xi_i, xi_2_i)|
-    mu_party ~ PRIORS["mu_party"], ordered (Democrats below Republicans)
-    sigma_party ~ PRIORS["sigma_party"]
-    xi_i ~ Normal(mu_party[p_i], sigma_party[p_i])     Democrats and Republicans
-    xi_i ~ mixture: Normal(mu_party[0], sigma_party[0]) / 2 + Normal(mu_party[1], sigma_party[1]) / 2
-                                                        everyone else
+    mu_party ~ PRIORS["mu_party"], sigma_party ~ PRIORS["sigma_party"]    every party group
+    xi_i ~ Normal(mu_party[g], sigma_party[g])         members of group g
+    xi_i ~ sum_g w_g Normal(mu_party[g], sigma_party[g])   the unaffiliated
     alpha_j  ~ PRIORS["alpha"]
     tau, tau_2 ~ PRIORS["tau"];  beta_j ~ Normal(0, tau),  beta_2_j = tau_2 z_2_j, z_2_j ~ N(0, 1)
     logit P(Yea_ij) = beta_j xi_i + beta_2_j xi_2_i - alpha_j      observed votes only
 
-with d the party contrast, d_i = 1/n_R for Republicans, -1/n_D for Democrats and 0 for
-everyone else (d . v is the Republicans' mean of v minus the Democrats').
+with d the contrast of the partition's orientation rule r (`stats/orientation.py`), d =
+r - mean(r): with the party poles, d . v is the conservative pole party's mean of v minus
+the liberal one's.
 
 Identification, in the posterior itself. The likelihood is unchanged by any affine map
 of the positions x_i = (xi_i, xi_2_i) -> A x_i + b (with beta_j -> A^-T beta_j and
@@ -26,15 +25,14 @@ alpha_j adjusted): two directions of location, three of scale and correlation, o
 rotation. In every draw both dimensions have mean 0, dim 1 has sd 1, and they are
 uncorrelated (xi_2 is orthogonal to 1 and xi), which fixes four; dim 2's scale is held
 by its prior (a proper Normal: |xi_2|^2 concentrates near n - 3, so its sd is near 1
-unless the votes say otherwise; it is estimated, not fixed); and the two parties' means
+unless the votes say otherwise; it is estimated, not fixed); and the rule's two sides' means
 differ on dim 1 only (d . xi_2 = 0), which fixes the rotation: dim 1 is the direction
-that separates the parties, dim 2 what divides the chamber across party lines. The
-ordered party means fix dim 1's sign (positive = conservative). Left is the reflection
-xi_2 -> -xi_2 (with beta_2): see `orient_draws`.
+that separates the rule's sides, dim 2 what divides the chamber across them. Dim 1's
+sign is the orientation rule's (a draw with r . xi < 0 has xi, beta and mu_party negated,
+`ModelSpec.odd`). Left is the reflection xi_2 -> -xi_2 (with beta_2): see `orient_draws`.
 
-Dim 1 has the default model's party level, entry for entry (its PRIORS,
-`hierarchical.gauge_party_logp`, `hierarchical.party_members_logp`); everyone outside the
-two parties gets the equal mixture of the two parties' distributions on dim 1.
+Dim 1 has the default model's party level, entry for entry (`stats/party_level.py`, the
+same groups and the same mixture for the unaffiliated).
 PRIORS["plane"] multiplies the prior by exp(-(rho_i / edge)^power) per member, rho_i the
 distance of (xi_i, xi_2_i) from the centre (edge 4 chamber sd, power 8: 1 nat at 4, 6 at
 5, 26 at 6), bounded room as W-NOMINATE's unit circle gives.
@@ -46,14 +44,14 @@ gauge multiplies the model's density by a proper density of those five direction
 nothing reports (`test_the_gauge_is_inert`).
 
 Orientation of dim 2, a documented rule applied draw by draw (`orient_draws`): a draw
-with xi_2 . r < 0, for r the start's dim 2, has xi_2 and beta_2 negated; then, if the
+with xi_2 . q < 0, for q the start's dim 2, has xi_2 and beta_2 negated; then, if the
 posterior means lean the wrong way under `pca.orient_second`, every draw's are. Positive
-dim 2 is the side of each party's members farther from the other party on dim 1. The
+dim 2 is the side of each side's members farther from the other side on dim 1. The
 strength of that lean is recorded as `second_dimension_lean` and the draws flipped per
 chain as `reflected_draws`.
 
-Coordinates. The sampler moves x = (w (n), mu_D, log(mu_R - mu_D), log sigma (2), w_2
-(n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j .
+Coordinates. The sampler moves x = (w (n), mu (G), log sigma (G), w_2 (n), a (m), log
+tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j .
 (beta_j, beta_2_j) (the cutpoint shear of the one-dimensional models). The party level
 is centred (the default model's gauge design); dim 2's discriminations are non-centred
 (beta_2 = tau_2 z_2: centred, tau_2 near 0 is a funnel); dim 2's discrimination scale is
@@ -70,18 +68,19 @@ import numpy as np
 
 from irt_pipeline.stats import callbacks
 from irt_pipeline.stats import kernel as k
+from irt_pipeline.stats import party_level as pl
 from irt_pipeline.stats.jit import njit
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models import hierarchical
-from irt_pipeline.stats.models.hierarchical import PARTY_DIM, party_groups, party_start
+from irt_pipeline.stats.models.hierarchical import party_start
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
-from irt_pipeline.stats.pca import orient, orient_second, second_dimension_lean
+from irt_pipeline.stats.parties import party_groups
+from irt_pipeline.stats.pca import default_weights, orient, orient_second, second_dimension_lean
 from irt_pipeline.stats.priors import KernelPriors, Normal, SoftBound, logp
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
 # The priors: the PyMC graph and the kernel both read this table. Dim 1's party level
-# is the default model's, entry for entry (its gauge coordinates and kernel; its
-# "xi_other" is not used: see the module docstring); "tau" is the prior of each
+# is the default model's, entry for entry (stats/party_level.py); "tau" is the prior of each
 # dimension's discrimination scale (tau and tau_2); "xi_2" is dim 2's prior, iid on the
 # sampler's w_2 (dim 2 is w_2's projection, not rescaled: its spread is the data's);
 # "plane" bounds each member's distance from the centre of the plane (module docstring).
@@ -90,12 +89,13 @@ PRIORS = {
     "xi_2": Normal(0.0, 1.0),
     "plane": SoftBound(edge=4.0, power=8.0),
 }
-# The kernel reads floats[P.alpha_mu] ...; from P.end: the party contrast (n), then the
-# cutpoints (m per dimension).
+# The kernel reads floats[P.alpha_mu] ...; from P.end: the mixture weights (G), the
+# contrast (n), then the cutpoints (m per dimension).
 KERNEL_PRIORS = KernelPriors(PRIORS)
 P = KERNEL_PRIORS.at
 GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "party": ("mu_party", "sigma_party"), "tau": ("tau", "tau_2")}
 STARTS = ("pc1", "pc2")
+ODD = ("xi", "beta", "mu_party")  # dim 1's mirror image (dim 2's: `orient_draws`)
 # Twice the one-dimensional models' cap on kept draws per chain: with the default 4,000,
 # 4 of 11 chambers measured ran to the cap (the 88th, 115th and 116th Senates and the
 # 117th House cut to 107 roll calls; docs/models.md), dim 2's scale and the party level
@@ -106,19 +106,16 @@ MAX_DRAWS_FACTOR = 2
 SCALE = (
     "two uncorrelated dimensions with chamber mean 0; dim 1 (xi) standardized (sd 1), positive = "
     "conservative; dim 2 (xi_2) on the scale of its Normal(0, 1) prior (its spread estimated, not fixed), "
-    "positive = the side of each party's members farther from the other party on dim 1; the party "
-    "means differ on dim 1 only"
+    "positive = the side of each side's members farther from the other side on dim 1; the orientation "
+    "rule's sides differ on dim 1 only"
 )
 
 
-def party_contrast(parties) -> np.ndarray:
-    """(n,) d with d . v = mean of v over Republicans minus over Democrats (sums to 0)."""
-    parties = np.asarray(parties)
-    d = np.zeros(len(parties))
-    for name, sign in (("Republican", 1.0), ("Democrat", -1.0)):
-        members = parties == name
-        d[members] = sign / members.sum()
-    return d - d.mean()
+def contrast(weights) -> np.ndarray:
+    """(n,) d = r - mean(r) for the orientation rule's r: d . v is the rule's positive side's
+    mean of v minus its negative side's (sums to 0)."""
+    weights = np.asarray(weights, float)
+    return weights - weights.mean()
 
 
 def project_second(w2, x1, d):
@@ -139,49 +136,54 @@ def rms(v):
     return ((v**2).mean()) ** 0.5
 
 
-def align(positions, parties) -> np.ndarray:
+def align(positions, weights) -> np.ndarray:
     """Any (n, 2) positions in the model's frame: the affine map (unique up to the two
     reflections) that gives both dimensions mean 0 and sd 1, uncorrelated, with the
-    parties' means apart on dim 1 only; then dim 1 oriented by party (Republicans'
-    mean above) and dim 2 by `pca.orient_second`. The likelihood cannot tell positions
-    apart that differ by such a map, so this is how a truth (a simulation's, or another
-    scaling's) is compared with the model's xi, xi_2. Returns (n, 2)."""
+    orientation rule's sides apart on dim 1 only; then dim 1 oriented by the rule (r) and
+    dim 2 by `pca.orient_second`. The likelihood cannot tell positions apart that differ
+    by such a map, so this is how a truth (a simulation's, or another scaling's) is
+    compared with the model's xi, xi_2. Returns (n, 2)."""
     x = np.asarray(positions, float)
     x = x - x.mean(axis=0)
     values, vectors = np.linalg.eigh(x.T @ x / len(x))
     z = x @ vectors / np.sqrt(values)  # whitened: covariance I
-    direction = party_contrast(parties) @ z
+    direction = contrast(weights) @ z
     direction /= np.linalg.norm(direction)
-    xi = orient(z @ direction, parties)
-    xi_2 = orient_second(xi, z @ np.array([-direction[1], direction[0]]), parties)
+    xi = orient(z @ direction, weights)
+    xi_2 = orient_second(xi, z @ np.array([-direction[1], direction[0]]), weights)
     return np.column_stack([xi, xi_2])
 
 
 @dataclass(frozen=True)
 class Layout:
-    """The unconstrained vector x (n legislators, m roll calls): w (n), mu_D and
-    log(mu_R - mu_D), log sigma (2), w_2 (n), a (m), log tau, log(tau_2 sd(xi_2)), beta
-    (m), z_2 (m) (beta_2 = tau_2 z_2). groups: (n,) int64 from `hierarchical.party_groups`;
-    contrast: (n,) the party contrast d; shear: (m, 2) cutpoints c_j, alpha_j = a_j +
-    c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (the halves dim 2 is
-    folded into)."""
+    """The unconstrained vector x (n legislators, m roll calls, G groups): w (n), mu (G),
+    log sigma (G), w_2 (n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)
+    (beta_2 = tau_2 z_2). groups: (n,) int64 (`stats/parties.py`, -1 unaffiliated);
+    weights: (G,) the mixture's; contrast: (n,) d; shear: (m, 2) cutpoints c_j, alpha_j
+    = a_j + c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (the halves dim 2
+    is folded into)."""
 
     n_legislators: int
     n_roll_calls: int
     groups: np.ndarray
+    weights: np.ndarray
     contrast: np.ndarray
     shear: np.ndarray
     reference: np.ndarray
 
     @property
+    def n_groups(self) -> int:
+        return len(self.weights)
+
+    @property
     def ndim(self) -> int:
-        return 2 * self.n_legislators + 6 + 3 * self.n_roll_calls
+        return 2 * self.n_legislators + 2 * self.n_groups + 2 + 3 * self.n_roll_calls
 
     def slices(self) -> dict[str, slice | int]:
-        n, m = self.n_legislators, self.n_roll_calls
-        q, p = n + 4, 2 * n + 4 + m  # w_2 starts at q, log tau sits at p
+        n, m, g = self.n_legislators, self.n_roll_calls, self.n_groups
+        q, p = n + 2 * g, 2 * n + 2 * g + m  # w_2 starts at q, log tau sits at p
         return {  # named as the PyMC graph's value variables
-            "w": slice(0, n), "mu_party_ordered__": slice(n, n + 2), "sigma_party_log__": slice(n + 2, q),
+            "w": slice(0, n), "mu_party": slice(n, n + g), "sigma_party_log__": slice(n + g, q),
             "w_2": slice(q, q + n), "a": slice(q + n, p), "tau_log__": p, "tau_2_scaled_log": p + 1,  # scalars
             "beta": slice(p + 2, p + 2 + m), "z_2": slice(p + 2 + m, p + 2 + 2 * m),
         }
@@ -193,12 +195,11 @@ class Layout:
     def reported(self, x: np.ndarray) -> dict[str, np.ndarray]:
         s = self.slices()
         xi, xi_2 = self.positions(x[s["w"]], x[s["w_2"]])
-        mu_d, log_gap = x[s["mu_party_ordered__"]]
         tau_2 = math.exp(x[s["tau_2_scaled_log"]]) / rms(xi_2)
         beta, beta_2 = x[s["beta"]], tau_2 * x[s["z_2"]]
         return {
             "xi": xi, "xi_2": xi_2,
-            "mu_party": np.array([mu_d, mu_d + math.exp(log_gap)]), "sigma_party": np.exp(x[s["sigma_party_log__"]]),
+            "mu_party": x[s["mu_party"]].copy(), "sigma_party": np.exp(x[s["sigma_party_log__"]]),
             "tau": np.exp(x[s["tau_log__"]]).reshape(()), "tau_2": np.array(tau_2),
             "alpha": x[s["a"]] + self.shear[:, 0] * beta + self.shear[:, 1] * beta_2,
             "beta": beta.copy(), "beta_2": beta_2.copy(),
@@ -206,12 +207,11 @@ class Layout:
 
     def unconstrained(self, start: dict) -> np.ndarray:
         """x for a start given as xi, xi_2 (on the constraint set: the map leaves them
-        as they are), mu_party (ordered), sigma_party, alpha, beta (m, 2) and tau (2,)."""
+        as they are), mu_party and sigma_party (G each), alpha, beta (m, 2) and tau (2,)."""
         s = self.slices()
         x = np.empty(self.ndim)
         x[s["w"]], x[s["w_2"]] = start["xi"], start["xi_2"]
-        mu = np.asarray(start["mu_party"], float)
-        x[s["mu_party_ordered__"]] = [mu[0], math.log(mu[1] - mu[0])]
+        x[s["mu_party"]] = start["mu_party"]
         x[s["sigma_party_log__"]] = np.log(start["sigma_party"])
         beta = np.asarray(start["beta"], float)
         x[s["a"]] = start["alpha"] - np.sum(self.shear * beta, axis=1)
@@ -221,72 +221,65 @@ class Layout:
         return x
 
 
-def start_positions(pca: np.ndarray, parties, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The start's (xi, xi_2) from (n, 2) PCA scores: pc1 oriented by party and
-    standardized; pc2 projected onto the constraint set and oriented by
+def start_positions(pca: np.ndarray, weights: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The start's (xi, xi_2) from (n, 2) PCA scores: pc1 oriented by the rule (r,
+    `weights`) and standardized; pc2 projected onto the constraint set and oriented by
     `orient_second`. Without a usable second component (a matrix of one roll call), a
     fixed pseudo-random direction."""
     pca = np.asarray(pca, float).reshape(len(contrast), -1)
-    xi = orient(pca[:, 0], parties)
+    xi = orient(pca[:, 0], weights)
     xi = (xi - xi.mean()) / xi.std()
     second = pca[:, 1] if pca.shape[1] > 1 else np.zeros(len(xi))
     rest = second - second.mean() - (second @ xi) / len(xi) * xi
     if rest.std() < 1e-8 * max(1.0, second.std()):
         second = np.random.default_rng(0).standard_normal(len(xi))
     rest = project_second(second, xi, contrast)
-    return xi, orient_second(xi, rest / rest.std(), parties)  # sd 1: about the prior's spread
+    return xi, orient_second(xi, rest / rest.std(), weights)  # sd 1: about the prior's spread
 
 
-def bind(matrix: VoteMatrix, pca: np.ndarray) -> Bound:
-    """The model on this matrix; pca: (n, 2) PCA scores (pc1, pc2) in matrix row order."""
-    parties = np.asarray(matrix.legislators["party"])
+def bind(matrix: VoteMatrix, pca: np.ndarray, orientation: np.ndarray | None = None) -> Bound:
+    """The model on this matrix; pca: (n, 2) PCA scores (pc1, pc2) in matrix row order;
+    orientation: (n,) the rule's r (default: the built-in party poles)."""
+    parties = party_groups(matrix.legislators["party"])
+    weights = default_weights(matrix.legislators["party"]) if orientation is None else np.asarray(orientation, float)
+    if not np.any(weights):
+        raise ValueError("the two-dimensional model needs an orientation rule with at least one side (its contrast)")
     n, m = matrix.shape
-    groups = party_groups(parties)
-    contrast = party_contrast(parties)
-    xi, xi_2 = start_positions(pca, parties, contrast)
+    groups, count = parties.groups, parties.count
+    d = contrast(weights)
+    xi, xi_2 = start_positions(pca, weights, d)
     alpha, beta = item_logits(matrix.votes, np.column_stack([xi, xi_2]))
-    layout = Layout(n, m, groups, contrast, cutpoint_shear(alpha, beta), xi_2)
+    layout = Layout(n, m, groups, parties.weights, d, cutpoint_shear(alpha, beta), xi_2)
     tau = np.maximum(np.sqrt(np.mean(beta**2, axis=0)), 0.1)
-    mu, sigma = party_start(xi, groups)
+    mu, sigma = party_start(xi, groups, count)
 
     def start(rng):  # jittered as the default model's start (`hierarchical.start_values`)
         jittered_alpha, jittered_beta = jittered_items(alpha, beta, rng)
         return layout.unconstrained({
             "xi": xi, "xi_2": xi_2, "mu_party": mu + rng.uniform(-0.05, 0.05),
-            "sigma_party": sigma * np.exp(rng.uniform(-0.2, 0.2, size=2)),
+            "sigma_party": sigma * np.exp(rng.uniform(-0.2, 0.2, size=count)),
             "alpha": jittered_alpha, "beta": jittered_beta, "tau": tau * np.exp(rng.uniform(-0.2, 0.2, size=2)),
         })
 
-    floats = np.concatenate([KERNEL_PRIORS.pack(PRIORS), contrast, layout.shear[:, 0], layout.shear[:, 1]])
+    floats = np.concatenate([KERNEL_PRIORS.pack(PRIORS), layout.weights, d, layout.shear[:, 0], layout.shear[:, 1]])
     legislator, party, roll_call = ("legislator",), ("party",), ("roll_call",)
     return Bound(
         ndim=layout.ndim,
         coordinates=layout.slices(),
-        reported={"xi": (n,), "xi_2": (n,), "mu_party": (2,), "sigma_party": (2,), "tau": (), "tau_2": (),
+        reported={"xi": (n,), "xi_2": (n,), "mu_party": (count,), "sigma_party": (count,), "tau": (), "tau_2": (),
                   "alpha": (m,), "beta": (m,), "beta_2": (m,)},
         dims={"xi": legislator, "xi_2": legislator, "mu_party": party, "sigma_party": party, "tau": (),
               "tau_2": (), "alpha": roll_call, "beta": roll_call, "beta_2": roll_call},
         coords={
             "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
-            "party": PARTY_DIM,
+            "party": list(parties.names),
             "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
         },
         start=start,
-        kernel_data=callbacks.KernelData.of(matrix.signed_votes(), groups, floats),
+        kernel_data=callbacks.KernelData.of(matrix.signed_votes(), np.append(groups, count), floats),
         layout=layout,
+        orientation=weights,
     )
-
-
-def _positions_prior_graph(x, means, spreads, groups: np.ndarray):
-    """The log-density of dim 1's positions x (a PyTensor scalar): N(x_i; means[g],
-    spreads[g]) for the members of the two parties, the equal mixture of both for
-    everyone else (`unaffiliated_logp`)."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    others = np.flatnonzero(groups >= hierarchical.OTHER_GROUP)
-    mixture = pt.logaddexp(*(pm.logp(pm.Normal.dist(means[g], spreads[g]), x[others]) for g in (0, 1)))
-    return hierarchical.party_members_graph(x, means, spreads, groups) + (mixture - math.log(2.0)).sum()
 
 
 def graph(matrix: VoteMatrix, bound: Bound):
@@ -296,9 +289,9 @@ def graph(matrix: VoteMatrix, bound: Bound):
 
     layout: Layout = bound.layout
     shear = layout.shear
-    rows, cols = np.nonzero(np.isfinite(matrix.votes))
+    rows, cols, y = matrix.observed
     with pm.Model(coords={**bound.coords, "vote": np.arange(len(rows))}) as model:
-        xi, mu_party, sigma_party = hierarchical.gauge_party_graph(PRIORS)
+        xi, mu_party, sigma_party = pl.gauge_graph(PRIORS)
         w_2 = PRIORS["xi_2"].rv("w_2", dims="legislator")
         a = pm.Flat("a", dims="roll_call")
         tau = PRIORS["tau"].rv("tau")
@@ -312,11 +305,11 @@ def graph(matrix: VoteMatrix, bound: Bound):
         beta_2 = pm.Deterministic("beta_2", tau_2 * z_2, dims="roll_call")
         alpha = pm.Deterministic("alpha", a + shear[:, 0] * beta + shear[:, 1] * beta_2, dims="roll_call")
         pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
-        pm.Potential("xi_prior", _positions_prior_graph(xi, mu_party, sigma_party, layout.groups))
+        pm.Potential("xi_prior", pl.members_graph(xi, mu_party, sigma_party, layout.groups, layout.weights))
         pm.Potential("plane_bound", logp(PRIORS["plane"], (xi**2 + xi_2**2) ** 0.5).sum())
         pm.Bernoulli(
             "y", logit_p=beta[cols] * xi[rows] + beta_2[cols] * xi_2[rows] - alpha[cols],
-            observed=matrix.votes[rows, cols].astype("int8"), dims="vote",
+            observed=y.astype("int8"), dims="vote",
         )
     return model
 
@@ -397,49 +390,28 @@ def plane_bound_logp(lp, x1, x2, edge, power, grad_x1, grad_x2):
 
 
 @njit
-def unaffiliated_logp(lp, xi, group, mu, sigma, grad_xi, grad_party):
-    """lp plus the dim-1 prior of everyone outside the two parties, the equal mixture
-    of the parties' distributions: log(N(xi_i; mu_D, sigma_D) / 2 + N(xi_i; mu_R,
-    sigma_R) / 2). Adds its gradient into grad_xi (n,) and grad_party (4,), as
-    `hierarchical.party_members_logp` does."""
-    for i in range(xi.shape[0]):
-        if group[i] < 2:
-            continue
-        l0 = k.normal_logp(xi[i], mu[0], sigma[0])
-        l1 = k.normal_logp(xi[i], mu[1], sigma[1])
-        top = max(l0, l1)
-        total = top + math.log(math.exp(l0 - top) + math.exp(l1 - top))
-        lp += total - k.LOG_2
-        for g in range(2):
-            share = math.exp((l0 if g == 0 else l1) - total)  # the posterior weight of party g
-            e = (xi[i] - mu[g]) / sigma[g]
-            grad_xi[i] -= share * e / sigma[g]
-            grad_party[0] += share * e / sigma[g]
-            if g == 1:
-                grad_party[1] += share * e / sigma[g] * (mu[1] - mu[0])
-            grad_party[2 + g] += share * (e * e - 1.0)
-    return lp
-
-
-@njit
 def logp_grad(x, grad, votes, ints, floats):
     """Log-density in the sampler's coordinates and its gradient (written to grad).
 
-    x: (2n + 6 + 3m,) in `Layout.slices` order (w, the party block (4), w_2, a, log
-    tau, log(tau_2 sd(xi_2)), beta, z_2); votes: (n, m) +1/-1/0; ints: (n,) the groups (0
-    Democrat, 1 Republican, 2 other); floats: the packed PRIORS (positions P),
-    the party contrast (n), then the cutpoints of dim 1 (m) and dim 2 (m). Returns the
+    x: (ndim,) in `Layout.slices` order (w, mu (G), log sigma (G), w_2, a, log tau,
+    log(tau_2 sd(xi_2)), beta, z_2); votes: (n, m) +1/-1/0; ints: (n + 1,) the groups (-1
+    unaffiliated) and G; floats: the packed PRIORS (positions P), the mixture weights
+    (G), the contrast (n), then the cutpoints of dim 1 (m) and dim 2 (m). Returns the
     log-density with every constant, equal to `graph`'s.
     """
     n, m = votes.shape
     group = ints[:n]
+    count = ints[n]
+    priors = pl.party_priors(floats, P)
     alpha_mu, alpha_sd, tau_sd = floats[P.alpha_mu], floats[P.alpha_sigma], floats[P.tau_sigma]
     dim2_mu, dim2_sd = floats[P.xi_2_mu], floats[P.xi_2_sigma]
     edge, power = floats[P.plane_edge], floats[P.plane_power]
-    d = floats[P.end : P.end + n]
-    shear1 = floats[P.end + n : P.end + n + m]
-    shear2 = floats[P.end + n + m : P.end + n + 2 * m]
-    q, p = n + 4, 2 * n + 4 + m  # w_2 starts at q, log tau sits at p
+    weights = floats[P.end : P.end + count]
+    o = P.end + count
+    d = floats[o : o + n]
+    shear1 = floats[o + n : o + n + m]
+    shear2 = floats[o + n + m : o + n + 2 * m]
+    q, p = n + 2 * count, 2 * n + 2 * count + m  # w_2 starts at q, log tau sits at p
     a = x[q + n : p]
     beta1 = x[p + 2 : p + 2 + m]
     z2 = x[p + 2 + m : p + 2 + 2 * m]
@@ -448,15 +420,14 @@ def logp_grad(x, grad, votes, ints, floats):
     grad_z2 = grad[p + 2 + m : p + 2 + 2 * m]
     grad_beta2 = np.zeros(m)
 
-    # Dim 1 and the party level: the default model's gauge design (gauge density of w,
-    # party-level priors, members' prior), then dim 2's prior (iid on w_2).
-    x1 = np.empty(n)
-    grad_x1 = np.zeros(n)
-    mu = np.empty(2)
-    sigma = np.empty(2)
-    lp, sd1 = hierarchical.gauge_party_logp(x, grad, x1, mu, sigma, hierarchical.party_priors(floats, P))
-    lp = hierarchical.party_members_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
-    lp = unaffiliated_logp(lp, x1, group, mu, sigma, grad_x1, grad[n:q])
+    # Dim 1 and the party level (the default model's gauge design), then dim 2's prior
+    # (iid on w_2).
+    x1, grad_x1 = np.empty(n), np.zeros(n)
+    mu, sigma = np.empty(count), np.empty(count)
+    grad_mu, grad_log_sigma = np.zeros(count), np.zeros(count)
+    lp, sd1 = pl.gauge_forward(x[:n], x[n : n + count], x[n + count : q], x1, mu, sigma, priors[0], priors[1],
+                               grad[:n])
+    lp += pl.level_logp(x1, mu, sigma, group, weights, priors, grad_x1, grad_mu, grad_log_sigma)
     for i in range(q, q + n):
         lp += k.normal_logp(x[i], dim2_mu, dim2_sd)
         grad[i] = -(x[i] - dim2_mu) / (dim2_sd * dim2_sd)
@@ -488,26 +459,27 @@ def logp_grad(x, grad, votes, ints, floats):
     for i in range(n):  # log tau_2 = x[p + 1] - log sd(xi_2)
         grad_x2[i] -= grad_log_tau2 * x2[i] / squares
     second_dimension_backward(grad_x2, x[q : q + n], x1, d, e2, nd, dd, b1, b2, grad[q : q + n], grad_x1)
-    k.standardize_backward(grad_x1, x1, sd1, grad[:n])
+    pl.gauge_backward(grad_x1, x1, sd1, grad[:n], grad_mu, grad_log_sigma, grad[n : n + count], grad[n + count : q])
     return lp
 
 
 @njit
 def expand(x, out, votes, ints, floats):
-    """`Layout.reported` as one flat vector: xi (n), xi_2 (n), mu_party (2),
-    sigma_party (2), tau, tau_2, alpha (m), beta (m), beta_2 (m) (= tau_2 z_2)."""
+    """`Layout.reported` as one flat vector: xi (n), xi_2 (n), mu_party (G),
+    sigma_party (G), tau, tau_2, alpha (m), beta (m), beta_2 (m) (= tau_2 z_2)."""
     n, m = votes.shape
-    d = floats[P.end : P.end + n]
-    shear1 = floats[P.end + n : P.end + n + m]
-    shear2 = floats[P.end + n + m : P.end + n + 2 * m]
-    q, p = n + 4, 2 * n + 4 + m
+    count = ints[n]
+    o = P.end + count
+    d = floats[o : o + n]
+    shear1 = floats[o + n : o + n + m]
+    shear2 = floats[o + n + m : o + n + 2 * m]
+    q, p = n + 2 * count, 2 * n + 2 * count + m
     k.standardize(x[:n], out[:n])
     second_dimension(x[q : q + n], out[:n], d, out[n : 2 * n], np.empty(n))
-    out[2 * n] = x[n]
-    out[2 * n + 1] = x[n] + math.exp(x[n + 1])
-    out[2 * n + 2] = math.exp(x[n + 2])
-    out[2 * n + 3] = math.exp(x[n + 3])
-    r = 2 * n + 4  # tau, tau_2, then the roll calls
+    for g in range(count):
+        out[2 * n + g] = x[n + g]
+        out[2 * n + count + g] = math.exp(x[n + count + g])
+    r = 2 * n + 2 * count  # tau, tau_2, then the roll calls
     out[r] = math.exp(x[p])
     squares = 0.0
     for i in range(n, 2 * n):
@@ -532,19 +504,18 @@ def _negate(post, names, flip: np.ndarray) -> None:
         post[name] = (values * factor).transpose(*post[name].dims)
 
 
-def orient_draws(idata, parties, reference: np.ndarray) -> dict:
+def orient_draws(idata, weights, reference: np.ndarray) -> dict:
     """Fold every draw of `idata.posterior` into the documented half of dim 2 (module
-    docstring), in place; dim 1's sign is the ordered party means'. parties: (n,),
-    reference: (n,) the start's dim 2, both in the posterior's legislator order.
-    Returns the draws flipped per chain and the lean of the reported dim 2
-    (`pca.second_dimension_lean`, not negative)."""
+    docstring), in place; dim 1's sign is the orientation rule's (folded already).
+    weights: (n,) the rule's r, reference: (n,) the start's dim 2, both in the posterior's
+    legislator order. Returns the draws flipped per chain and the lean of the reported
+    dim 2 (`pca.second_dimension_lean`, not negative)."""
     post = idata.posterior
-    parties = np.asarray(parties)
     xi_2 = post["xi_2"].transpose("chain", "draw", "legislator").values
     flip = xi_2 @ np.asarray(reference, float) < 0.0
     _negate(post, ("xi_2", "beta_2"), flip)
     means = (post[name].mean(("chain", "draw")).values for name in ("xi", "xi_2"))
-    lean = second_dimension_lean(*means, parties)
+    lean = second_dimension_lean(*means, weights)
     if lean < 0:
         _negate(post, ("xi_2", "beta_2"), np.ones_like(flip))
     return {"xi_2": (flip != (lean < 0)).sum(axis=1).tolist(), "lean": abs(lean)}
@@ -553,8 +524,7 @@ def orient_draws(idata, parties, reference: np.ndarray) -> dict:
 def postprocess(idata, bound: Bound) -> dict:
     """Orient every draw (`orient_draws`); record the draws flipped (relative to the
     sampler's own orientation) and the lean of dim 2."""
-    parties = idata.constant_data["party"].values.astype(str)
-    flipped = orient_draws(idata, parties, bound.layout.reference)
+    flipped = orient_draws(idata, bound.orientation, bound.layout.reference)
     return {
         "reflected_draws": json.dumps({"xi_2": flipped["xi_2"]}),
         "second_dimension_lean": round(float(flipped["lean"]), 4),
@@ -566,8 +536,9 @@ SPEC = ModelSpec(
     key="2d",
     title="the two-dimensional 2PL model",
     # 2: a party level on both dimensions. 3: dim 2 not standardized (a Normal prior on it,
-    # its spread estimated), a soft bound on the plane, tau_2 sampled per sd of dim 2
-    version="3",
+    # its spread estimated), a soft bound on the plane, tau_2 sampled per sd of dim 2. 4: the
+    # party level over whatever parties the chamber has, the sign by the orientation rule
+    version="4",
     job="two_dimensional_chain",
     suffix="_2d",
     beside_default=True,
@@ -579,6 +550,7 @@ SPEC = ModelSpec(
     expand_kernel=expand,
     scale=SCALE,
     postprocess=postprocess,
+    odd=ODD,
     jittered=("a", "beta", "z_2"),
     starts=STARTS,
     max_draws_factor=MAX_DRAWS_FACTOR,
