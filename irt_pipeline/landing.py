@@ -327,7 +327,8 @@ def check_source(landing, source: LandingSource, read: dict[str, FileBytes] | No
     conflict = identity_conflicts(frame, pd.Series(where, index=frame.index))
     if conflict:
         raise conflict
-    return tuple(c for c in CHAMBERS if c in set(frame["chamber"]))
+    present = set(frame["chamber"].unique())  # unique(): not a Python loop over every row
+    return tuple(c for c in CHAMBERS if c in present)
 
 
 def no_sources(landing) -> str:
