@@ -134,7 +134,7 @@ def variants(root: Path, sessions: list[str], nominate) -> list[dict]:
 
     from irt_pipeline.assets.common_scale import session_draws
     from irt_pipeline.io_managers import load_netcdf
-    from irt_pipeline.resources import upath
+    from irt_pipeline.files import as_upath as upath
     from irt_pipeline.stats import common_scale as cs
 
     draws = [session_draws(s, load_netcdf(upath(str(root)) / "posterior" / CHAMBER / f"{s}.nc")) for s in sessions]
