@@ -1,9 +1,12 @@
 """Backfill throughput: the shared Senates as one partition backfill through the run
-queue and the `mcmc` pool, shipped (this checkout) against "now" (main at d214495, its
-own worktree and venv), one after the other in one invocation on one machine.
+queue and the `mcmc` pool, shipped (this checkout) against "now" (an older commit,
+d214495 by default, checked out with its own venv by bench/baseline.py into
+bench/out/baseline-<commit>/ and kept there), one after the other in one invocation on
+one machine.
 
     python bench/backfill.py                                   # 110th-118th Senates, both
     python bench/backfill.py --sessions 117,118 --configs shipped,now
+    python bench/backfill.py --configs shipped,now --now-commit 5d99ca6   # another baseline
     python bench/backfill.py --write-results                   # also bench/RESULTS.md
 
 What exactly is compared. Each configuration goes through what a user of that tree does,
@@ -57,7 +60,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
 CONFIGS = ("shipped", "now")
 SESSIONS = tuple(str(c) for c in range(110, 119))
 RESULTS_BLOCK = "backfill"  # <!-- measured backfill: begin/end --> in bench/RESULTS.md
@@ -65,8 +67,10 @@ SAMPLER_VARIABLES = ("IRT_PIPELINE_CHAINS", "IRT_PIPELINE_TUNE", "IRT_PIPELINE_D
                      "IRT_PIPELINE_BACKEND", "IRT_PIPELINE_EXECUTOR", "NUMBA_CACHE_DIR", "IRT_PIPELINE_KERNEL_CACHE")
 
 sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(REPO / "irt_pipeline_tests"))
-from run import NOW_REPO, OUT, SHARED, _fmt, processor, write_results  # noqa: E402
+sys.path.insert(0, str(BENCH.parent / "irt_pipeline_tests"))
+import baseline  # noqa: E402
+from _common import OUT, REPO, command_line, fmt, markdown_table, processor, ratio, voteview_files  # noqa: E402
+from _common import write_measured  # noqa: E402
 from services import most_at_once  # noqa: E402
 from test_ui_backfill import checks_by_asset  # noqa: E402
 from ui_server import (  # noqa: E402
@@ -81,18 +85,15 @@ from ui_server import (  # noqa: E402
 
 @dataclass(frozen=True)
 class Tree:
-    """A checkout of the project and its venv."""
+    """A tree of the project (this checkout, or the baseline's), its commit and venv."""
 
     name: str
     repo: Path
+    commit: str
 
     @property
     def bin(self) -> Path:
         return self.repo / ".venv" / "bin"
-
-    def commit(self) -> str:
-        return subprocess.run(["git", "-C", str(self.repo), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True).stdout.strip()
 
 
 # ---------------------------------------------------------------- CPU of a process tree
@@ -176,12 +177,10 @@ def prepare_home(tree: Tree, home: Path, env: dict) -> dict:
 def import_senate(tree: Tree, session: str, env: dict) -> float:
     """`irt-pipeline import voteview` of one shared Senate with the tree's CLI; its CPU s."""
     stem = f"S{int(session):03d}"
+    votes, members = voteview_files(stem)
     before = children_cpu_seconds()
-    proc = subprocess.run(
-        [str(tree.bin / "irt-pipeline"), "import", "voteview", "--votes", str(SHARED / f"{stem}_votes.csv"),
-         "--members", str(SHARED / f"{stem}_members.csv")],
-        cwd=tree.repo, env=env, capture_output=True, text=True,
-    )
+    proc = subprocess.run([str(tree.bin / "irt-pipeline"), "import", "voteview", "--votes", str(votes),
+                           "--members", str(members)], cwd=tree.repo, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{tree.name}: import of {stem} failed:\n{proc.stderr[-3000:]}")
     added = json.loads(proc.stdout)["sessions_added"]
@@ -205,7 +204,7 @@ def run_config(tree: Tree, sessions: list[str], chamber: str, base: Path, timeou
                              "NUMBA_CACHE_DIR": str(caches), "IRT_PIPELINE_KERNEL_CACHE": str(caches)})
     limits = prepare_home(tree, home, env)
     partitions = [partition_name(s, chamber) for s in sessions]
-    print(f"# {tree.name} ({tree.repo}, {tree.commit()}): {len(partitions)} partitions, limits {limits}", flush=True)
+    print(f"# {tree.name} ({tree.repo}, {tree.commit}): {len(partitions)} partitions, limits {limits}", flush=True)
     started = time.time()
     cpu_before_tree = children_cpu_seconds()
     ui = start_dagster_dev(home, root, base / "dagster_dev.log", env=env, repo=tree.repo, venv_bin=tree.bin,
@@ -230,7 +229,7 @@ def run_config(tree: Tree, sessions: list[str], chamber: str, base: Path, timeou
         reap_children()
     cpu_tree = children_cpu_seconds() - cpu_before_tree - import_cpu
     return {
-        "config": tree.name, "repo": str(tree.repo), "commit": tree.commit(), "chamber": chamber,
+        "config": tree.name, "repo": str(tree.repo), "commit": tree.commit, "chamber": chamber,
         "sessions": sessions, "backfill_id": backfill_id, "backfill_status": status, "limits": limits,
         "cpu_startup_s": cpu_at_launch, "cpu_backfill_s": cpu_backfill, "cpu_tree_total_s": cpu_tree, "cpu_imports_s": import_cpu,
         "startup_s": loaded - started, "wall_observed_s": finished_here - launched_here,
@@ -323,38 +322,38 @@ def table(results: list[dict]) -> str:
     head = ("| config | commit | partitions | wall s (launch -> last rankings) | x now (wall) | CPU s (backfill) "
             "| x now (CPU) | CPU s (tree, with start-up) | pool mcmc limit | max concurrent runs | most runs / posteriors at once "
             "| runs succeeded | every gate passed | posterior step s per partition |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    rows = []
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['config']} | failed: {r['error'].splitlines()[-1][:100]} |")
+            rows.append(f"| {r['config']} | failed: {r['error'].splitlines()[-1][:100]} |")
             continue
-        wall_x = now["wall_s"] / r["wall_s"] if now.get("wall_s") and r.get("wall_s") else None
-        cpu_x = now["cpu_backfill_s"] / r["cpu_backfill_s"] if now.get("cpu_backfill_s") and r["cpu_backfill_s"] else None
-        posteriors = ", ".join(_fmt(run.get("posterior_step_s"), ".0f") for run in r["runs"])
+        wall_x = ratio(now.get("wall_s"), r.get("wall_s"))
+        cpu_x = ratio(now.get("cpu_backfill_s"), r["cpu_backfill_s"])
+        posteriors = ", ".join(fmt(run.get("posterior_step_s"), ".0f") for run in r["runs"])
         gates = "yes" if r["all_gates_passed"] else "NO: " + "; ".join(
             f"{run['partition']} {', '.join(run['checks_failed'])}" for run in r["runs"] if run["checks_failed"])
-        lines.append(
-            f"| {r['config']} | {r['commit']} | {len(r['sessions'])} | {_fmt(r['wall_s'], '.0f')} | {_fmt(wall_x, '.2f')} "
-            f"| {r['cpu_backfill_s']:.0f} | {_fmt(cpu_x, '.2f')} | {r['cpu_tree_total_s']:.0f} | {r['mcmc_pool_limit']} "
+        rows.append(
+            f"| {r['config']} | {r['commit']} | {len(r['sessions'])} | {fmt(r['wall_s'], '.0f')} | {fmt(wall_x, '.2f')} "
+            f"| {r['cpu_backfill_s']:.0f} | {fmt(cpu_x, '.2f')} | {r['cpu_tree_total_s']:.0f} | {r['mcmc_pool_limit']} "
             f"| {r['max_concurrent_runs']} | {r['observed_max_runs']} / {r['observed_max_posteriors']} "
             f"| {r['runs_succeeded']}/{len(r['sessions'])} | {gates} | {posteriors} |"
         )
-    head = ("| config | partition | run status | queued s | run s | posterior step s | compile s | sampling s "
-            "| tune+draws per chain | posterior cache | checks passed | rankings at s after launch |")
-    lines += ["", head, "|" + "---|" * (head.count("|") - 1)]
+    per_run = []
     for r in results:
         for run in r.get("runs", []):
             queued = run["start"] - run["created"] if run["start"] else None
             took = run["end"] - run["start"] if run["start"] and run["end"] else None
             at = run["rankings_at"] - r["launched_at"] if "rankings_at" in run else None
-            lines.append(
-                f"| {r['config']} | {' '.join(str(run['partition']).split('|'))} | {run['status']} | {_fmt(queued, '.0f')} | {_fmt(took, '.0f')} "
-                f"| {_fmt(run.get('posterior_step_s'), '.1f')} | {_fmt(run.get('compile_seconds'), '.1f')} "
-                f"| {_fmt(run.get('sampling_seconds'), '.1f')} | {run.get('tune', '-')}+{run.get('draws_used', '-')} "
+            per_run.append(
+                f"| {r['config']} | {' '.join(str(run['partition']).split('|'))} | {run['status']} | {fmt(queued, '.0f')} | {fmt(took, '.0f')} "
+                f"| {fmt(run.get('posterior_step_s'), '.1f')} | {fmt(run.get('compile_seconds'), '.1f')} "
+                f"| {fmt(run.get('sampling_seconds'), '.1f')} | {run.get('tune', '-')}+{run.get('draws_used', '-')} "
                 f"| {run.get('cache', '-')} "
-                f"| {run['checks_passed']}/{run['checks_total']} | {_fmt(at, '.0f')} |"
+                f"| {run['checks_passed']}/{run['checks_total']} | {fmt(at, '.0f')} |"
             )
-    return "\n".join(lines)
+    per_run_head = ("| config | partition | run status | queued s | run s | posterior step s | compile s | sampling s "
+                    "| tune+draws per chain | posterior cache | checks passed | rankings at s after launch |")
+    return "\n".join([*markdown_table(head, rows), "", *markdown_table(per_run_head, per_run)])
 
 
 def notes(results: list[dict]) -> str:
@@ -373,45 +372,61 @@ def notes(results: list[dict]) -> str:
     return "\n".join(out)
 
 
+def make_tree(name: str, now_commit: str) -> Tree:
+    """shipped: this checkout with the running venv's tools; now: the baseline commit's
+    tree and venv (bench/baseline.py: prepared if missing, before any measurement)."""
+    if name == "shipped":
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        return Tree("shipped", REPO, head.stdout.strip())
+    if name == "now":
+        return Tree("now", baseline.tree(now_commit), baseline.resolve(now_commit)[:7])
+    raise SystemExit(f"--configs: unknown {name!r}; expected some of {CONFIGS}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", default=",".join(CONFIGS), help="shipped (this checkout), now (--now-repo)")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help="shipped (this checkout), now (--now-commit)")
     parser.add_argument("--sessions", default=",".join(SESSIONS), help="Congresses of the shared Voteview files")
     parser.add_argument("--chamber", default="Senate", choices=["Senate"], help="the shared files are Senates")
-    parser.add_argument("--now-repo", type=Path, default=NOW_REPO, help="worktree of main at d214495, with its .venv")
+    parser.add_argument("--now-commit", default=baseline.NOW_COMMIT,
+                        help="the commit `now` runs (default %(default)s; bench/baseline.py checks it out)")
     parser.add_argument("--timeout-hours", type=float, default=8.0, help="give up on a backfill after this long")
     parser.add_argument("--keep", action="store_true", help="keep each configuration's DAGSTER_HOME and root")
     parser.add_argument("--out", type=Path, default=OUT / "backfill.json")
     parser.add_argument("--write-results", action="store_true", help="replace the backfill block of bench/RESULTS.md")
     args = parser.parse_args(argv)
 
-    trees = {"shipped": Tree("shipped", REPO), "now": Tree("now", args.now_repo)}
     sessions = [s.strip() for s in args.sessions.split(",") if s.strip()]
     for session in sessions:
-        if not (SHARED / f"S{int(session):03d}_votes.csv").exists():
-            raise SystemExit(f"--sessions: no {SHARED}/S{int(session):03d}_votes.csv")
+        votes, _ = voteview_files(f"S{int(session):03d}")
+        if not votes.exists():
+            raise SystemExit(f"--sessions: no {votes}")
+    trees = {}
+    for name in args.configs.split(","):
+        try:
+            trees[name] = make_tree(name, args.now_commit)
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            trees[name] = f"baseline {args.now_commit}: {exc}"
     reaper = become_subreaper()
     load = os.getloadavg()[0]
     results = []
-    for name in args.configs.split(","):
-        tree = trees[name]
-        if not (tree.bin / "python").exists():
-            results.append({"config": name, "error": f"no {tree.bin / 'python'}: make its venv"})
+    for name, checkout in trees.items():
+        if isinstance(checkout, str):
+            results.append({"config": name, "error": checkout})
             continue
         base = Path(tempfile.mkdtemp(prefix=f"bench-backfill-{name}-"))
         try:
-            results.append(run_config(tree, sessions, args.chamber, base, args.timeout_hours * 3600))
+            results.append(run_config(checkout, sessions, args.chamber, base, args.timeout_hours * 3600))
         except Exception as exc:  # noqa: BLE001 - one configuration's failure is a row of the table
             results.append({"config": name, "error": f"{type(exc).__name__}: {exc}"})
         if args.keep:
             print(f"# {name}: kept {base}", flush=True)
         else:
             subprocess.run(["rm", "-rf", str(base)], check=False)
-    command = "python bench/backfill.py " + " ".join(argv if argv is not None else sys.argv[1:])
     title = (f"### Backfill: {len(sessions)} {args.chamber}s ({', '.join(sessions)}), one partition backfill of "
              f"irt_chain through the run queue and the mcmc pool")
     text = "\n".join([
-        f"Command: `{command.strip()}`", "", f"Machine: {processor()}; load average before: "
+        f"Command: `{command_line('backfill.py', argv).strip()}`", "", f"Machine: {processor()}; load average before: "
         f"{load:.1f}" + ("" if reaper else "; not a child subreaper: CPU of orphans not counted"), "",
         title, "", table(results), "", notes(results), "",
     ])
@@ -419,7 +434,7 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, default=str))
     if args.write_results:
-        write_results(RESULTS_BLOCK, text)
+        write_measured(RESULTS_BLOCK, text)
     return 0 if all("error" not in r for r in results) else 1
 
 

@@ -30,13 +30,11 @@ import argparse
 import contextlib
 import json
 import sys
-import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-SHARED = REPO.parent / "shared" / "data" / "voteview"
-OUT = BENCH / "out"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import OUT, REPO, land_chamber, run_partition, voteview_files  # noqa: E402
+
 BASE = OUT / "common_scale"  # root/ and dagster_home/, the layout of running_dagster_ui
 DEFAULT_ROOT = BASE / "root"
 CHAMBER = "Senate"
@@ -54,36 +52,12 @@ def congress_list(text: str) -> list[int]:
     return out
 
 
-def land_congress(congress: int, root: Path) -> str:
-    """Canonical rows of one Senate into the landing area (rewritten only when their
-    content changed); returns the session key."""
-    from irt_pipeline.contract import conform, validate_roll_calls
-    from irt_pipeline.sources.voteview import read_voteview
-
-    votes, members = SHARED / f"S{congress:03d}_votes.csv", SHARED / f"S{congress:03d}_members.csv"
-    rows = conform(read_voteview(str(votes), str(members), session=str(congress)))
-    validate_roll_calls(rows, str(votes)).raise_if_failed()
-    target = root / "landing" / f"{congress}_{CHAMBER}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    data = rows.to_parquet(index=False)
-    if not target.exists() or target.read_bytes() != data:
-        target.write_bytes(data)
-    return str(congress)
-
-
 def fit_congresses(congresses: list[int], root: Path, instance, defs) -> list[dict]:
     """Run `irt_chain` for every Congress's Senate partition; one summary each."""
-    from irt_pipeline.cli import register_sessions
-    from irt_pipeline.partitions import partition_key
-
     summaries = []
     for congress in congresses:
-        session = land_congress(congress, root)
-        register_sessions(instance, [session])
-        start = time.perf_counter()
-        result = defs.resolve_job_def("irt_chain").execute_in_process(
-            instance=instance, partition_key=partition_key(session, CHAMBER), raise_on_error=False
-        )
+        session, _, _ = land_chamber(f"S{congress:03d}", root)
+        result, seconds, _ = run_partition(defs, "irt_chain", instance, session, CHAMBER)
         cache = None
         for event in result.get_asset_materialization_events():
             materialization = event.event_specific_data.materialization
@@ -96,7 +70,7 @@ def fit_congresses(congresses: list[int], root: Path, instance, defs) -> list[di
             "success": result.success,
             "posterior_cache": cache,
             "gates_passed": gates,
-            "seconds": round(time.perf_counter() - start, 1),
+            "seconds": round(seconds, 1),
         }
         print(json.dumps(summary), file=sys.stderr, flush=True)
         summaries.append(summary)
@@ -107,18 +81,18 @@ def dw_nominate(congresses: list[int]) -> "pd.DataFrame":
     """session, legislator_id (icpsr), party, nominate_dim1 of every Senator."""
     import pandas as pd
 
-    from irt_pipeline.sources.voteview import PARTY_NAMES
+    from irt_pipeline.sources.voteview import party_name
 
     frames = []
     for congress in congresses:
-        members = pd.read_csv(SHARED / f"S{congress:03d}_members.csv")
+        members = pd.read_csv(voteview_files(f"S{congress:03d}")[1])
         members = members[members["chamber"] == CHAMBER]
         frames.append(
             pd.DataFrame(
                 {
                     "session": str(congress),
                     "legislator_id": members["icpsr"].astype(int).astype(str),
-                    "dw_party": members["party_code"].map(lambda c: PARTY_NAMES.get(int(c), "other")),
+                    "dw_party": members["party_code"].map(party_name),
                     "nominate_dim1": members["nominate_dim1"],
                 }
             )
@@ -160,7 +134,7 @@ def variants(root: Path, sessions: list[str], nominate) -> list[dict]:
 
     from irt_pipeline.assets.common_scale import session_draws
     from irt_pipeline.io_managers import load_netcdf
-    from irt_pipeline.resources import upath
+    from irt_pipeline.files import as_upath as upath
     from irt_pipeline.stats import common_scale as cs
 
     draws = [session_draws(s, load_netcdf(upath(str(root)) / "posterior" / CHAMBER / f"{s}.nc")) for s in sessions]

@@ -1,6 +1,7 @@
-"""Posterior-step benchmark: the shipped sampler against "now" (main before this round,
-commit d214495, from its own worktree and venv) and the stock configurations, side by
-side in one run, on the same data.
+"""Posterior-step benchmark: the shipped sampler against "now" (an older commit,
+d214495 by default: main before the round bench/RESULTS.md reports, checked out with its
+own venv by bench/baseline.py) and the stock configurations, side by side in one run, on
+the same data.
 
     python bench/run.py --case senate117 --configs shipped,now,floor,now_floor
     python bench/run.py --case senate117 --configs shipped@300,shipped@500,shipped     # tuning length
@@ -14,9 +15,12 @@ Configurations (every one but pscl starts from the same PCA scores; 4 chains):
              shipped@T the same with T tuning draws per chain
   fixed      the shipped model and sampler with a fixed length (`--fixed-draws`, default
              4,000 kept draws per chain, no early stop): the reference for the stopping rule
-  now        main at d214495 (`sample_hierarchical` with its defaults), run by that
-             worktree's own venv (`--now-repo`, default ../wt-now); its draws are judged
-             by today's gates (it had no tau: that group is "missing" and fails)
+  now        the commit `--now-commit` (default d214495; `sample_hierarchical` with its
+             defaults), run by its own venv: the first run exports that commit into
+             bench/out/baseline-<commit>/ and builds the venv there (a few minutes; kept
+             for later runs, `python bench/baseline.py --remove` deletes it; another
+             commit must have d214495's sampling API); its draws are judged by today's
+             gates (it had no tau: that group is "missing" and fails)
   graph      the shipped model (same constraint and coordinates), but its PyMC graph
              compiled by nutpie.compile_pymc_model (numba): what the kernel adds
   stock      the PyMC graph as first specified (non-centered, no constraint), compiled
@@ -61,14 +65,15 @@ from pathlib import Path
 
 import numpy as np
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-SHARED = REPO.parent / "shared" / "data" / "voteview"
-OUT = BENCH / "out"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import baseline  # noqa: E402
+from _common import BENCH, OUT, REPO, command_line, fmt, markdown_table, processor, ratio, voteview_files  # noqa: E402
+from _common import write_measured  # noqa: E402
+
 CONFIGS = ("shipped", "now", "graph", "stock", "pymc", "numpyro", "pscl", "floor", "now_floor")
 CASES = ("senate117", "house117", "kansas_house")
-NOW_REPO = REPO.parent / "wt-now"
 CHAINS = 4
+PARALLEL = min(CHAINS, os.cpu_count() or 1)  # chains running at once
 
 
 # ---------------------------------------------------------------- data
@@ -86,7 +91,7 @@ def load_case(case: str):
         from irt_pipeline.sources.voteview import read_voteview
 
         stem = "S117" if case == "senate117" else "H117"
-        rows = read_voteview(SHARED / f"{stem}_votes.csv", SHARED / f"{stem}_members.csv")
+        rows = read_voteview(*voteview_files(stem))
         reference = external_scores(rows)
     elif case == "kansas_house":
         from irt_pipeline.demo import DemoChamber, simulate_chamber
@@ -100,6 +105,15 @@ def load_case(case: str):
     return matrix, pca_scores(matrix)["pc1"].to_numpy(), reference
 
 
+def stock_groups(matrix):
+    """(groups, major, g): each legislator's party group (0 Democrat, 1 Republican, 2
+    other), whether it is a major party's, and the major party index used where it is."""
+    from irt_pipeline.stats.models.hierarchical import party_groups
+
+    groups = party_groups(matrix.legislators["party"])
+    return groups, groups < 2, np.minimum(groups, 1)
+
+
 def build_stock_model(matrix):
     """The hierarchical model as first specified, in PyMC's own parameterization: no
     standardization constraint, non-centered, beta ~ N(0, 1) (the issue that asked for a
@@ -107,12 +121,10 @@ def build_stock_model(matrix):
     legislators as the shipped model's do."""
     import pymc as pm
 
-    from irt_pipeline.stats.models.hierarchical import OTHER_GROUP, PARTY_DIM, party_groups
+    from irt_pipeline.stats.models.hierarchical import PARTY_DIM
 
-    groups = party_groups(matrix.legislators["party"])
+    _, major, g = stock_groups(matrix)
     rows, cols = np.nonzero(np.isfinite(matrix.votes))
-    major = groups < OTHER_GROUP
-    g = np.where(major, groups, 0)
     coords = {
         "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
         "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
@@ -142,13 +154,12 @@ def build_stock_model(matrix):
 
 def stock_start(matrix, pca):
     """Constrained start values of the stock model from the PCA scores."""
-    from irt_pipeline.stats.models.hierarchical import party_groups
     from irt_pipeline.stats.starts import item_logits
 
-    groups = party_groups(matrix.legislators["party"])
-    mu = np.array([pca[groups == g].mean() for g in (0, 1)])
-    sigma = np.array([max(pca[groups == g].std(), 0.05) for g in (0, 1)])
-    offset = np.where(groups < 2, (pca - mu[np.minimum(groups, 1)]) / sigma[np.minimum(groups, 1)], pca / 2.0)
+    groups, major, g = stock_groups(matrix)
+    mu = np.array([pca[groups == k].mean() for k in (0, 1)])
+    sigma = np.array([max(pca[groups == k].std(), 0.05) for k in (0, 1)])
+    offset = np.where(major, (pca - mu[g]) / sigma[g], pca / 2.0)
     alpha, beta = item_logits(matrix.votes, pca)
     return {"mu_party": mu, "sigma_party": sigma, "xi_offset": offset, "alpha": alpha, "beta": beta}
 
@@ -173,6 +184,33 @@ def summarize(xi: np.ndarray, n_steps_total: int | None, divergences: int | None
         **({} if n_steps_total is None else {"gradient_evals": int(n_steps_total)}),
         "xi_mean": standardized_xi(np.asarray(xi)).mean((0, 1)).tolist(),
     }
+
+
+def summarize_nuts(idata, divergences=None, ebfmi=None) -> dict:
+    """`summarize` of a NUTS run's InferenceData (nutpie's or PyMC's): gradient
+    evaluations over tuning and kept draws; divergences and E-BFMI from its sample
+    stats unless given."""
+    import arviz as az
+
+    stats = idata.sample_stats
+    steps = int(stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
+    divergences = stats["diverging"].sum() if divergences is None else divergences
+    return summarize(idata.posterior["xi"].values, steps, divergences, az.bfmi(idata) if ebfmi is None else ebfmi)
+
+
+def second_partition_setup_s(matrix, compile_kernel) -> float:
+    """Seconds `compile_kernel(other, other_pca)` takes in this process, its kernel
+    already compiled, for another matrix of a different shape (a tenth of the roll
+    calls dropped): the setup of a machine's later partitions."""
+    from irt_pipeline.stats.matrix import VoteMatrix
+    from irt_pipeline.stats.pca import pca_scores
+
+    keep = np.arange(matrix.shape[1]) % 10 != 0
+    other = VoteMatrix(matrix.legislators, matrix.roll_calls[keep].reset_index(drop=True), matrix.votes[:, keep])
+    other_pca = pca_scores(other)["pc1"].to_numpy()
+    start = time.perf_counter()
+    compile_kernel(other, other_pca)
+    return time.perf_counter() - start
 
 
 # ---------------------------------------------------------------- configurations
@@ -216,8 +254,7 @@ def _sample_shipped_model(matrix, pca, backend, **overrides):
     settings = SamplerSettings(chains=CHAINS, backend=backend, **overrides)
     idata = sample(hierarchical.SPEC, matrix, pca, settings)
     diag = convergence_summary(idata, hierarchical.SPEC.gated)
-    steps = int(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
-    out = summarize(idata.posterior["xi"].values, steps, diag["divergences"], diag["ebfmi_per_chain"])
+    out = summarize_nuts(idata, diag["divergences"], diag["ebfmi_per_chain"])
     out.update(compile_s=idata.attrs["compile_seconds"], sample_s=idata.attrs["sampling_seconds"],
                tune=settings.tune, draws=int(idata.attrs["draws_used"]), stop=idata.attrs["stop"],
                sampling_runs=len(json.loads(idata.attrs["sampling_runs"])), **gate_report(idata))
@@ -234,41 +271,29 @@ def run_fixed(matrix, pca, tune, draws):
 
 
 def run_shipped(matrix, pca, tune, draws):
-    out, settings = _sample_shipped_model(matrix, pca, "kernel", **({"tune": tune} if tune else {}))
-    # Setup cost of a second partition in the same process (kernel already compiled).
     from irt_pipeline.stats.models import hierarchical
     from irt_pipeline.stats.sampling import compile_kernel
 
-    other, other_pca = _second_partition(matrix)
-    start = time.perf_counter()
-    compile_kernel(hierarchical.SPEC, hierarchical.bind(other, other_pca), settings.seed)
-    out["second_partition_setup_s"] = time.perf_counter() - start
+    out, settings = _sample_shipped_model(matrix, pca, "kernel", **({"tune": tune} if tune else {}))
+    out["second_partition_setup_s"] = second_partition_setup_s(
+        matrix, lambda m, p: compile_kernel(hierarchical.SPEC, hierarchical.bind(m, p), settings.seed))
     return out
 
 
 def run_now(matrix, pca, tune, draws, case=""):
-    """main at d214495: its `sample_hierarchical` with its defaults. Runs in that
-    worktree's venv (`run_in_subprocess`); its draws go to bench/out/<case>.now.nc for
+    """The baseline commit's `sample_hierarchical` with its defaults. Runs in that
+    commit's venv (`run_in_subprocess`); its draws go to bench/out/<case>.now.nc for
     today's gates, judged by the calling process."""
-    import arviz as az
-
-    from irt_pipeline.stats.sampling import SamplerSettings, sample_hierarchical
+    from irt_pipeline.stats.sampling import SamplerSettings, compile_kernel_model, sample_hierarchical
 
     settings = SamplerSettings(chains=CHAINS)
     idata = sample_hierarchical(matrix, pca, settings)
-    stats = idata.sample_stats
-    steps = int(stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
-    out = summarize(idata.posterior["xi"].values, steps, stats["diverging"].sum(), az.bfmi(idata))
+    out = summarize_nuts(idata)
     out.update(compile_s=float(idata.attrs["compile_seconds"]), sample_s=float(idata.attrs["sampling_seconds"]),
                tune=settings.tune, draws=settings.draws)
     idata.to_netcdf(str(OUT / f"{case}.now.nc"))
-    # Setup cost of a second partition in the same process (kernel already compiled).
-    from irt_pipeline.stats.sampling import compile_kernel_model
-
-    other, other_pca = _second_partition(matrix)
-    start = time.perf_counter()
-    compile_kernel_model(other, other_pca, settings.seed, settings.centering)
-    out["second_partition_setup_s"] = time.perf_counter() - start
+    out["second_partition_setup_s"] = second_partition_setup_s(
+        matrix, lambda m, p: compile_kernel_model(m, p, settings.seed, settings.centering))
     return out
 
 
@@ -282,23 +307,18 @@ def judge_now(case: str, result: dict) -> dict:
     return result
 
 
-def _second_partition(matrix):
-    """Another matrix of a different shape (drop a tenth of the roll calls)."""
-    from irt_pipeline.stats.matrix import VoteMatrix
-    from irt_pipeline.stats.pca import pca_scores
-
-    keep = np.arange(matrix.shape[1]) % 10 != 0
-    other = VoteMatrix(matrix.legislators, matrix.roll_calls[keep].reset_index(drop=True), matrix.votes[:, keep])
-    return other, pca_scores(other)["pc1"].to_numpy()
+def _stock(matrix, pca):
+    """The stock model, its start values and the seconds building both took."""
+    start = time.perf_counter()
+    model, init = build_stock_model(matrix), stock_start(matrix, pca)
+    return model, init, time.perf_counter() - start
 
 
 def run_stock(matrix, pca, tune, draws):
-    import arviz as az
     import nutpie
 
+    model, init, setup_s = _stock(matrix, pca)
     start = time.perf_counter()
-    model = build_stock_model(matrix)
-    init = stock_start(matrix, pca)
     compiled = nutpie.compile_pymc_model(
         model,
         backend="numba",
@@ -306,39 +326,27 @@ def run_stock(matrix, pca, tune, draws):
         jitter_rvs={model["alpha"], model["beta"]},
         var_names=["xi", "mu_party", "sigma_party"],
     )
-    compile_s = time.perf_counter() - start
+    compile_s = setup_s + time.perf_counter() - start
     start = time.perf_counter()
     idata = nutpie.sample(compiled, chains=CHAINS, tune=tune, draws=draws, seed=1, progress_bar=False)
     sample_s = time.perf_counter() - start
-    stats = idata.sample_stats
-    steps = int(stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
-    out = summarize(idata.posterior["xi"].values, steps, stats["diverging"].sum(), az.bfmi(idata))
-    out.update(compile_s=compile_s, sample_s=sample_s, tune=tune, draws=draws)
-    return out
+    return {**summarize_nuts(idata), "compile_s": compile_s, "sample_s": sample_s, "tune": tune, "draws": draws}
 
 
 def run_pymc(matrix, pca, tune, draws):
-    import arviz as az
     import pymc as pm
 
-    start = time.perf_counter()
-    model = build_stock_model(matrix)
-    init = stock_start(matrix, pca)
-    setup_s = time.perf_counter() - start
+    model, init, setup_s = _stock(matrix, pca)
     start = time.perf_counter()
     with model:
         idata = pm.sample(
-            draws=draws, tune=tune, chains=CHAINS, cores=min(CHAINS, os.cpu_count() or 1),
+            draws=draws, tune=tune, chains=CHAINS, cores=PARALLEL,
             initvals=init, random_seed=1, progressbar=False, discard_tuned_samples=False,
             compute_convergence_checks=False,
         )
     sample_s = time.perf_counter() - start
-    stats = idata.sample_stats
-    steps = int(stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
-    out = summarize(idata.posterior["xi"].values, steps, stats["diverging"].sum(), az.bfmi(idata))
     # PyMC compiles inside pm.sample; its setup is counted in sample_s.
-    out.update(compile_s=setup_s, sample_s=sample_s, tune=tune, draws=draws)
-    return out
+    return {**summarize_nuts(idata), "compile_s": setup_s, "sample_s": sample_s, "tune": tune, "draws": draws}
 
 
 def run_numpyro(matrix, pca, tune, draws):
@@ -350,11 +358,7 @@ def run_numpyro(matrix, pca, tune, draws):
     import numpyro.distributions as dist
     from numpyro.infer import MCMC, NUTS, init_to_value
 
-    from irt_pipeline.stats.models.hierarchical import party_groups
-
-    groups = party_groups(matrix.legislators["party"])
-    major = jnp.asarray(groups < 2)
-    g = jnp.asarray(np.minimum(groups, 1))
+    _, major, g = (jnp.asarray(a) for a in stock_groups(matrix))
     rows, cols = np.nonzero(np.isfinite(matrix.votes))
     y = jnp.asarray(matrix.votes[rows, cols])
     rows, cols = jnp.asarray(rows), jnp.asarray(cols)
@@ -414,13 +418,12 @@ def run_pscl(matrix, pca, tune, draws):
 
     if shutil.which("Rscript") is None:
         raise RuntimeError("no Rscript: install Debian's r-cran-pscl (`make bench` does, as root)")
-    cores = min(CHAINS, os.cpu_count() or 1)
     ids = matrix.legislators["legislator_id"].astype(str).tolist()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         votes_csv, draws_csv, timing_txt = (Path(tmp) / name for name in ("votes.csv", "draws.csv", "timing.txt"))
         pd.DataFrame(matrix.votes, index=ids).to_csv(votes_csv, na_rep="NA")
-        cmd = ["Rscript", str(PSCL_SCRIPT), str(votes_csv), str(draws_csv), str(timing_txt), str(CHAINS), "1", str(cores)]
+        cmd = ["Rscript", str(PSCL_SCRIPT), str(votes_csv), str(draws_csv), str(timing_txt), str(CHAINS), "1", str(PARALLEL)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()}")
@@ -436,7 +439,7 @@ def run_pscl(matrix, pca, tune, draws):
     maxiter, burnin, thin = (int(float(timing[k])) for k in ("maxiter", "burnin", "thin"))
     out.update(compile_s=total_s - sample_s, sample_s=sample_s, tune=burnin, draws=maxiter - burnin, thin=thin,
                kept_draws=n_draws, gibbs_sweeps=n_chains * maxiter, roll_calls_used=int(float(timing["roll_calls_used"])),
-               cores=cores, peak_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+               cores=PARALLEL, peak_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     return out
 
 
@@ -503,7 +506,7 @@ def run_floor(matrix, pca, tune, draws):
 
 
 def run_now_floor(matrix, pca, tune, draws):
-    """now's kernel (d214495) in the same tight loop, in now's venv."""
+    """now's kernel (the baseline commit's) in the same tight loop, in now's venv."""
     from irt_pipeline.stats.kernel import hierarchical_logp_grad
     from irt_pipeline.stats.model import start_values
     from irt_pipeline.stats.sampling import SamplerSettings, prepare
@@ -568,8 +571,7 @@ def run_one(case: str, config: str, tune: int, draws: int) -> dict:
             out["warm_total_s"] = out["second_partition_setup_s"] + out["sample_s"]
         out["ess_per_s"] = out["min_ess_bulk_xi"] / out["total_s"]
     if "gradient_evals" in out:
-        parallel = min(CHAINS, os.cpu_count() or 1)
-        out["s_per_grad"] = out["sample_s"] * parallel / out["gradient_evals"]
+        out["s_per_grad"] = out["sample_s"] * PARALLEL / out["gradient_evals"]
     out.update(case=case, config=config, legislators=matrix.shape[0], roll_calls=matrix.shape[1],
                observed_votes=matrix.n_observed)
     return out
@@ -599,25 +601,23 @@ def with_reference_r(case: str, results: list[dict]) -> None:
             r["r_reference"] = float(np.corrcoef(np.asarray(r["xi_mean"])[known], reference[known])[0, 1])
 
 
-def run_in_subprocess(case, config, tune, draws, now_repo: Path = NOW_REPO) -> dict:
+def run_in_subprocess(case, config, tune, draws, now_tree: Path | None = None) -> dict:
     """One configuration in a process of its own, with empty kernel caches (the
-    compile time is a cold start's). now's configurations run this script in now's
-    worktree and venv, so they import now's package."""
+    compile time is a cold start's). now's configurations run this script with the
+    baseline tree's venv (`now_tree`, from baseline.tree), so they import now's package."""
     OUT.mkdir(exist_ok=True)
     target = OUT / f"{case}.{config}.json"
     in_now = config.partition("@")[0] in IN_NOW_VENV
-    python = str(now_repo / ".venv" / "bin" / "python") if in_now else sys.executable
-    if not Path(python).exists():
-        return {"case": case, "config": config,
-                "error": f"no {python}: check out d214495 there (git worktree add) and make its venv"}
-    cmd = [python, str(Path(__file__).resolve()), "--one", case, config, "--tune", str(tune),
-           "--draws", str(draws), "--json", str(target)]
+    if in_now and now_tree is None:
+        return {"case": case, "config": config, "error": "no baseline tree (its error is printed above)"}
+    cmd = [str(baseline.python(now_tree)) if in_now else sys.executable, str(Path(__file__).resolve()),
+           "--one", case, config, "--tune", str(tune), "--draws", str(draws), "--json", str(target)]
     print(f"# {case} / {config} (tune {tune}, draws {draws}) ...", flush=True)
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache, "IRT_PIPELINE_KERNEL_CACHE": cache}
         if config.endswith("_avx2"):
             env.update(NUMBA_CPU_NAME=AVX2_CPU, NUMBA_CPU_FEATURES=avx2_features())
-        proc = subprocess.run(cmd, cwd=now_repo if in_now else REPO, capture_output=True, text=True, env=env)
+        proc = subprocess.run(cmd, cwd=now_tree if in_now else REPO, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         return {"case": case, "config": config, "error": tail}
@@ -626,10 +626,6 @@ def run_in_subprocess(case, config, tune, draws, now_repo: Path = NOW_REPO) -> d
         result = judge_now(case, result)
         target.write_text(json.dumps(result))
     return result
-
-
-def _fmt(value, spec: str) -> str:
-    return "-" if value is None or (isinstance(value, float) and not np.isfinite(value)) else format(value, spec)
 
 
 def table(results: list[dict]) -> str:
@@ -642,42 +638,37 @@ def table(results: list[dict]) -> str:
             "| R-hat xi / party / tau "
             "| ESS xi / party / tau | div | gates passed | ESS(xi)/s | grads | steps/draw | s/grad | ns/vote "
             "| x floor | peak MB | r reference |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    rows = []
     for r in results:
         if "floor" in r["config"] or "error" in r:
             continue
-        speedup = now["total_s"] / r["total_s"] if now.get("total_s") else float("nan")
-        warm = r.get("warm_total_s")
-        warm_speedup = now["warm_total_s"] / warm if warm and now.get("warm_total_s") else float("nan")
-        cpu = r.get("cpu_s")
-        cpu_speedup = now["cpu_s"] / cpu if cpu and now.get("cpu_s") else float("nan")
+        warm, cpu = r.get("warm_total_s"), r.get("cpu_s")
         grad = r.get("s_per_grad")  # None for a Gibbs sampler (pscl)
-        vs_floor = grad / floor["s_per_grad"] if grad and floor.get("s_per_grad") else float("nan")
         per_vote = grad / r["observed_votes"] * 1e9 if grad else None
         length = f"{r['tune']}+{r['draws']}" + (f" (thin {r['thin']})" if r.get("thin") else "")
-        rhat = " / ".join(_fmt(r.get(f"rhat_{g}", r.get("max_rhat_xi") if g == "xi" else None), ".3f") for g in GATE_GROUPS)
-        ess = " / ".join(_fmt(r.get(f"ess_{g}", r.get("min_ess_bulk_xi") if g == "xi" else None), ".0f") for g in GATE_GROUPS)
+        rhat = " / ".join(fmt(r.get(f"rhat_{g}", r.get("max_rhat_xi") if g == "xi" else None), ".3f") for g in GATE_GROUPS)
+        ess = " / ".join(fmt(r.get(f"ess_{g}", r.get("min_ess_bulk_xi") if g == "xi" else None), ".0f") for g in GATE_GROUPS)
         gates = f"{r['gates_passed']}/{r['gates_total']}" if "gates_total" in r else "-"
         if r.get("gates_failed"):
             gates += " (fails " + ", ".join(r["gates_failed"]) + ")"
-        steps = r.get("steps_per_draw")
-        lines.append(
+        rows.append(
             f"| {r['config']} | {length} | {r['compile_s']:.1f} | {r['sample_s']:.1f} "
-            f"| {r['total_s']:.1f} | {_fmt(speedup, '.2f')} | {_fmt(warm, '.1f')} | {_fmt(warm_speedup, '.2f')} | {_fmt(cpu, '.0f')} | {_fmt(cpu_speedup, '.2f')} | {rhat} | {ess} | {_fmt(r['divergences'], 'd')} | {gates} "
-            f"| {r['ess_per_s']:.2f} | {_fmt(r.get('gradient_evals'), ',')} | {_fmt(steps, '.1f')} | {f'{grad * 1e3:.3f} ms' if grad else '-'} "
-            f"| {_fmt(per_vote, '.2f')} | {_fmt(vs_floor, '.2f')} | {r['peak_rss_mb']:.0f} "
+            f"| {r['total_s']:.1f} | {fmt(ratio(now.get('total_s'), r['total_s']), '.2f')} | {fmt(warm, '.1f')} "
+            f"| {fmt(ratio(now.get('warm_total_s'), warm), '.2f')} | {fmt(cpu, '.0f')} "
+            f"| {fmt(ratio(now.get('cpu_s'), cpu), '.2f')} | {rhat} | {ess} | {fmt(r['divergences'], 'd')} | {gates} "
+            f"| {r['ess_per_s']:.2f} | {fmt(r.get('gradient_evals'), ',')} | {fmt(r.get('steps_per_draw'), '.1f')} "
+            f"| {f'{grad * 1e3:.3f} ms' if grad else '-'} | {fmt(per_vote, '.2f')} "
+            f"| {fmt(ratio(grad, floor.get('s_per_grad')), '.2f')} | {r['peak_rss_mb']:.0f} "
             f"| {r.get('r_reference', float('nan')):.4f}{' (reflected)' if r.get('xi_mean_reflected') else ''} |"
         )
     for name in ("floor", "now_floor", "floor_avx2", "now_floor_avx2"):
         if by.get(name, {}).get("s_per_grad"):
             f = by[name]
-            label = FLOOR_LABELS[name]
-            lines.append(f"| {label} | | | | | | | | | | | | | | | | | {f['s_per_grad'] * 1e3:.3f} ms "
-                         f"| {f['s_per_grad'] / f['observed_votes'] * 1e9:.2f} | {f['s_per_grad'] / floor.get('s_per_grad', np.nan):.2f} | | | |")
-    for r in results:
-        if "error" in r:
-            lines.append(f"| {r['config']} | failed: {r['error'].splitlines()[-1][:80]} |")
-    return "\n".join(lines)
+            rows.append(f"| {FLOOR_LABELS[name]} | | | | | | | | | | | | | | | | | {f['s_per_grad'] * 1e3:.3f} ms "
+                        f"| {f['s_per_grad'] / f['observed_votes'] * 1e9:.2f} "
+                        f"| {f['s_per_grad'] / floor.get('s_per_grad', np.nan):.2f} | | | |")
+    rows += [f"| {r['config']} | failed: {r['error'].splitlines()[-1][:80]} |" for r in results if "error" in r]
+    return "\n".join(markdown_table(head, rows))
 
 
 def roofline(results: list[dict]) -> str:
@@ -790,18 +781,6 @@ def versions() -> str:
     return f"Python {platform.python_version()}, {processor()}; " + ", ".join(parts)
 
 
-def processor() -> str:
-    """The CPU's model name, cores and widest vector extension (from /proc/cpuinfo)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return f"{os.cpu_count()} cores"
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    return f"{model}, {os.cpu_count()} cores, {vector}{' + FMA' if 'fma' in flags else ''}"
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", default=",".join(CASES))
@@ -817,7 +796,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tune", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--draws", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--fixed-draws", type=int, default=4000, help="kept draws per chain of `fixed`")
-    parser.add_argument("--now-repo", type=Path, default=NOW_REPO, help="worktree of main at d214495, with its .venv")
+    parser.add_argument("--now-commit", default=baseline.NOW_COMMIT,
+                        help="the commit `now` runs (default %(default)s; bench/baseline.py checks it out)")
     parser.add_argument("--label", default="", help="name of the RESULTS.md block (default: the case)")
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -833,16 +813,23 @@ def main(argv=None) -> int:
         "numpyro": (args.baseline_tune, args.baseline_draws),
         "fixed": (0, args.fixed_draws),
     }
-    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    header = f"Command: `{command.strip()}`\n\nVersions: {versions()}\n"
+    header = f"Command: `{command_line('run.py', argv).strip()}`\n\nVersions: {versions()}\n"
+    now_tree = None
+    configs, reuse = args.configs.split(","), args.reuse.split(",")
+    if any(c.partition("@")[0] in IN_NOW_VENV and c not in reuse for c in configs):
+        try:  # outside every measurement: exporting the commit and building its venv
+            now_tree = baseline.tree(args.now_commit)
+            header += f"\nnow: commit {baseline.resolve(args.now_commit)[:7]}\n"
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            print(f"# baseline {args.now_commit}: {exc}", flush=True)
     for case in args.case.split(","):
         results = []
-        for config in args.configs.split(","):
+        for config in configs:
             tune, draws = settings.get(config, (0, 0))
-            if config in args.reuse.split(","):
+            if config in reuse:
                 results.append(reused(case, config))
             else:
-                results.append(run_in_subprocess(case, config, tune, draws, args.now_repo))
+                results.append(run_in_subprocess(case, config, tune, draws, now_tree))
         with_reference_r(case, results)
         first = next((r for r in results if "legislators" in r), {})
         name = case if not args.label or args.label == case else f"{case} ({args.label})"
@@ -857,21 +844,8 @@ def main(argv=None) -> int:
         label = args.label or case
         (OUT / f"{label}.json").write_text(json.dumps(results, indent=1))
         if args.write_results:
-            write_results(label, f"{header}\n{text}")
+            write_measured(label, f"{header}\n{text}")
     return 0
-
-
-def write_results(case: str, text: str) -> None:
-    """Replace one case's measured block of bench/RESULTS.md (between its markers),
-    so cases measured by separate commands each keep their own command line."""
-    path = BENCH / "RESULTS.md"
-    begin, end = f"<!-- measured {case}: begin -->", f"<!-- measured {case}: end -->"
-    current = path.read_text() if path.exists() else "# Benchmark results\n"
-    if begin not in current:
-        current = current.replace("<!-- measured: end -->", f"{begin}\n{end}\n<!-- measured: end -->")
-    head, _, rest = current.partition(begin)
-    _, _, tail = rest.partition(end)
-    path.write_text(f"{head}{begin}\n{text}\n{end}{tail}")
 
 
 if __name__ == "__main__":

@@ -30,14 +30,14 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_chambers import CHAMBERS, OUT, SHARED, _fmt, gates_cell, write_docs  # noqa: E402
+from _common import MODELS_DOC, OUT, fmt, land_chamber, run_partition, write_block  # noqa: E402
+from validate_chambers import gates_cell  # noqa: E402
 
 BEGIN, END = "<!-- validate_2d: begin -->", "<!-- validate_2d: end -->"
 EXTERNAL = {
@@ -137,32 +137,11 @@ def gates_failed(summary: dict | None) -> bool:
 def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
     import arviz as az
 
-    from irt_pipeline.cli import register_sessions
-    from irt_pipeline.contract import conform, validate_roll_calls
     from irt_pipeline.definitions import make_definitions
-    from irt_pipeline.partitions import partition_key
-    from irt_pipeline.sources.voteview import read_voteview
 
-    votes, members = SHARED / f"{stem}_votes.csv", SHARED / f"{stem}_members.csv"
-    session, chamber = str(int(stem[1:])), CHAMBERS[stem[0]]
-    rows = conform(read_voteview(str(votes), str(members)))
-    validate_roll_calls(rows, str(votes)).raise_if_failed()
-    landing = root / "landing" / f"{session}_{chamber}.parquet"
-    landing.parent.mkdir(parents=True, exist_ok=True)
-    rows.to_parquet(landing, index=False)
-    register_sessions(instance, [session])
-
+    session, chamber, landing = land_chamber(stem, root)
     defs = make_definitions(root=str(root), sampler=sampler)
-    start = time.perf_counter()
-    result = defs.resolve_job_def("two_dimensional_chain").execute_in_process(
-        instance=instance, partition_key=partition_key(session, chamber), raise_on_error=False
-    )
-    seconds = time.perf_counter() - start
-    failures = [
-        e.event_specific_data.error.message.strip()
-        for e in result.all_events
-        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
-    ]
+    result, seconds, failures = run_partition(defs, "two_dimensional_chain", instance, session, chamber)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     # Only what this run wrote: a step the gates blocked leaves an earlier run's file.
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
@@ -208,7 +187,7 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
 
 def _r(result: dict, external: str, which: str) -> str:
     """r formatted, with * when the model's gates failed (from its refused posterior)."""
-    value = _fmt(((result.get("correlations") or {}).get(external) or {}).get(which), ".3f")
+    value = fmt(((result.get("correlations") or {}).get(external) or {}).get(which), ".3f")
     model = "posterior" if which == "1d" else "posterior_2d"
     return value + "*" if value != "-" and model in result.get("from_posterior", []) else value
 
@@ -243,7 +222,7 @@ def correlation_row(r: dict) -> str:
         _r(r, "nokken_poole_dim1", "1d") + " / " + _r(r, "nokken_poole_dim1", "2d_dim1")
         + " (" + _r(r, "nokken_poole_dim1", "plane") + ")",
         _r(r, "nokken_poole_dim2", "2d_dim2") + " (" + _r(r, "nokken_poole_dim2", "plane") + ")",
-        _fmt(lean, ".2f"),
+        fmt(lean, ".2f"),
     ]) + " |"
 
 
@@ -256,7 +235,7 @@ def verdict_row(r: dict) -> str:
         f"{v['share_correct_1d']:.4f} / {v['share_correct_2d']:.4f} ({v['classification_gain']:+.4f})" if v else "-",
         ("**yes**" if v["second_dimension_matters"] else "no") if v else "-",
         gates_cell(r.get("diagnostics_2d")),
-        _fmt(one.get("sampling_seconds"), ".0f") + " / " + _fmt(two.get("sampling_seconds"), ".0f")
+        fmt(one.get("sampling_seconds"), ".0f") + " / " + fmt(two.get("sampling_seconds"), ".0f")
         + f" ({one.get('draws_used', '-')} / {two.get('draws_used', '-')})",
     ]) + " |"
 
@@ -301,36 +280,40 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.table_from:
         stored = json.loads(Path(args.table_from).read_text())
-        text = tables(stored["results"], stored["sampler"])
-        print(text)
-        if args.write_docs:
-            write_docs(text, BEGIN, END)
-        return 0
+        results, settings, success = stored["results"], stored["sampler"], True
+    else:
+        results, settings, success = fit(args.chambers.split(","), Path(args.root), Path(args.out))
+    text = tables(results, settings)
+    print(text)
+    if args.write_docs:
+        write_block(MODELS_DOC, BEGIN, END, text)
+    return 0 if success else 1
 
+
+def fit(stems: list[str], root: Path, out: Path) -> tuple[list[dict], dict, bool]:
+    """Run every chamber of `stems`, merging each result into `out` as it comes; all
+    results in `out` by Congress, the sampler's settings, whether every chamber run
+    here succeeded."""
     import dagster as dg
 
     from irt_pipeline.resources import resources_from_env
 
     sampler = resources_from_env()["sampler"]  # the defaults (or IRT_PIPELINE_* overrides)
-    out = Path(args.out)
-    previous = json.loads(out.read_text())["results"] if out.exists() else []
-    results = {r["chamber"]: r for r in previous}
+    settings = sampler.settings().as_dict()
+    results = {r["chamber"]: r for r in (json.loads(out.read_text())["results"] if out.exists() else [])}
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
-        for stem in args.chambers.split(","):
-            result = run_chamber(stem, Path(args.root), instance, sampler)
-            results[stem] = result
-            ordered = sorted(results.values(), key=lambda r: int(r["chamber"][1:]))
+        for stem in stems:
+            result = results[stem] = run_chamber(stem, root, instance, sampler)
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps({"sampler": sampler.settings().as_dict(), "results": ordered}, indent=2,
-                                      default=str))
+            out.write_text(json.dumps({"sampler": settings, "results": by_congress(results)}, indent=2, default=str))
             print(correlation_row(result), verdict_row(result), sep="\n", flush=True)
             if result["failures"]:
                 print(f"  failures: {result['failures']}", file=sys.stderr, flush=True)
-    text = tables(sorted(results.values(), key=lambda r: int(r["chamber"][1:])), sampler.settings().as_dict())
-    print(text)
-    if args.write_docs:
-        write_docs(text, BEGIN, END)
-    return 0 if all(results[s]["success"] for s in args.chambers.split(",")) else 1
+    return by_congress(results), settings, all(results[s]["success"] for s in stems)
+
+
+def by_congress(results: dict) -> list[dict]:
+    return sorted(results.values(), key=lambda r: int(r["chamber"][1:]))
 
 
 if __name__ == "__main__":

@@ -22,24 +22,15 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-SHARED = REPO.parent / "shared" / "data" / "voteview"
-OUT = BENCH / "out"
-DOCS = REPO / "docs" / "models.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MODELS_DOC, OUT, fmt, land_chamber, run_partition, shared_chambers, voteview_files  # noqa: E402
+from _common import write_block  # noqa: E402
+
 BEGIN, END = "<!-- validate_chambers: begin -->", "<!-- validate_chambers: end -->"
-CHAMBERS = {"S": "Senate", "H": "House"}
-
-
-def shared_chambers() -> list[str]:
-    """'S117', 'H117', ... for every votes file in ../shared, oldest Congress first."""
-    stems = [p.name.split("_")[0] for p in SHARED.glob("*_votes.csv")]
-    return sorted(stems, key=lambda s: (int(s[1:]), s[0]))
 
 
 def dw_nominate_classification(members_csv: Path, legislator_ids) -> float:
@@ -54,31 +45,11 @@ def dw_nominate_classification(members_csv: Path, legislator_ids) -> float:
 
 
 def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
-    from irt_pipeline.cli import register_sessions
-    from irt_pipeline.contract import conform, validate_roll_calls
     from irt_pipeline.definitions import make_definitions
-    from irt_pipeline.partitions import partition_key
-    from irt_pipeline.sources.voteview import read_voteview
 
-    votes, members = SHARED / f"{stem}_votes.csv", SHARED / f"{stem}_members.csv"
-    session, chamber = str(int(stem[1:])), CHAMBERS[stem[0]]
-    rows = conform(read_voteview(str(votes), str(members)))
-    validate_roll_calls(rows, str(votes)).raise_if_failed()
-    (root / "landing").mkdir(parents=True, exist_ok=True)
-    rows.to_parquet(root / "landing" / f"{session}_{chamber}.parquet", index=False)
-    register_sessions(instance, [session])
-
+    session, chamber, _ = land_chamber(stem, root)
     defs = make_definitions(root=str(root), sampler=sampler)
-    start = time.perf_counter()
-    result = defs.resolve_job_def("both_models").execute_in_process(
-        instance=instance, partition_key=partition_key(session, chamber), raise_on_error=False
-    )
-    seconds = time.perf_counter() - start
-    failures = [
-        e.event_specific_data.error.message.strip()
-        for e in result.all_events
-        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
-    ]
+    result, seconds, failures = run_partition(defs, "both_models", instance, session, chamber)
     step_seconds = {}
     for event in result.all_events:
         if event.is_step_success and event.event_specific_data is not None:
@@ -104,7 +75,7 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
     hier, flat = stored("rankings", "parquet"), stored("flat_rankings", "parquet")
     if hier is not None:
         out["legislators"] = len(hier)
-        out["dw_nominate_classified"] = dw_nominate_classification(members, hier["legislator_id"])
+        out["dw_nominate_classified"] = dw_nominate_classification(voteview_files(stem)[1], hier["legislator_id"])
     flat_path = root / "flat_posterior" / chamber / f"{session}.nc"
     if flat is not None and flat_path.exists():
         import arviz as az
@@ -136,10 +107,6 @@ def r_with(report: dict | None, a: str, b: str) -> float | None:
         if {pair["a"], pair["b"]} == {a, b}:
             return pair["pearson_r"]
     return None
-
-
-def _fmt(value, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 GROUP_ORDER = {"xi": 0, "party": 1, "tau": 2}  # ideal points first, then what summarizes them
@@ -176,11 +143,11 @@ def table_rows(r: dict) -> list[str]:
     return [
         "| " + " | ".join([
             r["chamber"],
-            _fmt(r_with(ext, "hierarchical", "external"), ".3f") + " / " + _fmt(r_with(ext, "flat", "external"), ".3f"),
-            _fmt(r_with(ext, "hierarchical", "session_external"), ".3f") + " / "
-            + _fmt(r_with(ext, "flat", "session_external"), ".3f"),
-            _fmt(ppc and ppc["share_correct"], ".4f") + " / " + _fmt(flat_ppc and flat_ppc["share_correct"], ".4f")
-            + " vs " + _fmt(r.get("dw_nominate_classified"), ".4f"),
+            fmt(r_with(ext, "hierarchical", "external"), ".3f") + " / " + fmt(r_with(ext, "flat", "external"), ".3f"),
+            fmt(r_with(ext, "hierarchical", "session_external"), ".3f") + " / "
+            + fmt(r_with(ext, "flat", "session_external"), ".3f"),
+            fmt(ppc and ppc["share_correct"], ".4f") + " / " + fmt(flat_ppc and flat_ppc["share_correct"], ".4f")
+            + " vs " + fmt(r.get("dw_nominate_classified"), ".4f"),
             loo,
             f"R {extremes['conservative']}, D {extremes['liberal']} of {r['legislators']}" if extremes else "-",
             " / ".join(sampled(r.get(name)) for name in ("diagnostics", "flat_diagnostics")),
@@ -204,13 +171,6 @@ def table(results: list[dict], sampler: dict) -> str:
     return "\n".join(lines) + f"\n\nSampler: {sampler}."
 
 
-def write_docs(text: str, begin: str = BEGIN, end: str = END) -> None:
-    """Replace what stands between the markers `begin` and `end` in docs/models.md."""
-    doc = DOCS.read_text()
-    start, stop = doc.index(begin) + len(begin), doc.index(end)
-    DOCS.write_text(doc[:start] + "\n" + text + "\n" + doc[stop:])
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chambers", help="e.g. S117,S088,H117 (default: every chamber in ../shared)")
@@ -221,34 +181,38 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.table_from:
         stored = json.loads(Path(args.table_from).read_text())
-        text = table(stored["results"], stored["sampler"])
-        print(text)
-        if args.write_docs:
-            write_docs(text)
-        return 0
+        results, settings, success = stored["results"], stored["sampler"], True
+    else:
+        stems = args.chambers.split(",") if args.chambers else shared_chambers()
+        results, settings = fit(stems, Path(args.root), Path(args.out))
+        success = all(r["success"] for r in results)  # every chamber in the table
+    text = table(results, settings)
+    print(text)
+    if args.write_docs:
+        write_block(MODELS_DOC, BEGIN, END, text)
+    return 0 if success else 1
 
+
+def fit(stems: list[str], root: Path, out: Path) -> tuple[list[dict], dict]:
+    """Run every chamber of `stems`, merging each result into `out` as it comes; the
+    results in `out` (oldest Congress first) and the sampler's settings."""
     import dagster as dg
 
     from irt_pipeline.resources import resources_from_env
 
     sampler = resources_from_env()["sampler"]  # the defaults (or IRT_PIPELINE_* overrides)
-    stems = args.chambers.split(",") if args.chambers else shared_chambers()
     settings = sampler.settings().as_dict()
-    results = kept_results(Path(args.out), settings)
+    results = kept_results(out, settings)
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
         for stem in stems:
-            result = run_chamber(stem, Path(args.root), instance, sampler)
+            result = run_chamber(stem, root, instance, sampler)
             results = sorted([r for r in results if r["chamber"] != stem] + [result], key=chamber_order)
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.out).write_text(json.dumps({"sampler": settings, "results": results}, indent=2, default=str))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"sampler": settings, "results": results}, indent=2, default=str))
             print("\n".join(table_rows(result)), flush=True)
             if result["failures"]:
                 print(f"  failures: {result['failures']}", file=sys.stderr, flush=True)
-    text = table(results, settings)
-    print(text)
-    if args.write_docs:
-        write_docs(text)
-    return 0 if all(r["success"] for r in results) else 1  # every chamber in the table
+    return results, settings
 
 
 if __name__ == "__main__":

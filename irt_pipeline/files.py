@@ -12,6 +12,9 @@ through UPath (s3:// through s3fs).
   before any appears (the downloader moves a members file into place before its votes).
 - `sha256_file(path)`: sha256 (hex) of a file's bytes, streamed; `sha256_bytes(data)`
   the same for bytes in memory (what is about to be written).
+- `read_hashed(path)`: a file's bytes, read once into memory, with their sha256, for a
+  reader that must record the digest of exactly the bytes it parsed (a file replaced
+  between two reads would otherwise pair one version's rows with another's digest).
 
 Hidden temporary names are ignored by the landing discovery (names starting with '.').
 """
@@ -19,10 +22,12 @@ Hidden temporary names are ignored by the landing discovery (names starting with
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -105,3 +110,30 @@ def sha256_file(path) -> str:
 def sha256_bytes(data: bytes) -> str:
     """sha256 (64 hex digits) of `data`: equal to `sha256_file` of a file holding it."""
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """A file's bytes as read once, and their sha256. `str()` is the path it was read
+    from (what messages name); `open("rb")` gives those bytes again from memory, so a
+    reader written for paths (`path.open("rb")`) parses exactly the bytes hashed."""
+
+    path: str
+    data: bytes = field(repr=False)
+    sha256: str
+
+    def __str__(self) -> str:
+        return self.path
+
+    def open(self, mode: str = "rb") -> io.BytesIO:
+        if mode != "rb":
+            raise ValueError(f"{self.path}: bytes read into memory open as 'rb' only, not {mode!r}")
+        return io.BytesIO(self.data)
+
+
+def read_hashed(path) -> FileBytes:
+    """The bytes of the file at `path` (str, Path or UPath), read in one pass, and their
+    sha256. Memory: the whole file (the CSV and parquet readers hold it all anyway)."""
+    path = as_upath(path)
+    data = path.read_bytes()
+    return FileBytes(str(path), data, sha256_bytes(data))

@@ -16,6 +16,10 @@ moves or deletes). Recognized layouts:
 
 Discovering sources only lists file names (cheap, for the sensor); reading happens in
 the roll_calls asset, and in the sensor's pre-flight check of a new or changed source.
+Each reads every file of a source once (`read_files`): the rows are parsed from the
+same bytes whose sha256 is recorded (the sensor's cursor, roll_calls' `landing_files`),
+so a file replaced while it is being read cannot pair one version's rows with another
+version's digest.
 
 Only regular files are read: a symbolic link (to a file or a folder), a pipe or a device
 is reported, never followed. A source's rows must all be for the session and chamber(s)
@@ -33,7 +37,7 @@ import pandas as pd
 
 from irt_pipeline.contract import canonical_columns, conform, schema_problems
 from irt_pipeline.errors import BadInput
-from irt_pipeline.files import sha256_file
+from irt_pipeline.files import FileBytes, read_hashed
 from irt_pipeline.partitions import CHAMBERS, validate_session_key
 from irt_pipeline.sources import kansas, voteview
 
@@ -202,14 +206,20 @@ def not_regular(entries: dict[str, dict]) -> list[Unrecognized]:
     return problems
 
 
-def _read_voteview(landing, source: LandingSource) -> pd.DataFrame:
-    votes = [str(landing / f) for f in source.files if "_votes" in f]
-    members = [str(landing / f) for f in source.files if "_members" in f]
+def read_files(landing, files) -> dict[str, FileBytes]:
+    """{file: its bytes and their sha256} of landing files (paths relative to `landing`),
+    each read once. An OSError (a file gone since the listing, a network error) is raised."""
+    return {rel: read_hashed(landing / rel) for rel in files}
+
+
+def _read_voteview(source: LandingSource, read: dict[str, FileBytes]) -> pd.DataFrame:
+    votes = [read[f] for f in source.files if "_votes" in f]
+    members = [read[f] for f in source.files if "_members" in f]
     return voteview.read_voteview(votes, members, session=source.session)
 
 
-def _read_parquet(landing, source: LandingSource) -> pd.DataFrame:
-    path = landing / source.files[0]
+def _read_parquet(source: LandingSource, read: dict[str, FileBytes]) -> pd.DataFrame:
+    path = read[source.files[0]]
     try:
         with path.open("rb") as handle:
             frame = pd.read_parquet(handle)
@@ -226,25 +236,26 @@ def _read_parquet(landing, source: LandingSource) -> pd.DataFrame:
     return frame
 
 
-def _read_kansas(landing, source: LandingSource) -> pd.DataFrame:
+def _read_kansas(source: LandingSource, read: dict[str, FileBytes]) -> pd.DataFrame:
     paths = {kind: [] for kind in kansas.KINDS}
     for rel in source.files:
-        paths[kansas.FILE_PATTERN.match(rel.rsplit("/", 1)[-1])["kind"]].append(str(landing / rel))
+        paths[kansas.FILE_PATTERN.match(rel.rsplit("/", 1)[-1])["kind"]].append(read[rel])
     return kansas.read_kansas(*[paths[k] for k in kansas.KINDS], session=source.session)
 
 
-READERS: dict[str, Callable[[object, LandingSource], pd.DataFrame]] = {
+# Readers parse a source from its files' bytes ({file: FileBytes}, from read_files).
+READERS: dict[str, Callable[[LandingSource, dict[str, FileBytes]], pd.DataFrame]] = {
     "voteview": _read_voteview,
     "parquet": _read_parquet,
     "kansas": _read_kansas,
 }
 
 
-def read_source(landing, source: LandingSource) -> pd.DataFrame:
-    """Canonical rows of one source. Every row must be for the source's session and one
-    of its chambers (which its file or folder name says): rows for another partition
-    are refused, never dropped."""
-    frame = READERS[source.kind](landing, source)
+def read_source(source: LandingSource, read: dict[str, FileBytes]) -> pd.DataFrame:
+    """Canonical rows of one source, parsed from its files' bytes (`read_files`). Every
+    row must be for the source's session and one of its chambers (which its file or
+    folder name says): rows for another partition are refused, never dropped."""
+    frame = READERS[source.kind](source, read)
     outside = pd.Series(False, index=frame.index)
     for column, allowed in (("session", {source.session}), ("chamber", set(source.chambers))):
         if column in frame.columns:
@@ -295,16 +306,17 @@ def identity_conflicts(rows: pd.DataFrame, sources: pd.Series | None = None) -> 
     return None
 
 
-def check_source(landing, source: LandingSource) -> tuple[str, ...]:
+def check_source(landing, source: LandingSource, read: dict[str, FileBytes] | None = None) -> tuple[str, ...]:
     """Pre-flight check of one source; returns the chambers it has rows for.
 
-    Reads the files with the same readers as the roll_calls asset (a malformed file,
+    Parses the files with the same readers as the roll_calls asset (a malformed file,
     unknown codes or legislators raise BadInput) and checks the canonical schema's
     column rules (contract.schema_problems). The full expectation suite still runs
-    in the roll_calls asset.
+    in the roll_calls asset. `read`: the source's files already read (`read_files`,
+    whose digests the caller keeps); read here when None.
     """
     where = ", ".join(source.files)
-    frame = read_source(landing, source)
+    frame = read_source(source, read if read is not None else read_files(landing, source.files))
     if frame.empty:
         raise BadInput(
             where, f"no rows for session {source.session} and chamber(s) {list(source.chambers)}"
@@ -315,7 +327,8 @@ def check_source(landing, source: LandingSource) -> tuple[str, ...]:
     conflict = identity_conflicts(frame, pd.Series(where, index=frame.index))
     if conflict:
         raise conflict
-    return tuple(c for c in CHAMBERS if c in set(frame["chamber"]))
+    present = set(frame["chamber"].unique())  # unique(): not a Python loop over every row
+    return tuple(c for c in CHAMBERS if c in present)
 
 
 def no_sources(landing) -> str:
@@ -329,29 +342,36 @@ def sources_for(landing, session: str, chamber: str) -> list[LandingSource]:
     return [s for s in sources if s.session == session and chamber in s.chambers]
 
 
+def lineage(read: dict[str, FileBytes]) -> list[dict]:
+    """[{file, sha256, bytes}] of files read (`read_files`), by file name: the
+    `landing_files` lineage of the rows parsed from exactly those bytes."""
+    return [{"file": rel, "sha256": f.sha256, "bytes": len(f.data)} for rel, f in sorted(read.items())]
+
+
 def file_digests(landing, files) -> list[dict]:
-    """sha256 and size of each landing file (lineage: which bytes fed a partition)."""
-    out = []
-    for rel in files:
-        path = landing / rel
-        out.append({"file": rel, "sha256": sha256_file(path), "bytes": path.stat().st_size})
-    return out
+    """sha256 and size of each landing file as it is now (lineage: which bytes fed a partition)."""
+    return lineage(read_files(landing, files))
 
 
 def read_partition(landing, session: str, chamber: str) -> tuple[pd.DataFrame, list[dict]]:
     """Canonical rows of one partition from every landing source that feeds it.
 
     Returns the rows (conformed to the schema, not yet validated) and the digests of
-    the files read. Identical rows from two sources are kept once; conflicting votes
-    for the same (roll call, legislator) raise BadInput naming the files.
+    the files read ([{file, sha256, bytes}], `lineage`), each file read once: the
+    digests are of the bytes the rows were parsed from. Identical rows from two sources
+    are kept once; conflicting votes for the same (roll call, legislator) raise
+    BadInput naming the files.
     """
     where = f"partition session={session} chamber={chamber}"
     sources = sources_for(landing, session, chamber)
     if not sources:
         raise BadInput(where, no_sources(landing))
     frames = []
+    digests: list[dict] = []
     for source in sources:
-        frame = read_source(landing, source)
+        read = read_files(landing, source.files)
+        digests += lineage(read)
+        frame = read_source(source, read)
         if "chamber" in frame.columns:
             frame = frame[frame["chamber"] == chamber]  # a Kansas folder feeds both chambers
         frames.append(frame.assign(_source=", ".join(source.files)))
@@ -373,5 +393,4 @@ def read_partition(landing, session: str, chamber: str) -> tuple[pd.DataFrame, l
                 f"conflicting votes for roll call {first['roll_call_id']} and legislator "
                 f"{first['legislator_id']} in {where}",
             )
-    files = sorted({f for s in sources for f in s.files})
-    return rows.drop(columns="_source").reset_index(drop=True), file_digests(landing, files)
+    return rows.drop(columns="_source").reset_index(drop=True), sorted(digests, key=lambda f: f["file"])

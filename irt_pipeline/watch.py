@@ -9,11 +9,12 @@ sensors.py is a thin wrapper. One look (`scan`):
    mtime / inode, or LastModified / ETag on S3. A source whose fingerprint is in the
    cursor is not read again. Entries that are not regular files (symbolic links,
    pipes) are never read: they go to the quarantine listing with the reason.
-3. Reads a new or changed source once: a pre-flight check with the same readers as
-   the roll_calls asset plus the schema's column rules (landing.check_source, well
-   under a second for a Congress or a Kansas biennium; the Great Expectations suite,
-   ~8 s to import, stays in roll_calls), and the sha256 of each file's bytes. Checking
-   stops when the time budget is spent; the rest waits for the next look.
+3. Reads a new or changed source once: each file's bytes are read into memory once
+   (landing.read_files), hashed (sha256) and parsed from those same bytes by a
+   pre-flight check with the same readers as the roll_calls asset plus the schema's
+   column rules (landing.check_source: 4.7 CPU-s for the 117th House's 11.5 MB,
+   bench/RESULTS.md; the Great Expectations suite, ~8 s to import, stays in roll_calls).
+   Checking stops when the time budget is spent; the rest waits for the next look.
 4. A partition is run when every source feeding it passed and its run key changed.
    run_key = sha256 of the partition key, the content digest of every feeding source
    and the partition's previous run key. Same bytes after the same history give the
@@ -46,8 +47,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from irt_pipeline.errors import BadInput
-from irt_pipeline.files import sha256_file
-from irt_pipeline.landing import LandingSource, check_source, discover, is_regular, landing_entries, not_regular
+from irt_pipeline.landing import (
+    LandingSource,
+    check_source,
+    discover,
+    is_regular,
+    landing_entries,
+    not_regular,
+    read_files,
+)
 from irt_pipeline.partitions import partition_key
 from irt_pipeline.versions import digest
 
@@ -63,11 +71,6 @@ INFO_FIELDS = (
 def fingerprint(files: tuple[str, ...], infos: dict[str, dict]) -> str:
     """Hash of the listing info (never the bytes) of a source's files."""
     return digest([[rel, {k: infos[rel].get(k) for k in INFO_FIELDS if k in infos[rel]}] for rel in files])[:32]
-
-
-def file_shas(landing, files: tuple[str, ...]) -> dict[str, str]:
-    """{file: sha256 of its bytes} of a source's files (streamed)."""
-    return {rel: sha256_file(landing / rel) for rel in files}
 
 
 def content_digest(shas: dict[str, str]) -> str:
@@ -131,10 +134,12 @@ class Scan:
 
 
 def _check(landing, source: LandingSource) -> dict:
-    """Cursor entry of a source read now: digest and chambers, or the problem."""
+    """Cursor entry of a source read now: digest and chambers, or the problem. Each file
+    is read once; its sha256 is that of the bytes checked."""
     try:
-        shas = file_shas(landing, source.files)
-        chambers = check_source(landing, source)
+        read = read_files(landing, source.files)
+        shas = {rel: f.sha256 for rel, f in read.items()}
+        chambers = check_source(landing, source, read)
         return {"digest": content_digest(shas), "files": shas, "chambers": list(chambers)}
     except BadInput as exc:
         return {"problem": f"{exc.where}: {exc.problem}"[:1000]}

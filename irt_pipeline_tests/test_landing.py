@@ -1,13 +1,22 @@
 """Landing discovery (which files feed which partition), the pre-flight schema check,
-and batches of one session adding up in roll_calls."""
+batches of one session adding up in roll_calls, and each landing file read (and
+hashed) once per sensor look and once per roll_calls run."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import sys
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pytest
+from kansas_fixture import write_biennium
 from upath import UPath
 
 from irt_pipeline.assets import roll_calls
@@ -17,6 +26,7 @@ from irt_pipeline.errors import BadInput
 from irt_pipeline.landing import check_source, discover, read_partition
 from irt_pipeline.partitions import partition_key
 from irt_pipeline.sources.batches import write_batches
+from irt_pipeline.watch import Cursor, scan
 
 
 def test_discover_groups_every_layout():
@@ -137,3 +147,166 @@ def test_roll_calls_reads_every_batch_so_far(storage_root, instance, shared_vote
         files = result.asset_materializations_for_node("roll_calls")[0].metadata["landing_files"].value
         assert [f["file"] for f in files] == [staged[0].name] + [b.name for b in staged[1 : len(seen) + 1]]
     assert rows["roll_call_id"].astype(int).nunique() == votes["rollnumber"].nunique()
+
+
+# Opening a file raises Python's "open" audit event whoever opens it (builtins.open,
+# io, os.open, fsspec, pandas), so the counts below hold for any reader. An audit hook
+# cannot be removed: this one does nothing unless `watching` is on.
+_WATCHERS: list[Callable[[str], None]] = []
+
+
+def _audit(event, args):
+    if _WATCHERS and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.fsdecode(args[0])
+        for watcher in list(_WATCHERS):
+            watcher(path)
+
+
+sys.addaudithook(_audit)
+
+
+@contextmanager
+def watching(folder: Path, on_open: Callable[[str], None] = lambda rel: None):
+    """Counts opens per file under `folder` (path relative to it), and sha256 digests
+    computed (hashlib.new, which hashlib.file_digest uses, and hashlib.sha256) equal to
+    the digest of a file there when watching started, per digest (two files with the
+    same bytes share one: see `hashed`). `on_open(rel)` runs at each open, before the
+    file is read."""
+    prefix = str(folder) + "/"
+    files = {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()}
+    known = {sha256_of(p) for p in files.values()}
+    counts = {"opens": Counter(), "hashes": Counter()}
+
+    def opened(path: str) -> None:
+        if path.startswith(prefix):
+            counts["opens"][path[len(prefix):]] += 1
+            on_open(path[len(prefix):])
+
+    class Counted:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+        def update(self, data):
+            self._inner.update(data)
+
+        def hexdigest(self):
+            out = self._inner.hexdigest()
+            if out in known:
+                counts["hashes"][out] += 1
+            return out
+
+        def digest(self):
+            out = self._inner.digest()
+            if out.hex() in known:
+                counts["hashes"][out.hex()] += 1
+            return out
+
+    new, sha256 = hashlib.new, hashlib.sha256
+    _WATCHERS.append(opened)
+    hashlib.new = lambda name, *a, **k: Counted(new(name, *a, **k))
+    hashlib.sha256 = lambda *a, **k: Counted(sha256(*a, **k))
+    try:
+        yield counts
+    finally:
+        hashlib.new, hashlib.sha256 = new, sha256
+        _WATCHERS.remove(opened)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def hashed(folder: Path, files: list[str]) -> Counter:
+    """The `hashes` count of `watching` when each of `files` is hashed once."""
+    return Counter(sha256_of(folder / f) for f in files)
+
+
+def every_layout(landing: Path, shared: Path) -> list[str]:
+    """Voteview CSVs, a Kansas biennium (two folders) and a canonical parquet file in
+    `landing`; returns the files, relative to it."""
+    for kind in ("votes", "members"):
+        shutil.copy(shared / f"S118_{kind}.csv", landing / f"S118_{kind}.csv")
+    write_biennium(landing)
+    canonical().to_parquet(landing / "117_Senate.parquet", index=False)
+    return sorted(str(p.relative_to(landing)) for p in landing.rglob("*") if p.is_file())
+
+
+def test_a_sensor_look_reads_and_hashes_each_new_file_once(tmp_path, shared_voteview):
+    """One look (watch.scan): every new file of every layout is opened once, and its
+    sha256 computed once, from the bytes checked; a look with nothing new opens none; a
+    changed file is read again, once, with the rest of its source only."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    files = every_layout(landing, shared_voteview)
+    with watching(landing) as counts:
+        first = scan(UPath(str(landing)), Cursor(), set())
+    assert sorted(str(r.partition_key) for r in first.runs) == [
+        "House|2019-2020", "Senate|117", "Senate|118", "Senate|2019-2020",
+    ], first.log
+    assert counts == {"opens": Counter(files), "hashes": hashed(landing, files)}
+    assert first.cursor.sources["voteview:S118"]["files"] == {
+        f: sha256_of(landing / f) for f in ("S118_members.csv", "S118_votes.csv")
+    }
+
+    with watching(landing) as counts:
+        assert scan(UPath(str(landing)), first.cursor, {"117", "118", "2019-2020"}).runs == []
+    assert counts == {"opens": Counter(), "hashes": Counter()}
+
+    votes = pd.read_csv(landing / "S118_votes.csv")
+    votes[votes["rollnumber"] > 1].to_csv(landing / "S118_votes.csv", index=False)
+    with watching(landing) as counts:
+        third = scan(UPath(str(landing)), first.cursor, {"117", "118", "2019-2020"})
+    assert [str(r.partition_key) for r in third.runs] == ["Senate|118"]
+    mine = ["S118_members.csv", "S118_votes.csv"]
+    assert counts == {"opens": Counter(mine), "hashes": hashed(landing, mine)}
+
+
+def test_roll_calls_reads_and_hashes_each_landing_file_once(storage_root, instance, shared_voteview):
+    """A roll_calls run opens each landing file of its partition once, and no other; the
+    sha256 and size it records (`landing_files`) are those of the bytes it read."""
+    landing = storage_root / "landing"
+    every_layout(landing, shared_voteview)
+    instance.add_dynamic_partitions("session", ["118"])
+    resources = make_definitions(str(storage_root)).resources
+    with watching(landing) as counts:
+        result = dg.materialize(
+            [roll_calls], instance=instance, partition_key=partition_key("118", "Senate"), resources=resources
+        )
+    assert result.success
+    mine = ["S118_members.csv", "S118_votes.csv"]
+    assert counts == {"opens": Counter(mine), "hashes": hashed(landing, mine)}
+    files = result.asset_materializations_for_node("roll_calls")[0].metadata["landing_files"].value
+    assert files == [
+        {"file": f, "sha256": sha256_of(landing / f), "bytes": (landing / f).stat().st_size} for f in mine
+    ]
+
+
+def test_a_file_replaced_while_the_partition_is_read_is_recorded_as_parsed(tmp_path, shared_voteview):
+    """The members file is replaced (renamed over, as a copy tool does) while the votes
+    file is being opened: the sha256 recorded for it is that of the version whose names
+    are in the rows, never one version's rows with the other's digest."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for kind in ("votes", "members"):
+        shutil.copy(shared_voteview / f"S118_{kind}.csv", landing / f"S118_{kind}.csv")
+    members = pd.read_csv(landing / "S118_members.csv")
+    senator = members.loc[members["chamber"] == "Senate"].iloc[0]
+    renamed = tmp_path / "S118_members.csv"
+    members.assign(bioname=members["bioname"].where(members["icpsr"] != senator["icpsr"], "RENAMED, Senator")).to_csv(
+        renamed, index=False
+    )
+    before, after = sha256_of(landing / "S118_members.csv"), sha256_of(renamed)
+
+    def replace_members(rel: str) -> None:
+        if rel == "S118_votes.csv" and renamed.exists():
+            os.replace(renamed, landing / "S118_members.csv")
+
+    with watching(landing, on_open=replace_members):
+        rows, files = read_partition(UPath(str(landing)), "118", "Senate")
+    assert not renamed.exists()  # it was replaced during the read
+    [name] = set(rows.loc[rows["legislator_id"] == str(int(senator["icpsr"])), "legislator_name"])
+    recorded = {f["file"]: f["sha256"] for f in files}["S118_members.csv"]
+    assert (name, recorded) in {(senator["bioname"], before), ("RENAMED, Senator", after)}

@@ -45,7 +45,9 @@ def read_source_csv(
     path, columns: list[str], what: str, nonempty=(), aliases: dict[str, str] | None = None, **read_csv
 ) -> pd.DataFrame:
     """The rows of a CSV file at a local path or fsspec URL (s3://...), with a column
-    `_line` holding each row's line number in the file.
+    `_line` holding each row's line number in the file. `path` may also be anything
+    with `open("rb")` whose `str()` names the file (a UPath, or bytes already read
+    into memory: `files.FileBytes`).
 
     `columns` must all be present and the file must have rows; every column of
     `nonempty` must have a value on every row. `aliases` ({old name: name}) reads a
@@ -55,7 +57,7 @@ def read_source_csv(
     """
     from upath import UPath
 
-    with UPath(str(path)).open("rb") as handle:
+    with (path if hasattr(path, "open") else UPath(str(path))).open("rb") as handle:
         head = handle.read(HEADER_BYTES)
         if not head.strip():
             raise BadInput(path, f"{what} is empty")
