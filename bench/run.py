@@ -105,12 +105,16 @@ def load_case(case: str):
     return matrix, pca_scores(matrix)["pc1"].to_numpy(), reference
 
 
+STOCK_PARTIES = ["Democrat", "Republican"]  # the model as first specified had these two
+
+
 def stock_groups(matrix):
     """(groups, major, g): each legislator's party group (0 Democrat, 1 Republican, 2
     other), whether it is a major party's, and the major party index used where it is."""
-    from irt_pipeline.stats.models.hierarchical import party_groups
-
-    groups = party_groups(matrix.legislators["party"])
+    parties = matrix.legislators["party"].to_numpy()
+    groups = np.full(len(parties), 2)
+    for code, name in enumerate(STOCK_PARTIES):
+        groups[parties == name] = code
     return groups, groups < 2, np.minimum(groups, 1)
 
 
@@ -121,14 +125,12 @@ def build_stock_model(matrix):
     legislators as the shipped model's do."""
     import pymc as pm
 
-    from irt_pipeline.stats.models.hierarchical import PARTY_DIM
-
     _, major, g = stock_groups(matrix)
     rows, cols = np.nonzero(np.isfinite(matrix.votes))
     coords = {
         "legislator": matrix.legislators["legislator_id"].astype(str).tolist(),
         "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
-        "party": PARTY_DIM,
+        "party": STOCK_PARTIES,
         "vote": np.arange(len(rows)),
     }
     with pm.Model(coords=coords) as model:
@@ -552,10 +554,10 @@ def run_one(case: str, config: str, tune: int, draws: int) -> dict:
         # One sign for the whole run (Republicans' mean above Democrats'), the same rule
         # for every row: a no-op where the model's constraint fixes the sign, the
         # orientation pscl's ideal leaves open. R-hat and ESS do not depend on it.
-        from irt_pipeline.stats.pca import orient
+        from irt_pipeline.stats.pca import default_weights, orient
 
         mean = np.asarray(out["xi_mean"])
-        oriented = orient(mean, matrix.legislators["party"])
+        oriented = orient(mean, default_weights(matrix.legislators["party"]))
         out.update(xi_mean=oriented.tolist(), xi_mean_reflected=bool(np.any(oriented != mean)))
     # pscl sets its own: the largest R process's (the sampler's, not this harness's)
     out.setdefault("peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
