@@ -80,7 +80,7 @@ from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.parties import party_groups
 from irt_pipeline.stats.pca import default_weights
 from irt_pipeline.stats.priors import Gamma, HalfNormal, KernelPriors, Normal, logp
-from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
+from irt_pipeline.stats.starts import cutpoint_shear, dispersed, item_logits, jittered_items
 
 # The priors, written here only: the PyMC graph and the kernel both read this table.
 PRIORS = {
@@ -201,7 +201,9 @@ class Layout:
             x[n : n + g] = mu
             x[n + g : n + 2 * g] = np.log(sigma)
         else:
-            scale = (self.anchors[1] - self.anchors[0]) / (mu[1] - mu[0])  # > 0 (`bind`)
+            if (self.anchors[1] - self.anchors[0]) * (mu[1] - mu[0]) < 0:  # a start with the two
+                xi, mu = -xi, -mu  # largest groups the other way round: its mirror image (same density)
+            scale = (self.anchors[1] - self.anchors[0]) / (mu[1] - mu[0])  # > 0
             v = self.anchors[0] + (xi - mu[0]) * scale
             means = self.anchors[0] + (mu - mu[0]) * scale
             spreads = sigma * scale
@@ -297,7 +299,8 @@ def bind(matrix: VoteMatrix, pca: np.ndarray, orientation: np.ndarray | None = N
             "party": list(parties.names),
             "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
         },
-        start=lambda rng: layout.unconstrained(start_values(pca, groups, count, items, rng)),
+        # every chain from its own over-dispersed start around the PCA scores (`dispersed`)
+        start=lambda rng: layout.unconstrained(start_values(dispersed(pca, rng, orientation), groups, count, items, rng)),
         kernel_data=callbacks.KernelData.of(matrix.signed_votes(), np.append(groups, [design, count]), floats),
         layout=layout,
         attrs={"coordinates": COORDINATES[design]},
