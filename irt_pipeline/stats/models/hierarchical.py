@@ -97,12 +97,12 @@ P = KERNEL_PRIORS.at
 
 GAUGE, ANCHORED = 0, 1
 COORDINATES = ("gauge", "anchored")
-# Gauge coordinates where, in every group, a member's votes carry at least this many times
-# the precision of the group's spread (as the start's positions show it): the centred
-# party level is a funnel where a group is tight next to what its members' votes pin
-# (bench/kansas_like.py, seed 2: a 10-member minority of spread 0.13 chamber sd; in the
-# gauge coordinates 9 divergences at target_accept 0.8 and 1 at 0.95, refused; the
-# prior mean spread, 0.5, which this rule first read, took the gauge there).
+# Gauge coordinates where, in every group, a member's votes carry at least this many
+# times the precision of the party's prior spread (its prior mean, 0.5 sd of the chamber).
+# (The start's own spread of each group, tried instead, is no guide: PCA compresses a
+# tight party, e.g. the 117th Senate's Democrats to 0.05 sd, and it sent five shared
+# chambers that pass in the gauge coordinates to the anchored ones, where the 118th
+# Senate's party level mixed too slowly to pass at the cap; docs/models.md.)
 GAUGE_MIN_INFORMATION = 4.0
 MIN_ANCHOR_GAP = 0.1  # start means of the two largest groups closer than this: gauge
 GATED = {"xi": ("xi",), "party": ("mu_party", "sigma_party"), "tau": ("tau",)}
@@ -237,15 +237,15 @@ def member_information(votes: np.ndarray, pca: np.ndarray, items) -> np.ndarray:
 def choose_coordinates(votes: np.ndarray, pca: np.ndarray, groups: np.ndarray, count: int, items) -> int:
     """ANCHORED where there are two groups or more, their start means are apart, and in
     some group the median member's information is under GAUGE_MIN_INFORMATION times the
-    precision of the group's spread in the start (the members' votes do not pin them
-    next to their group); else GAUGE (see the module docstring)."""
+    precision of the party spread's prior mean; else GAUGE (see the module docstring)."""
     if count < 2:
         return GAUGE
-    means, spreads = party_start(pca, groups, count)
+    means, _ = party_start(pca, groups, count)
     if abs(means[1] - means[0]) < MIN_ANCHOR_GAP:
         return GAUGE
     information = member_information(votes, pca, items)
-    ratio = min(np.median(information[groups == g]) * spreads[g] ** 2 for g in range(count))
+    spread = PRIORS["sigma_party"].alpha / PRIORS["sigma_party"].beta  # the prior mean
+    ratio = min(np.median(information[groups == g]) * spread**2 for g in range(count))
     return GAUGE if ratio >= GAUGE_MIN_INFORMATION else ANCHORED
 
 
@@ -496,6 +496,16 @@ def expand(x, out, votes, ints, floats):
         out[r + 1 + m + j] = beta
 
 
+def rebind(matrix: VoteMatrix, pca: np.ndarray, orientation, bound: Bound) -> Bound | None:
+    """The anchored coordinates for the retry after the gauge coordinates diverged (the
+    centred party level's funnel, where `choose_coordinates` read a group's members as
+    pinning it and they do not); None where the chamber has one group or the anchored
+    coordinates diverged."""
+    if bound.attrs["coordinates"] != COORDINATES[GAUGE] or bound.layout.n_groups < 2:
+        return None
+    return bind(matrix, pca, orientation, design=ANCHORED)
+
+
 SPEC = ModelSpec(
     name="hierarchical_2pl",
     key="hierarchical",
@@ -514,4 +524,5 @@ SPEC = ModelSpec(
     scale=SCALE,
     odd=ODD,
     jittered=("a", "beta"),
+    rebind=rebind,
 )
