@@ -99,7 +99,8 @@ def _json_attr(attrs, name: str):
 def fit_summary(idata) -> dict:
     """What a posterior records of its fit (idata.attrs), as plain values: model,
     xi_scale, posterior_id, draws_used (kept per chain), chains, stop, sampling_seconds,
-    sampler_settings (dict), priors (dict); None where not recorded."""
+    orientation (the rule that set the sign), sampler_settings (dict), priors (dict); None
+    where not recorded."""
     attrs = idata.attrs
 
     def plain(name):
@@ -114,6 +115,7 @@ def fit_summary(idata) -> dict:
         "chains": int(idata.posterior.sizes["chain"]),
         "stop": plain("stop"),
         "sampling_seconds": plain("sampling_seconds"),
+        "orientation": plain("orientation_rule"),
         "sampler_settings": _json_attr(attrs, "sampler_settings"),
         "priors": _json_attr(attrs, "priors"),
     }
@@ -281,7 +283,8 @@ def session_report(
         "files": table(files, [Column("file", "landing file"), Column("bytes", "bytes", "int"), Column("sha256", "sha256")],
                        "landing-files") if landing_files else None,
         "fit": key_values({
-            "model": fit.get("model"), "scale": fit.get("xi_scale"), "posterior id": fit.get("posterior_id"),
+            "model": fit.get("model"), "scale": fit.get("xi_scale"), "orientation": fit.get("orientation"),
+            "posterior id": fit.get("posterior_id"),
             "chains": fit.get("chains"), "draws kept per chain": fit.get("draws_used"),
         }, "fit"),
         "sampler": key_values(fit.get("sampler_settings") or {}, "sampler-settings") if fit.get("sampler_settings") else None,
@@ -297,6 +300,7 @@ def session_report(
             "legislators": len(rankings),
             "parties": ", ".join(f"{p} {n}" for p, n in parties_count.items()),
             "model": fit.get("model"),
+            "orientation": fit.get("orientation"),
             "draws": sampling["draws kept in all"],
         },
         ranking=table(rankings.sort_values("rank"), RANKING_COLUMNS, "ranking-table", row_key="legislator_id"),
