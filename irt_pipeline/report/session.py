@@ -158,7 +158,7 @@ def _gate_rows(diagnostics: dict) -> list[dict]:
             "description": g.get("description", ""),
             "value": g.get("value"),
             "threshold": f"{g.get('op')} {g.get('threshold'):g}" if isinstance(g.get("threshold"), (int, float)) else "",
-            "result": "pass" if g.get("passed") else "FAIL",
+            "result": ("pass (no parameters to judge)" if g.get("applies") is False else "pass") if g.get("passed") else "FAIL",
         }
         for g in diagnostics.get("gates", [])
     ]
