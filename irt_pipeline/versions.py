@@ -40,8 +40,9 @@ DIAGNOSTICS = "2"
 # stats/rankings.py and require_passed_gates in assets/rankings.py (every model's
 # rankings; a two-dimensional posterior's have dim 2's columns too)
 RANKINGS = "2"
-# stats/dimensionality.py (dimensionality, from the models' loo and posterior_predictive)
-DIMENSIONALITY = "1"
+# stats/dimensionality.py (dimensionality, from the models' loo and posterior_predictive). 2:
+# out of sample (PSIS-LOO per vote), three outcomes (undetermined never passes)
+DIMENSIONALITY = "2"
 # stats/ppc.py (every model's posterior_predictive)
 POSTERIOR_PREDICTIVE = "1"
 # stats/loo.py psis_loo, loo_table (every model's loo)

@@ -492,42 +492,98 @@ def expand(x, out, votes, ints, floats):
         out[r + 2 + 2 * m + j] = beta2
 
 
-# ------------------------------------------------------------------ orientation
+# ------------------------------------------------------------------ the reported frame
 
 
-def _negate(post, names, flip: np.ndarray) -> None:
-    """Negate `names` of an ArviZ posterior in place where flip (chains, draws) is true."""
-    sign = np.where(flip, -1.0, 1.0)
-    for name in names:
-        values = post[name].transpose("chain", "draw", ...)
-        factor = sign.reshape(sign.shape + (1,) * (values.ndim - 2))
-        post[name] = (values * factor).transpose(*post[name].dims)
+def _values(post, name) -> np.ndarray:
+    return post[name].transpose("chain", "draw", ...).values
 
 
-def orient_draws(idata, weights, reference: np.ndarray) -> dict:
-    """Fold every draw of `idata.posterior` into the documented half of dim 2 (module
-    docstring), in place; dim 1's sign is the orientation rule's (folded already).
-    weights: (n,) the rule's r, reference: (n,) the start's dim 2, both in the posterior's
-    legislator order. Returns the draws flipped per chain and the lean of the reported
-    dim 2 (`pca.second_dimension_lean`, not negative)."""
-    post = idata.posterior
-    xi_2 = post["xi_2"].transpose("chain", "draw", "legislator").values
-    flip = xi_2 @ np.asarray(reference, float) < 0.0
-    _negate(post, ("xi_2", "beta_2"), flip)
-    means = (post[name].mean(("chain", "draw")).values for name in ("xi", "xi_2"))
-    lean = second_dimension_lean(*means, weights)
+def _store(post, name, values: np.ndarray) -> None:
+    """Write (chain, draw, ...) values back to `name` of an ArviZ posterior group."""
+    order = post[name].transpose("chain", "draw", ...)
+    post[name] = order.copy(data=values).transpose(*post[name].dims)
+
+
+def rotation(angle: float) -> np.ndarray:
+    """(2, 2) columns e1 = (cos a, sin a), e2 = (-sin a, cos a): the plane's axes turned by a."""
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([[c, -s], [s, c]])
+
+
+def main_axis_angle(positions: np.ndarray, discriminations: np.ndarray, weights) -> float:
+    """The rule that turns the plane (radians, in (-pi/2, pi/2], from dim 1 of the
+    sampler's frame): see the module docstring. positions: (..., n, 2), discriminations:
+    (..., m, 2), whitened, any leading (chain, draw) axes; weights: (n,) the orientation
+    rule's r."""
+    b = discriminations.reshape(-1, 2)
+    moment = b.T @ b
+    values, vectors = np.linalg.eigh(moment)
+    axis = vectors[:, 1]
+    angle = math.atan2(axis[1], axis[0])
+    if angle <= -math.pi / 2:
+        angle += math.pi
+    elif angle > math.pi / 2:
+        angle -= math.pi
+    return angle
+
+
+def reported_frame(post, weights, reference: np.ndarray) -> dict:
+    """Put the draws of an ArviZ posterior group in the reported frame, in place (module
+    docstring, "The reported frame"): dim 2 whitened in every draw, each chain's dim 2
+    aligned with `reference` (the start's dim 2) as a whole, the plane turned once for the
+    posterior by `main_axis_angle`, dim 2's sign by `pca.orient_second` on the posterior
+    means. Dim 1's sign is the orientation rule's already (`ModelSpec.odd`, folded per draw
+    in the sampler's frame: a turn by less than 90 degrees keeps it). weights: (n,) the
+    rule's r, reference: (n,), both in the posterior's legislator order. Returns what the
+    posterior records (see `postprocess`)."""
+    weights = np.asarray(weights, float)
+    x = np.stack([_values(post, "xi"), _values(post, "xi_2")], axis=-1)  # (chain, draw, n, 2)
+    b = np.stack([_values(post, "beta"), _values(post, "beta_2")], axis=-1)  # (chain, draw, m, 2)
+    spread = np.sqrt(np.mean(x[..., 1] ** 2, axis=-1))  # dim 2's sd per draw (its mean is 0)
+    x[..., 1] /= spread[..., None]
+    b[..., 1] *= spread[..., None]
+    mirrored = (x[..., 1] @ np.asarray(reference, float)).mean(axis=1) < 0.0  # per chain, as a whole
+    x[mirrored, ..., 1] *= -1.0
+    b[mirrored, ..., 1] *= -1.0
+    angle = main_axis_angle(x, b, weights)
+    turn = rotation(angle)
+    x, b = x @ turn, b @ turn
+    means = x.mean(axis=(0, 1))
+    lean = second_dimension_lean(means[:, 0], means[:, 1], weights)
     if lean < 0:
-        _negate(post, ("xi_2", "beta_2"), np.ones_like(flip))
-    return {"xi_2": (flip != (lean < 0)).sum(axis=1).tolist(), "lean": abs(lean)}
+        x[..., 1] *= -1.0
+        b[..., 1] *= -1.0
+        means[:, 1] *= -1.0
+    crossing = (x[..., 1] @ means[:, 1] < 0.0).mean(axis=1)  # per chain: draws on dim 2's other side
+    party = contrast(weights) @ means  # the rule's sides' contrast in the reported frame
+    for k, (position, discrimination) in enumerate((("xi", "beta"), ("xi_2", "beta_2"))):
+        _store(post, position, x[..., k])
+        _store(post, discrimination, b[..., k])
+    draws = x.shape[1]
+    return {
+        "reflected_chains_dim_2": [int(v) for v in (mirrored != (lean < 0))],
+        "reflected_draws_dim_2": [draws * int(v) for v in (mirrored != (lean < 0))],
+        "dim_2_crossing": [round(float(v), 4) for v in crossing],
+        "rotation_degrees": round(math.degrees(angle), 2),
+        "party_contrast_degrees": round(math.degrees(math.atan2(party[1], party[0])), 2),
+        "dim_2_spread": round(float(spread.mean()), 4),
+        "lean": abs(lean),
+    }
 
 
 def postprocess(idata, bound: Bound) -> dict:
-    """Orient every draw (`orient_draws`); record the draws flipped (relative to the
-    sampler's own orientation) and the lean of dim 2."""
-    flipped = orient_draws(idata, bound.orientation, bound.layout.reference)
+    """The reported frame (`reported_frame`); records the rotation, the party contrast's
+    angle to dim 1, the lean of dim 2, the chains reflected on dim 2 (as whole chains:
+    `reflected_draws`) and each chain's share of draws on the other side of dim 2."""
+    frame = reported_frame(idata.posterior, bound.orientation, bound.layout.reference)
     return {
-        "reflected_draws": json.dumps({"xi_2": flipped["xi_2"]}),
-        "second_dimension_lean": round(float(flipped["lean"]), 4),
+        "reflected_draws": json.dumps({"xi_2": frame["reflected_draws_dim_2"]}),
+        "second_dimension_lean": round(float(frame["lean"]), 4),
+        "dim_2_crossing": json.dumps(frame["dim_2_crossing"]),
+        "rotation_degrees": frame["rotation_degrees"],
+        "party_contrast_degrees": frame["party_contrast_degrees"],
+        "dim_2_spread": frame["dim_2_spread"],
     }
 
 
