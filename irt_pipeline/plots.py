@@ -51,21 +51,32 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
+def rank_labels(table: pd.DataFrame) -> list[str]:
+    """The forest plot's row labels: the name, and the rank's 94% interval where the
+    table has it ("Warren (rank 98-100)")."""
+    names = table["name"].astype(str)
+    if "rank_hdi_low" not in table:
+        return names.tolist()
+    low, high = table["rank_hdi_low"].astype(int), table["rank_hdi_high"].astype(int)
+    spans = [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in zip(low, high)]
+    return [f"{name} (rank {span})" for name, span in zip(names, spans)]
+
+
 def forest_plot(rankings: pd.DataFrame, title: str = "", poles=()) -> Figure:
     """One row per legislator (rank 1 at the top): posterior mean and 94% HDI of xi,
     coloured by party; y tick labels are the names.
 
     rankings: the rankings asset's columns (name, party, xi_mean, xi_hdi_low,
-    xi_hdi_high, rank).
+    xi_hdi_high, rank; rank_hdi_low and rank_hdi_high in the labels where present).
     """
     table = rankings.sort_values("rank").reset_index(drop=True)
     n = len(table)
     row_height = 0.16 if n <= 60 else 0.11
-    width, height = 7.5, max(3.0, 1.2 + row_height * n)
+    width, height = 8.2, max(3.0, 1.2 + row_height * n)
     fig = _figure(width, height)
     # Fixed margins in inches instead of tight_layout, which would draw the
     # hundreds of tick labels a second time.
-    fig.subplots_adjust(left=1.5 / width, right=1 - 0.2 / width, top=1 - 0.45 / height, bottom=0.6 / height)
+    fig.subplots_adjust(left=2.2 / width, right=1 - 0.2 / width, top=1 - 0.45 / height, bottom=0.6 / height)
     ax = fig.add_subplot()
     y = n - 1 - np.arange(n)  # rank 1 at the top
     label_size = 7 if n <= 60 else 4.5
@@ -83,7 +94,7 @@ def forest_plot(rankings: pd.DataFrame, title: str = "", poles=()) -> Figure:
             color=party_color(party, poles),
             label=f"{party} ({len(rows)})",
         )
-    ax.set_yticks(y, labels=table["name"].astype(str).tolist(), fontsize=label_size)
+    ax.set_yticks(y, labels=rank_labels(table), fontsize=label_size)
     ax.tick_params(axis="y", length=0, pad=2)
     ax.set_ylim(-1, n)
     ax.axvline(0.0, color="0.6", linewidth=0.6, zorder=0)

@@ -219,3 +219,30 @@ def kansas_like_chamber(seed: int, n_moderates: int = 12, n_conservatives: int =
     party = np.concatenate([[label] * count for _, count, label in wings])
     xi = (xi - xi.mean()) / xi.std()
     return chamber_matrix(xi, party, m, rng, beta_sd=1.5), xi
+
+
+def two_block_chamber(seed: int, n_a: int = 30, m_a: int = 80, n_b: int = 6, m_b: int = 40):
+    """A matrix whose posterior has two modes: two blocks of members (each half Democrats,
+    half Republicans, a party N(+-1, 0.4)) voting on roll calls of their own only, so the
+    votes leave block B's placement against block A open: B as simulated, or B's mirror
+    image (its Democrats on the right), fit the votes equally. Returns the matrix; block
+    B's members are its last n_b rows ("B0" ...)."""
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for tag, n, m in (("A", n_a, m_a), ("B", n_b, m_b)):
+        party = np.array(["Democrat", "Republican"] * (n // 2))
+        xi = np.where(party == "Republican", 1.0, -1.0) + rng.normal(0.0, 0.4, n)
+        matrix = chamber_matrix(xi, party, m, rng, beta_sd=2.0)
+        blocks.append((
+            matrix.legislators.assign(legislator_id=[f"{tag}{i}" for i in range(n)]),
+            matrix.roll_calls.assign(roll_call_id=[f"{tag}R{j}" for j in range(m)]),
+            matrix.votes,
+        ))
+    votes = np.full((n_a + n_b, m_a + m_b), np.nan)
+    votes[:n_a, :m_a] = blocks[0][2]
+    votes[n_a:, m_a:] = blocks[1][2]
+    return VoteMatrix(
+        pd.concat([blocks[0][0], blocks[1][0]], ignore_index=True),
+        pd.concat([blocks[0][1], blocks[1][1]], ignore_index=True),
+        votes,
+    )

@@ -44,10 +44,10 @@ def iid_posterior(spec, matrix, pca, shift: Mapping[str, float] | None = None):
 
 
 def stand_in_sampler(shift_for: Callable[[object, object], Mapping[str, float]]):
-    """A replacement for `sample(spec, matrix, pca, settings, progress=None)`;
-    shift_for(spec, matrix) says which variables to unsettle."""
+    """A replacement for `sample(spec, matrix, pca, settings, progress=None,
+    orientation=None)`; shift_for(spec, matrix) says which variables to unsettle."""
 
-    def sample(spec, matrix, pca, settings, progress=None):
+    def sample(spec, matrix, pca, settings, progress=None, orientation=None):
         return iid_posterior(spec, matrix, pca, shift_for(spec, matrix))
 
     return sample

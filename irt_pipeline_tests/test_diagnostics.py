@@ -19,8 +19,9 @@ GATES = gates_for(GATED)
 
 def passing_summary(**changes) -> dict:
     summary = {
-        "rhat_xi_max": 1.002, "ess_bulk_xi_min": 1500.0, "rhat_party_max": 1.004, "ess_bulk_party_min": 900.0,
-        "rhat_tau_max": 1.001, "ess_bulk_tau_min": 2000.0, "divergences": 0, "ebfmi_min": 0.9,
+        "rhat_xi_max": 1.002, "ess_bulk_xi_min": 1500.0, "ess_tail_xi_min": 1200.0, "rhat_party_max": 1.004,
+        "ess_bulk_party_min": 900.0, "ess_tail_party_min": 800.0, "rhat_tau_max": 1.001, "ess_bulk_tau_min": 2000.0,
+        "ess_tail_tau_min": 1900.0, "divergences": 0, "ebfmi_min": 0.9,
     }
     summary.update(changes)
     return summary
@@ -33,14 +34,17 @@ def by_gate(summary, gates=GATES) -> dict:
 # --- the gates -------------------------------------------------------------------
 
 
-def test_every_gated_group_gets_rhat_and_bulk_ess_gates_then_divergences_and_ebfmi():
+def test_every_gated_group_gets_rhat_bulk_and_tail_ess_gates_then_divergences_and_ebfmi():
     assert [(g.name, g.summary_key, g.op, g.threshold) for g in GATES] == [
         ("rhat_xi", "rhat_xi_max", "<", 1.01),
         ("ess_bulk_xi", "ess_bulk_xi_min", ">", 400),
+        ("ess_tail_xi", "ess_tail_xi_min", ">", 400),
         ("rhat_party", "rhat_party_max", "<", 1.01),
         ("ess_bulk_party", "ess_bulk_party_min", ">", 400),
+        ("ess_tail_party", "ess_tail_party_min", ">", 400),
         ("rhat_tau", "rhat_tau_max", "<", 1.01),
         ("ess_bulk_tau", "ess_bulk_tau_min", ">", 400),
+        ("ess_tail_tau", "ess_tail_tau_min", ">", 400),
         ("divergences", "divergences", "==", 0),
         ("ebfmi", "ebfmi_min", ">", 0.3),
     ]
@@ -54,7 +58,7 @@ def test_the_models_gate_what_their_users_read():
 def test_a_good_summary_passes_every_gate_and_records_values():
     gates = evaluate_gates(passing_summary(), GATES)
     assert all(g["passed"] for g in gates)
-    assert [g["value"] for g in gates] == [1.002, 1500.0, 1.004, 900.0, 1.001, 2000.0, 0, 0.9]
+    assert [g["value"] for g in gates] == [1.002, 1500.0, 1200.0, 1.004, 900.0, 800.0, 1.001, 2000.0, 1900.0, 0, 0.9]
 
 
 @pytest.mark.parametrize(
@@ -66,6 +70,8 @@ def test_a_good_summary_passes_every_gate_and_records_values():
         ("ess_bulk_party_min", 400.5, 400.0, "ess_bulk_party"),
         ("rhat_tau_max", 1.0099, 1.02, "rhat_tau"),
         ("ess_bulk_tau_min", 401, 399, "ess_bulk_tau"),
+        ("ess_tail_xi_min", 400.5, 400.0, "ess_tail_xi"),  # strictly above 400
+        ("ess_tail_party_min", 401, 399, "ess_tail_party"),
         ("divergences", 0, 1, "divergences"),
         ("ebfmi_min", 0.301, 0.3, "ebfmi"),  # strictly above 0.3
     ],
@@ -174,14 +180,25 @@ def test_vectorized_rhat_and_bulk_ess_equal_arviz(chains, draws):
     np.testing.assert_allclose(ess, expected_ess, rtol=1e-9, equal_nan=True)
 
 
+@pytest.mark.parametrize("chains,draws", [(4, 500), (4, 750), (3, 11), (4, 9), (2, 1001), (1, 300), (4, 4)])
+def test_vectorized_tail_ess_equals_arviz(chains, draws):
+    from irt_pipeline.stats.diagnostics import tail_ess
+
+    values = hard_draws(chains * draws + 1, chains, draws)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.array([az.ess(v, method="tail") for v in values], dtype=float)
+    np.testing.assert_allclose(tail_ess(values), expected, rtol=1e-9, equal_nan=True)
+
+
 def test_vectorized_diagnostics_are_nan_for_a_parameter_with_a_non_finite_draw():
-    from irt_pipeline.stats.diagnostics import split_rhat_and_bulk_ess
+    from irt_pipeline.stats.diagnostics import split_rhat_and_bulk_ess, tail_ess
 
     values = hard_draws(1, 4, 100)
     values[2, 1, 7] = np.nan
     rhat, ess = split_rhat_and_bulk_ess(values)
-    assert np.isnan(rhat[2]) and np.isnan(ess[2])
-    assert np.isfinite(rhat[[0, 1, 3]]).all() and np.isfinite(ess[[0, 1, 3]]).all()
+    tail = tail_ess(values)
+    assert np.isnan(rhat[2]) and np.isnan(ess[2]) and np.isnan(tail[2])
+    assert np.isfinite(rhat[[0, 1, 3]]).all() and np.isfinite(ess[[0, 1, 3]]).all() and np.isfinite(tail[[0, 1, 3]]).all()
 
 
 # --- convergence_summary on synthetic draws --------------------------------------

@@ -33,15 +33,22 @@ def kernel_logp(bound, x: np.ndarray):
 PCA = np.array([-1.0, -0.5, 0.8, 1.2, 0.3, 0.0, -0.2, 2.0, -1.5])
 
 
-def test_reported_ideal_points_are_standardized_and_start_at_the_oriented_pca():
+def test_reported_ideal_points_are_standardized_and_start_around_the_oriented_pca(monkeypatch):
+    from irt_pipeline.stats import starts
+
     matrix = small_matrix()
     bound = flat.bind(matrix, -PCA)  # a reflected PCA gives the same, oriented start
+    oriented = (PCA - PCA.mean()) / PCA.std()
+    chains = [bound.layout.reported(bound.start(np.random.default_rng(c))) for c in range(4)]
+    for out in chains:  # each chain its own over-dispersed start, on the rule's side
+        assert out["xi"].mean() == pytest.approx(0.0, abs=1e-12) and out["xi"].std() == pytest.approx(1.0)
+        assert default_weights(PARTIES) @ out["xi"] >= 0 and out["tau"] > 0
+        assert list(out) == list(bound.reported)
+    assert min(np.ptp([c["xi"] for c in chains], axis=0)) > 0.1  # every member's start differs by chain
+    monkeypatch.setattr(starts, "START_SPREAD", 0.0)  # without dispersion: the oriented PCA itself
     x = bound.start(np.random.default_rng(0))
-    out = bound.layout.reported(x)
-    assert out["xi"].mean() == pytest.approx(0.0, abs=1e-12) and out["xi"].std() == pytest.approx(1.0)
-    np.testing.assert_allclose(out["xi"], (PCA - PCA.mean()) / PCA.std(), atol=1e-12)
-    assert np.isfinite(kernel_logp(bound, x)[0]) and out["tau"] > 0
-    assert list(out) == list(bound.reported)
+    np.testing.assert_allclose(bound.layout.reported(x)["xi"], oriented, atol=1e-12)
+    assert np.isfinite(kernel_logp(bound, x)[0])
 
 
 def test_extreme_legislators_are_the_pca_extremes_among_members_voting_on_half_the_roll_calls():

@@ -8,7 +8,10 @@ import pandas as pd
 
 from irt_pipeline.stats.rankings import rank_legislators
 
-RANKINGS_SPEC_COLUMNS = ["legislator_id", "name", "party", "xi_mean", "xi_sd", "xi_hdi_low", "xi_hdi_high", "rank"]
+RANKINGS_SPEC_COLUMNS = [
+    "legislator_id", "name", "party", "xi_mean", "xi_sd", "xi_hdi_low", "xi_hdi_high", "rank", "rank_hdi_low",
+    "rank_hdi_high",
+]
 
 
 def known_posterior():
@@ -80,3 +83,25 @@ def test_integer_legislator_ids_are_matched_as_strings():
     table = rank_legislators(idata, legislators)
     assert table["legislator_id"].tolist() == ["103", "101", "104", "102"]
     assert table["name"].tolist() == ["Cal", "Abe", "Dee", "Bea"]
+
+
+def test_rank_intervals_are_the_94_percent_hdi_of_each_legislators_rank_over_the_draws():
+    """Checked against ranks computed here from the draws themselves: rank every draw,
+    then the narrowest run of a legislator's sorted ranks that holds 94 of 100 draws."""
+    idata, draws = known_posterior()
+    table = rank_legislators(idata, LEGISLATORS).set_index("legislator_id")
+    ids = list(draws)
+    matrix = np.column_stack([draws[i] for i in ids])  # (100 draws, 4)
+    ranks = 1 + np.array([[sorted(row, reverse=True).index(v) for v in row] for row in matrix])
+    for k, legislator_id in enumerate(ids):
+        r = np.sort(ranks[:, k])
+        keep = int(np.ceil(0.94 * len(r)))
+        widths = r[keep - 1:] - r[: len(r) - keep + 1]
+        start = int(np.argmin(widths))
+        assert table.loc[legislator_id, ["rank_hdi_low", "rank_hdi_high"]].tolist() == [r[start], r[start + keep - 1]]
+    # L3 is first but in the five draws where L1 is at 10 (95 of 100 hold rank 1); L2 is
+    # last in every draw; L1 (0 .. 1, and 10) is 1st, 2nd or 3rd beside L4's 0.2.
+    assert table.loc["103", ["rank_hdi_low", "rank_hdi_high"]].tolist() == [1, 1]
+    assert table.loc["102", ["rank_hdi_low", "rank_hdi_high"]].tolist() == [4, 4]
+    assert table.loc["101", ["rank_hdi_low", "rank_hdi_high"]].tolist() == [2, 3]
+    assert (table["rank_hdi_low"] <= table["rank"]).all() and (table["rank"] <= table["rank_hdi_high"]).all()

@@ -6,10 +6,13 @@ gets two gates, and every posterior two more:
 
     rhat_<group>      max rank-normalized split R-hat over the group   < 1.01
     ess_bulk_<group>  min bulk ESS over the group                      > 400
+    ess_tail_<group>  min tail ESS over the group                      > 400
     divergences       divergent transitions after tuning, all chains   == 0
     ebfmi             min E-BFMI over chains                           > 0.3
 
-Tail ESS is reported beside bulk ESS (`ess_tail_<group>_min`), not gated.
+Tail ESS (the ESS of the 5% and 95% quantiles' indicators) is gated because every
+published interval is a 94% HDI, whose endpoints are tail quantities: a bulk ESS above
+400 says the means are known, not the intervals.
 
 `verify_gates` is the guard of everything downstream of a posterior: it re-evaluates
 every gate the model expects from the stored values with the thresholds here, and
@@ -27,6 +30,7 @@ import numpy as np
 
 RHAT_MAX = 1.01
 ESS_BULK_MIN = 400
+ESS_TAIL_MIN = 400  # the same as bulk: the interval endpoints known as well as the means
 EBFMI_MIN = 0.3
 _OPS = {"<": operator.lt, ">": operator.gt, "==": operator.eq}
 
@@ -55,6 +59,7 @@ def gates_for(gated: Mapping[str, Sequence[str]]) -> tuple[Gate, ...]:
         gates += [
             Gate(f"rhat_{group}", f"rhat_{group}_max", "<", RHAT_MAX, f"max rank-normalized split R-hat over {over}"),
             Gate(f"ess_bulk_{group}", f"ess_bulk_{group}_min", ">", ESS_BULK_MIN, f"min bulk ESS over {over}"),
+            Gate(f"ess_tail_{group}", f"ess_tail_{group}_min", ">", ESS_TAIL_MIN, f"min tail ESS over {over}"),
         ]
     gates += [
         Gate("divergences", "divergences", "==", 0, "divergent transitions after tuning, all chains"),
@@ -101,6 +106,36 @@ def split_rhat_and_bulk_ess(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):  # a constant parameter
         ess[valid] = _ess(bulk)
     return rhat, ess
+
+
+def tail_ess(draws: np.ndarray) -> np.ndarray:
+    """Tail ESS of every parameter at once, equal to ArviZ's `ess(method="tail")`
+    (tested): the smaller of the ESS of the indicators x <= q_0.05 and x <= q_0.95 (type-7
+    quantiles over all chains and draws), chains split in halves.
+
+    draws: (parameters, chains, draws) -> (parameters,); NaN for a parameter with a
+    non-finite draw or fewer than 4 draws per chain, as ArviZ returns."""
+    draws = np.asarray(draws, dtype=float)
+    n_params, _, n_draws = draws.shape
+    out = np.full(n_params, np.nan)
+    valid = np.isfinite(draws).all(axis=(1, 2)) if n_draws >= 4 else np.zeros(n_params, bool)
+    if not valid.any():
+        return out
+    from scipy.stats.mstats import mquantiles
+
+    values, half = draws[valid], n_draws // 2
+    flat = values.reshape(len(values), -1)
+    per_tail = []
+    for prob in (0.05, 0.95):
+        # ArviZ's type-7 quantile, rounding included (at a tie its interpolation can land
+        # an ulp below the tied value, which changes the indicator)
+        quantile = np.asarray(mquantiles(flat, [prob], alphap=1, betap=1, axis=1))[:, 0]
+        below = (values <= quantile[:, None, None]).astype(float)
+        split = np.concatenate([below[:, :, :half], below[:, :, n_draws - half:]], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_tail.append(_ess(split))
+    out[valid] = np.minimum(*per_tail)
+    return out
 
 
 def _rhat(values: np.ndarray) -> np.ndarray:
@@ -178,14 +213,13 @@ def _by_parameter(posterior, name: str) -> tuple[np.ndarray, list[str]]:
     return array, labels
 
 
-def convergence_summary(idata, gated: Mapping[str, Sequence[str]], tail: bool = True) -> dict:
+def convergence_summary(idata, gated: Mapping[str, Sequence[str]]) -> dict:
     """Diagnostics of `idata` as a JSON-ready dict.
 
     Per gate group: `rhat_<g>_max` and where (`rhat_<g>_worst`, e.g. "xi[14226]"),
-    `ess_bulk_<g>_min`, `ess_tail_<g>_min` (tail=False leaves it out: the stopping
-    rule's looks read R-hat and bulk ESS only); then divergences, E-BFMI per chain,
-    leapfrog steps and the timings nutpie recorded in idata.attrs. A group none of
-    whose variables is in the posterior gets NaN values (its gates then fail).
+    `ess_bulk_<g>_min`, `ess_tail_<g>_min`; then divergences, E-BFMI per chain, leapfrog
+    steps and the timings nutpie recorded in idata.attrs. A group none of whose
+    variables is in the posterior gets NaN values (its gates then fail).
     """
     import arviz as az
 
@@ -197,18 +231,17 @@ def convergence_summary(idata, gated: Mapping[str, Sequence[str]], tail: bool = 
             summary.update({f"rhat_{group}_max": np.nan, f"ess_bulk_{group}_min": np.nan,
                             f"ess_tail_{group}_min": np.nan, f"rhat_{group}_worst": "missing"})
             continue
-        rhats, bulks, labels = {}, {}, {}
+        rhats, bulks, tails, labels = {}, {}, {}, {}
         for name in present:
             draws, labels[name] = _by_parameter(post, name)
             rhats[name], bulks[name] = split_rhat_and_bulk_ess(draws)
+            tails[name] = tail_ess(draws)
         rhat, where = _worst(rhats, labels, largest=True)
         bulk, _ = _worst(bulks, labels, largest=False)
-        summary.update({f"rhat_{group}_max": rhat, f"rhat_{group}_worst": where, f"ess_bulk_{group}_min": bulk})
-        if tail:
-            tails = az.ess(idata, var_names=present, method="tail")
-            summary[f"ess_tail_{group}_min"] = _worst(
-                {name: tails[name].values.ravel() for name in present}, labels, largest=False
-            )[0]
+        summary.update({
+            f"rhat_{group}_max": rhat, f"rhat_{group}_worst": where, f"ess_bulk_{group}_min": bulk,
+            f"ess_tail_{group}_min": _worst(tails, labels, largest=False)[0],
+        })
         if "xi" in present:
             summary["worst_xi"] = labels["xi"][int(np.argmax(_badness(rhats["xi"], largest=True)))]
     stats = idata.sample_stats

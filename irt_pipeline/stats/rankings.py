@@ -1,4 +1,7 @@
-"""Rank legislators by posterior mean ideal point (1 = most conservative)."""
+"""Rank legislators by posterior mean ideal point (1 = most conservative), with the 94%
+interval of each one's rank: the legislators are ranked in every draw, and the interval
+is the 94% HDI of a legislator's ranks over the draws ("is she really the 3rd most
+conservative?": her rank lies in [2, 5] with 94% probability)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ RANKING_COLUMNS = [
     "xi_hdi_low",
     "xi_hdi_high",
     "rank",
+    "rank_hdi_low",
+    "rank_hdi_high",
 ]
 
 
@@ -42,6 +47,23 @@ def rank_legislators(idata, legislators: pd.DataFrame) -> pd.DataFrame:
     return _rank_dim_1(idata, legislators)
 
 
+def rank_draws(xi: np.ndarray) -> np.ndarray:
+    """(draws, n) positions -> (draws, n) ranks in each draw, 1 = the highest."""
+    order = np.argsort(-xi, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, xi.shape[1] + 1)[None, :], axis=1)
+    return ranks
+
+
+def rank_intervals(xi: np.ndarray, prob: float = HDI_PROB) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high), each (n,) int: the `prob` HDI of every legislator's rank over the
+    draws of xi (draws, n) (the narrowest range of ranks holding `prob` of the draws)."""
+    import arviz as az
+
+    bounds = az.hdi(rank_draws(xi).astype(float)[None, ...], hdi_prob=prob)  # (n, 2)
+    return np.rint(bounds[:, 0]).astype(int), np.rint(bounds[:, 1]).astype(int)
+
+
 def _rank_dim_1(idata, legislators: pd.DataFrame) -> pd.DataFrame:
     """`rank_legislators`' table of dim 1 (xi)."""
     import arviz as az
@@ -62,18 +84,19 @@ def _rank_dim_1(idata, legislators: pd.DataFrame) -> pd.DataFrame:
             "xi_hdi_high": hdi.sel(hdi="higher").values,
         }
     )
+    out["rank_hdi_low"], out["rank_hdi_high"] = rank_intervals(xi.stack(sample=("chain", "draw")).transpose("sample", "legislator").values)
     out = out.sort_values("xi_mean", ascending=False, kind="stable").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return out[RANKING_COLUMNS]
 
 
 RANKING_COLUMNS_2D = [
-    *RANKING_COLUMNS[:-1],
+    *RANKING_COLUMNS[:7],
     "xi_2_mean",
     "xi_2_sd",
     "xi_2_hdi_low",
     "xi_2_hdi_high",
-    "rank",
+    *RANKING_COLUMNS[7:],
 ]
 
 

@@ -47,7 +47,8 @@ class SamplerSettings:
     After `tune` tuning draws, the chains are judged after `draws` kept draws and every
     `block` draws after that, and stop at the first look that clears every gate with a
     margin, or at `max_draws`. A divergence restarts the sampling once with
-    `retry_target_accept` (smaller steps). cores: chains run at once (None: all).
+    `retry_target_accept` (smaller steps), in the model's other coordinates where it has
+    them (`ModelSpec.rebind`). cores: chains run at once (None: all).
     """
 
     chains: int = 4
@@ -129,6 +130,12 @@ def constant_data(matrix: VoteMatrix):
     )
 
 
+def _compile(spec: ModelSpec, matrix: VoteMatrix, bound: Bound, settings: SamplerSettings):
+    if settings.backend == "kernel":
+        return compile_kernel(spec, bound, settings.seed)
+    return compile_graph(spec, matrix, bound, settings.seed)
+
+
 def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, target_accept: float, progress, fold):
     """One sampling run under the stopping rule: (idata, record)."""
     import arviz  # noqa: F401 - imported before the chains start, not at their first look
@@ -182,10 +189,7 @@ def sample(
 
         start_compiling(spec.module)
     bound = spec.bind(matrix, np.asarray(pca, float), orientation)
-    if settings.backend == "kernel":
-        compiled = compile_kernel(spec, bound, settings.seed)
-    else:
-        compiled = compile_graph(spec, matrix, bound, settings.seed)
+    compiled = _compile(spec, matrix, bound, settings)
     compile_seconds = time.perf_counter() - start
 
     fold = None
@@ -194,9 +198,13 @@ def sample(
             return fold_draws(trace.posterior, bound.orientation, spec.odd)
 
     runs = []
-    for target_accept in (settings.target_accept, settings.retry_target_accept):
+    for attempt, target_accept in enumerate((settings.target_accept, settings.retry_target_accept)):
+        if attempt and spec.rebind is not None:  # the model's other coordinates for the retry
+            other = spec.rebind(matrix, np.asarray(pca, float), orientation, bound)
+            if other is not None:
+                bound, compiled = other, _compile(spec, matrix, other, settings)
         idata, record = _run(compiled, bound, spec, settings, target_accept, progress, fold)
-        runs.append(record)
+        runs.append({**record, **bound.attrs})
         if record["stop"] != "divergence":
             break
     reflected = {"xi": fold(idata)} if fold is not None else {}

@@ -63,3 +63,24 @@ def cutpoint_shear(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     c[big] = alpha[big, None] * beta[big] / norm2[big, None]
     length = np.sqrt(np.sum(c**2, axis=1))
     return c * np.minimum(1.0, SHEAR_MAX_CUT / np.maximum(length, 1e-300))[:, None]
+
+
+# The spread, in chamber sds, of the noise each chain's start positions get around the PCA
+# scores: over-dispersed against every posterior (a member's posterior sd is 0.05-0.5
+# chamber sd; 2 is 4 to 40 of them, and twice the chamber's own spread), so that the
+# chains start apart and R-hat can see a second mode where one exists (a block of
+# members whose placement against the rest the votes leave open: test_sampling.py),
+# while the start still leans toward the PCA configuration (correlation about 0.45).
+START_SPREAD = 2.0
+
+
+def dispersed(positions: np.ndarray, rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
+    """One chain's start positions: (n,) standardized `positions` plus N(0, START_SPREAD)
+    noise per legislator, standardized again and put on the orientation rule's side
+    (r . x >= 0; weights: (n,) r). START_SPREAD 0: the positions as they are."""
+    positions = np.asarray(positions, float)
+    if START_SPREAD == 0:
+        return positions
+    start = positions + START_SPREAD * rng.standard_normal(len(positions))
+    start = (start - start.mean()) / start.std()
+    return -start if float(np.asarray(weights, float) @ start) < 0 else start

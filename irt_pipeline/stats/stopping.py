@@ -3,8 +3,10 @@ once every gate passes with a margin (or at the cap), and report progress on the
 
 The stopping rule. After `draws` kept draws per chain, and every `block` draws after
 that, the first c draws of every chain are judged with the gates of `diagnostics.py`,
-each with a margin: R-hat below 1.005 (the gate: 1.01) and bulk ESS above 600 (the
-gate: 400) over every gated group, no divergence, E-BFMI above 0.35 (the gate: 0.3).
+each with a margin: R-hat below 1.005 (the gate: 1.01) and bulk and tail ESS above 600
+(the gates: 400) over every gated group, no divergence, E-BFMI above 0.35 (the gate:
+0.3). The looks judge the draws the gates will judge: put on the orientation rule's
+side first (`prepare`).
 The first look that clears all of them stops the sampler; the posterior is exactly
 those c draws per chain (later draws are dropped); at `max_draws` the sampler stops
 whatever the gates say and the blocking checks decide. A divergence stops the look-ups
@@ -130,6 +132,7 @@ def problems(summary: dict, gated: Mapping[str, Sequence[str]]) -> list[str]:
         for key, bad in (
             (f"rhat_{group}_max", not summary[f"rhat_{group}_max"] < STOP_RHAT),
             (f"ess_bulk_{group}_min", not summary[f"ess_bulk_{group}_min"] > STOP_ESS),
+            (f"ess_tail_{group}_min", not summary[f"ess_tail_{group}_min"] > STOP_ESS),
         )
         if bad
     ]
@@ -174,7 +177,7 @@ def sample_until_clear(
             trace = _first_draws(draw_batches, stat_batches, tuning, c, names, coords, dims)
             if prepare is not None:
                 prepare(trace)
-            summary = convergence_summary(trace, gated, tail=False)
+            summary = convergence_summary(trace, gated)
             found = problems(summary, gated)
             looks.append(Look(c, found))
             ends = not found or summary["divergences"] or c >= max_draws

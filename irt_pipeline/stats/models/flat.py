@@ -51,7 +51,7 @@ from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.pca import default_weights, orient
 from irt_pipeline.stats.priors import HalfNormal, KernelPriors, Normal, logp
-from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
+from irt_pipeline.stats.starts import cutpoint_shear, dispersed, item_logits, jittered_items
 
 # The priors, written here only: the PyMC graph and the kernel both read this table.
 PRIORS = {
@@ -139,9 +139,9 @@ def bind(matrix: VoteMatrix, pca: np.ndarray, orientation: np.ndarray | None = N
     layout = Layout(n, m, cutpoint_shear(*items), extreme_legislators(matrix, pca, weights))
     tau = max(float(np.sqrt(np.mean(items[1] ** 2))), 0.1)
 
-    def start(rng):
+    def start(rng):  # every chain from its own over-dispersed start around the PCA scores
         alpha, beta = jittered_items(*items, rng)
-        return layout.unconstrained({"xi": pca, "alpha": alpha, "beta": beta,
+        return layout.unconstrained({"xi": dispersed(pca, rng, weights), "alpha": alpha, "beta": beta,
                                      "tau": tau * math.exp(rng.uniform(-0.2, 0.2))})
 
     return Bound(

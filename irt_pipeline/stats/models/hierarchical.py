@@ -80,7 +80,7 @@ from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.parties import party_groups
 from irt_pipeline.stats.pca import default_weights
 from irt_pipeline.stats.priors import Gamma, HalfNormal, KernelPriors, Normal, logp
-from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
+from irt_pipeline.stats.starts import cutpoint_shear, dispersed, item_logits, jittered_items
 
 # The priors, written here only: the PyMC graph and the kernel both read this table.
 PRIORS = {
@@ -97,12 +97,12 @@ P = KERNEL_PRIORS.at
 
 GAUGE, ANCHORED = 0, 1
 COORDINATES = ("gauge", "anchored")
-# Gauge coordinates where, in every group, a member's votes carry at least this many times
-# the precision of the group's spread (as the start's positions show it): the centred
-# party level is a funnel where a group is tight next to what its members' votes pin
-# (bench/kansas_like.py, seed 2: a 10-member minority of spread 0.13 chamber sd; in the
-# gauge coordinates 9 divergences at target_accept 0.8 and 1 at 0.95, refused; the
-# prior mean spread, 0.5, which this rule first read, took the gauge there).
+# Gauge coordinates where, in every group, a member's votes carry at least this many
+# times the precision of the party's prior spread (its prior mean, 0.5 sd of the chamber).
+# (The start's own spread of each group, tried instead, is no guide: PCA compresses a
+# tight party, e.g. the 117th Senate's Democrats to 0.05 sd, and it sent five shared
+# chambers that pass in the gauge coordinates to the anchored ones, where the 118th
+# Senate's party level mixed too slowly to pass at the cap; docs/models.md.)
 GAUGE_MIN_INFORMATION = 4.0
 MIN_ANCHOR_GAP = 0.1  # start means of the two largest groups closer than this: gauge
 GATED = {"xi": ("xi",), "party": ("mu_party", "sigma_party"), "tau": ("tau",)}
@@ -201,7 +201,9 @@ class Layout:
             x[n : n + g] = mu
             x[n + g : n + 2 * g] = np.log(sigma)
         else:
-            scale = (self.anchors[1] - self.anchors[0]) / (mu[1] - mu[0])  # > 0 (`bind`)
+            if (self.anchors[1] - self.anchors[0]) * (mu[1] - mu[0]) < 0:  # a start with the two
+                xi, mu = -xi, -mu  # largest groups the other way round: its mirror image (same density)
+            scale = (self.anchors[1] - self.anchors[0]) / (mu[1] - mu[0])  # > 0
             v = self.anchors[0] + (xi - mu[0]) * scale
             means = self.anchors[0] + (mu - mu[0]) * scale
             spreads = sigma * scale
@@ -235,15 +237,15 @@ def member_information(votes: np.ndarray, pca: np.ndarray, items) -> np.ndarray:
 def choose_coordinates(votes: np.ndarray, pca: np.ndarray, groups: np.ndarray, count: int, items) -> int:
     """ANCHORED where there are two groups or more, their start means are apart, and in
     some group the median member's information is under GAUGE_MIN_INFORMATION times the
-    precision of the group's spread in the start (the members' votes do not pin them
-    next to their group); else GAUGE (see the module docstring)."""
+    precision of the party spread's prior mean; else GAUGE (see the module docstring)."""
     if count < 2:
         return GAUGE
-    means, spreads = party_start(pca, groups, count)
+    means, _ = party_start(pca, groups, count)
     if abs(means[1] - means[0]) < MIN_ANCHOR_GAP:
         return GAUGE
     information = member_information(votes, pca, items)
-    ratio = min(np.median(information[groups == g]) * spreads[g] ** 2 for g in range(count))
+    spread = PRIORS["sigma_party"].alpha / PRIORS["sigma_party"].beta  # the prior mean
+    ratio = min(np.median(information[groups == g]) * spread**2 for g in range(count))
     return GAUGE if ratio >= GAUGE_MIN_INFORMATION else ANCHORED
 
 
@@ -297,7 +299,8 @@ def bind(matrix: VoteMatrix, pca: np.ndarray, orientation: np.ndarray | None = N
             "party": list(parties.names),
             "roll_call": matrix.roll_calls["roll_call_id"].astype(str).tolist(),
         },
-        start=lambda rng: layout.unconstrained(start_values(pca, groups, count, items, rng)),
+        # every chain from its own over-dispersed start around the PCA scores (`dispersed`)
+        start=lambda rng: layout.unconstrained(start_values(dispersed(pca, rng, orientation), groups, count, items, rng)),
         kernel_data=callbacks.KernelData.of(matrix.signed_votes(), np.append(groups, [design, count]), floats),
         layout=layout,
         attrs={"coordinates": COORDINATES[design]},
@@ -493,6 +496,16 @@ def expand(x, out, votes, ints, floats):
         out[r + 1 + m + j] = beta
 
 
+def rebind(matrix: VoteMatrix, pca: np.ndarray, orientation, bound: Bound) -> Bound | None:
+    """The anchored coordinates for the retry after the gauge coordinates diverged (the
+    centred party level's funnel, where `choose_coordinates` read a group's members as
+    pinning it and they do not); None where the chamber has one group or the anchored
+    coordinates diverged."""
+    if bound.attrs["coordinates"] != COORDINATES[GAUGE] or bound.layout.n_groups < 2:
+        return None
+    return bind(matrix, pca, orientation, design=ANCHORED)
+
+
 SPEC = ModelSpec(
     name="hierarchical_2pl",
     key="hierarchical",
@@ -511,4 +524,5 @@ SPEC = ModelSpec(
     scale=SCALE,
     odd=ODD,
     jittered=("a", "beta"),
+    rebind=rebind,
 )

@@ -68,7 +68,9 @@ class ModelSpec:
     slowly gets more room before its gates refuse it); jittered: graph variables nutpie
     jitters (pymc backend); odd: the reported variables that change sign with xi (the
     likelihood's mirror image: xi -> -xi with beta and, where there is one, the party
-    level's means), negated together in a draw put on the orientation rule's side.
+    level's means), negated together in a draw put on the orientation rule's side;
+    rebind(matrix, start scores, orientation, bound) -> Bound or None: the coordinates
+    the sampler's retry after a divergence runs in (None: the same ones).
 
     Pipeline: key: the registry key and the CLI's `--model` value; title: one line for
     job and asset descriptions; version: the code version of its posterior asset (bump
@@ -101,6 +103,7 @@ class ModelSpec:
     jittered: tuple[str, ...] = ("a", "beta")
     starts: tuple[str, ...] = ("pc1",)
     max_draws_factor: int = 1
+    rebind: Callable | None = None
     logp: Callable = field(init=False, repr=False, compare=False)
     expand: Callable = field(init=False, repr=False, compare=False)
 
