@@ -29,7 +29,14 @@ unless the votes say otherwise; it is estimated, not fixed); and the rule's two 
 differ on dim 1 only (d . xi_2 = 0), which fixes the rotation: dim 1 is the direction
 that separates the rule's sides, dim 2 what divides the chamber across them. Dim 1's
 sign is the orientation rule's (a draw with r . xi < 0 has xi, beta and mu_party negated,
-`ModelSpec.odd`). Left is the reflection xi_2 -> -xi_2 (with beta_2): see `orient_draws`.
+`ModelSpec.odd`). Left is the reflection xi_2 -> -xi_2 (with beta_2): see "Orientation
+of dim 2" below.
+
+Dim 2's scale. Dim 2 is not standardized: in every draw its mean is 0 and its sd,
+sqrt(mean(xi_2^2)), is what the Normal(0, 1) prior on w_2 and the votes make it (near 1
+unless the votes say otherwise; the posterior records its mean over the draws as
+`dim_2_spread`). A unit of dim 2 is therefore about, not exactly, one chamber sd, and
+distances on dim 2 compare with dim 1's only that far.
 
 Dim 1 has the default model's party level, entry for entry (`stats/party_level.py`, the
 same groups and the same mixture for the unaffiliated).
@@ -43,12 +50,20 @@ orthonormal directions 1, xi and d are independent of the rest, which is xi_2. S
 gauge multiplies the model's density by a proper density of those five directions, which
 nothing reports (`test_the_gauge_is_inert`).
 
-Orientation of dim 2, a documented rule applied draw by draw (`orient_draws`): a draw
-with xi_2 . q < 0, for q the start's dim 2, has xi_2 and beta_2 negated; then, if the
-posterior means lean the wrong way under `pca.orient_second`, every draw's are. Positive
-dim 2 is the side of each side's members farther from the other side on dim 1. The
-strength of that lean is recorded as `second_dimension_lean` and the draws flipped per
-chain as `reflected_draws`.
+Orientation of dim 2, a documented rule decided once per posterior
+(`orient_second_dimension`), never draw by draw: each chain's dim 2 is negated as a
+whole (xi_2 with beta_2) if its draws point against the start's dim 2 on average, then
+every draw's if the posterior means lean the wrong way under `pca.orient_second`.
+Positive dim 2 is the side of each side's members farther from the other side on dim 1.
+Folding each draw toward the start (the rule before) manufactures a dim 2 where it is
+weak: a chain crossing between the two mirror images is folded into one half, its
+posterior means pushed off 0 and its intervals narrowed; aligned as whole chains, the
+crossing stays visible (each chain's share of draws on the other side is recorded as
+`dim_2_crossing`, the lean as `second_dimension_lean`, the negated chains' draws as
+`reflected_draws`), and a chain left mirrored against the others fails the xi_2 R-hat
+gate. The angle of the plane's main axis of discrimination from dim 1 is recorded as
+`main_axis_degrees` (`main_axis_angle`); the plane is not turned onto it (measured:
+docs/models.md, "Which direction is dim 1").
 
 Coordinates. The sampler moves x = (w (n), mu (G), log sigma (G), w_2 (n), a (m), log
 tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j .
@@ -95,7 +110,7 @@ KERNEL_PRIORS = KernelPriors(PRIORS)
 P = KERNEL_PRIORS.at
 GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "party": ("mu_party", "sigma_party"), "tau": ("tau", "tau_2")}
 STARTS = ("pc1", "pc2")
-ODD = ("xi", "beta", "mu_party")  # dim 1's mirror image (dim 2's: `orient_draws`)
+ODD = ("xi", "beta", "mu_party")  # dim 1's mirror image (dim 2's: `orient_second_dimension`)
 # Twice the one-dimensional models' cap on kept draws per chain: with the default 4,000,
 # 4 of 11 chambers measured ran to the cap (the 88th, 115th and 116th Senates and the
 # 117th House cut to 107 roll calls; docs/models.md), dim 2's scale and the party level
@@ -492,7 +507,7 @@ def expand(x, out, votes, ints, floats):
         out[r + 2 + 2 * m + j] = beta2
 
 
-# ------------------------------------------------------------------ the reported frame
+# ------------------------------------------------------------------ orientation of dim 2
 
 
 def _values(post, name) -> np.ndarray:
@@ -505,85 +520,64 @@ def _store(post, name, values: np.ndarray) -> None:
     post[name] = order.copy(data=values).transpose(*post[name].dims)
 
 
-def rotation(angle: float) -> np.ndarray:
-    """(2, 2) columns e1 = (cos a, sin a), e2 = (-sin a, cos a): the plane's axes turned by a."""
-    c, s = math.cos(angle), math.sin(angle)
-    return np.array([[c, -s], [s, c]])
+def main_axis_angle(xi_2: np.ndarray, beta: np.ndarray, beta_2: np.ndarray) -> float:
+    """The angle (degrees, in (-90, 90], from dim 1 toward dim 2) of the plane's main axis
+    of discrimination: the leading eigenvector of sum_j b_j b_j^T over every roll call and
+    draw, b_j = (beta_j, beta_2_j sd(xi_2)) the discriminations in the frame where both
+    dimensions have sd 1 in every draw. xi_2: (chain, draw, n); beta, beta_2: (chain,
+    draw, m). Reported, not applied: turning dim 1 onto it agrees worse with Nokken-Poole's
+    dim 1 on both shared Senates of the second-dimension era (docs/models.md, "Which
+    direction is dim 1")."""
+    spread = np.sqrt(np.mean(xi_2**2, axis=-1))  # (chain, draw): dim 2's sd (mean 0)
+    b = np.stack([beta, beta_2 * spread[..., None]], axis=-1).reshape(-1, 2)
+    axis = np.linalg.eigh(b.T @ b)[1][:, 1]
+    angle = math.degrees(math.atan2(axis[1], axis[0]))
+    return angle - 180.0 if angle > 90.0 else angle + 180.0 if angle <= -90.0 else angle
 
 
-def main_axis_angle(positions: np.ndarray, discriminations: np.ndarray, weights) -> float:
-    """The rule that turns the plane (radians, in (-pi/2, pi/2], from dim 1 of the
-    sampler's frame): see the module docstring. positions: (..., n, 2), discriminations:
-    (..., m, 2), whitened, any leading (chain, draw) axes; weights: (n,) the orientation
-    rule's r."""
-    b = discriminations.reshape(-1, 2)
-    moment = b.T @ b
-    values, vectors = np.linalg.eigh(moment)
-    axis = vectors[:, 1]
-    angle = math.atan2(axis[1], axis[0])
-    if angle <= -math.pi / 2:
-        angle += math.pi
-    elif angle > math.pi / 2:
-        angle -= math.pi
-    return angle
-
-
-def reported_frame(post, weights, reference: np.ndarray) -> dict:
-    """Put the draws of an ArviZ posterior group in the reported frame, in place (module
-    docstring, "The reported frame"): dim 2 whitened in every draw, each chain's dim 2
-    aligned with `reference` (the start's dim 2) as a whole, the plane turned once for the
-    posterior by `main_axis_angle`, dim 2's sign by `pca.orient_second` on the posterior
-    means. Dim 1's sign is the orientation rule's already (`ModelSpec.odd`, folded per draw
-    in the sampler's frame: a turn by less than 90 degrees keeps it). weights: (n,) the
-    rule's r, reference: (n,), both in the posterior's legislator order. Returns what the
-    posterior records (see `postprocess`)."""
-    weights = np.asarray(weights, float)
-    x = np.stack([_values(post, "xi"), _values(post, "xi_2")], axis=-1)  # (chain, draw, n, 2)
-    b = np.stack([_values(post, "beta"), _values(post, "beta_2")], axis=-1)  # (chain, draw, m, 2)
-    spread = np.sqrt(np.mean(x[..., 1] ** 2, axis=-1))  # dim 2's sd per draw (its mean is 0)
-    x[..., 1] /= spread[..., None]
-    b[..., 1] *= spread[..., None]
-    mirrored = (x[..., 1] @ np.asarray(reference, float)).mean(axis=1) < 0.0  # per chain, as a whole
-    x[mirrored, ..., 1] *= -1.0
-    b[mirrored, ..., 1] *= -1.0
-    angle = main_axis_angle(x, b, weights)
-    turn = rotation(angle)
-    x, b = x @ turn, b @ turn
-    means = x.mean(axis=(0, 1))
-    lean = second_dimension_lean(means[:, 0], means[:, 1], weights)
+def orient_second_dimension(post, weights, reference: np.ndarray) -> dict:
+    """Dim 2's sign, decided once per posterior (module docstring, "Orientation of dim 2"),
+    in place on an ArviZ posterior group: each chain's xi_2 and beta_2 negated as a whole
+    when its draws lean against `reference` (the start's dim 2) on average, then every
+    draw's when the posterior means' `pca.second_dimension_lean` is negative. No draw is
+    folded on its own: where dim 2 is weak and a chain crosses between the two mirror
+    images, the crossing stays in the draws (and shows as posterior means near 0 and wide
+    intervals on dim 2, not as a manufactured lean). weights: (n,) the rule's r,
+    reference: (n,), both in the posterior's legislator order. Returns the chains negated
+    (1/0 per chain, relative to the sampler's draws), each chain's share of draws whose
+    dim 2 points against the posterior means' (`dim_2_crossing`), the lean (not
+    negative), dim 2's mean sd over the draws and `main_axis_angle`."""
+    x2, b2 = _values(post, "xi_2"), _values(post, "beta_2")  # (chain, draw, n), (chain, draw, m)
+    sign = np.where((x2 @ np.asarray(reference, float)).mean(axis=1) < 0.0, -1.0, 1.0)  # per chain
+    means = post["xi"].mean(("chain", "draw")).values
+    lean = second_dimension_lean(means, np.einsum("c,cdn->n", sign, x2) / x2.shape[0] / x2.shape[1], weights)
     if lean < 0:
-        x[..., 1] *= -1.0
-        b[..., 1] *= -1.0
-        means[:, 1] *= -1.0
-    crossing = (x[..., 1] @ means[:, 1] < 0.0).mean(axis=1)  # per chain: draws on dim 2's other side
-    party = contrast(weights) @ means  # the rule's sides' contrast in the reported frame
-    for k, (position, discrimination) in enumerate((("xi", "beta"), ("xi_2", "beta_2"))):
-        _store(post, position, x[..., k])
-        _store(post, discrimination, b[..., k])
-    draws = x.shape[1]
+        sign = -sign
+    x2, b2 = x2 * sign[:, None, None], b2 * sign[:, None, None]
+    crossing = (x2 @ x2.mean(axis=(0, 1)) < 0.0).mean(axis=1)
+    _store(post, "xi_2", x2)
+    _store(post, "beta_2", b2)
     return {
-        "reflected_chains_dim_2": [int(v) for v in (mirrored != (lean < 0))],
-        "reflected_draws_dim_2": [draws * int(v) for v in (mirrored != (lean < 0))],
+        "chains": [int(v < 0) for v in sign],
+        "draws": x2.shape[1],
         "dim_2_crossing": [round(float(v), 4) for v in crossing],
-        "rotation_degrees": round(math.degrees(angle), 2),
-        "party_contrast_degrees": round(math.degrees(math.atan2(party[1], party[0])), 2),
-        "dim_2_spread": round(float(spread.mean()), 4),
         "lean": abs(lean),
+        "dim_2_spread": round(float(np.sqrt(np.mean(x2**2, axis=-1)).mean()), 4),
+        "main_axis_degrees": round(main_axis_angle(x2, _values(post, "beta"), b2), 2),
     }
 
 
 def postprocess(idata, bound: Bound) -> dict:
-    """The reported frame (`reported_frame`); records the rotation, the party contrast's
-    angle to dim 1, the lean of dim 2, the chains reflected on dim 2 (as whole chains:
-    `reflected_draws`) and each chain's share of draws on the other side of dim 2."""
-    frame = reported_frame(idata.posterior, bound.orientation, bound.layout.reference)
+    """Dim 2's sign (`orient_second_dimension`); records the draws negated per chain (as
+    whole chains: `reflected_draws`), the lean of dim 2, each chain's share of draws on
+    the other side of dim 2, dim 2's spread and the main axis's angle."""
+    frame = orient_second_dimension(idata.posterior, bound.orientation, bound.layout.reference)
     return {
-        "reflected_draws": json.dumps({"xi_2": frame["reflected_draws_dim_2"]}),
+        "reflected_draws": json.dumps({"xi_2": [frame["draws"] * v for v in frame["chains"]]}),
         "second_dimension_lean": round(float(frame["lean"]), 4),
         "dim_2_crossing": json.dumps(frame["dim_2_crossing"]),
-        "rotation_degrees": frame["rotation_degrees"],
-        "party_contrast_degrees": frame["party_contrast_degrees"],
         "dim_2_spread": frame["dim_2_spread"],
+        "main_axis_degrees": frame["main_axis_degrees"],
     }
 
 
@@ -593,8 +587,9 @@ SPEC = ModelSpec(
     title="the two-dimensional 2PL model",
     # 2: a party level on both dimensions. 3: dim 2 not standardized (a Normal prior on it,
     # its spread estimated), a soft bound on the plane, tau_2 sampled per sd of dim 2. 4: the
-    # party level over whatever parties the chamber has, the sign by the orientation rule
-    version="4",
+    # party level over whatever parties the chamber has, the sign by the orientation rule. 5:
+    # dim 2's sign decided once per posterior (whole chains aligned, no draw folded alone)
+    version="5",
     job="two_dimensional_chain",
     suffix="_2d",
     beside_default=True,
