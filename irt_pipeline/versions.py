@@ -56,8 +56,9 @@ EXTERNAL_VALIDATION = "2"
 # careers). 2: party medians and gap of the sessions' own poles
 COMMON_SCALE = "2"
 # irt_pipeline/report/ (the pages: session.py and history.py, figures.py, templates/)
-# and the gathering in assets/report.py (report, chamber_report)
-REPORT = "1"
+# and the gathering in assets/report.py (report, chamber_report). 2: the out-of-sample
+# dimensionality verdict's figures and its "undetermined"
+REPORT = "2"
 CHAMBER_REPORT = "1"
 
 

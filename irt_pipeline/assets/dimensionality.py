@@ -91,7 +91,7 @@ def dimensionality_asset(default: ModelSpec, spec: ModelSpec) -> dg.AssetsDefini
                                  ("classification_gain", 4))
             if name in result
         }
-        figures.update({name: result[name] for name in ("unreliable_votes",) if name in result})
+        figures.update({name: result[name] for name in ("unreliable_votes", "undecided_votes") if name in result})
         verdict = result["verdict"]
         yield dg.Output(
             result,

@@ -50,20 +50,23 @@ orthonormal directions 1, xi and d are independent of the rest, which is xi_2. S
 gauge multiplies the model's density by a proper density of those five directions, which
 nothing reports (`test_the_gauge_is_inert`).
 
-Orientation of dim 2, a documented rule decided once per posterior
-(`orient_second_dimension`), never draw by draw: each chain's dim 2 is negated as a
-whole (xi_2 with beta_2) if its draws point against the start's dim 2 on average, then
-every draw's if the posterior means lean the wrong way under `pca.orient_second`.
-Positive dim 2 is the side of each side's members farther from the other side on dim 1.
-Folding each draw toward the start (the rule before) manufactures a dim 2 where it is
-weak: a chain crossing between the two mirror images is folded into one half, its
-posterior means pushed off 0 and its intervals narrowed; aligned as whole chains, the
-crossing stays visible (each chain's share of draws on the other side is recorded as
-`dim_2_crossing`, the lean as `second_dimension_lean`, the negated chains' draws as
-`reflected_draws`), and a chain left mirrored against the others fails the xi_2 R-hat
-gate. The angle of the plane's main axis of discrimination from dim 1 is recorded as
-`main_axis_degrees` (`main_axis_angle`); the plane is not turned onto it (measured:
-docs/models.md, "Which direction is dim 1").
+Orientation of dim 2, a documented rule whose reference is decided once per posterior
+(`orient_second_dimension`): v, the leading eigenvector of the draws' second moment of
+xi_2 (unchanged by any draw's reflection: the posterior's own dim-2 configuration up to
+sign, nothing from the start); every draw aligned with v (xi_2 with beta_2 negated where
+xi_2 . v < 0); then every draw's sign negated if the posterior means lean the wrong way
+under `pca.orient_second`. Positive dim 2 is the side of each side's members farther
+from the other side on dim 1. The posterior is symmetric under the reflection, so this
+is the posterior restricted to the half-space {xi_2 . v > 0}, whose boundary is
+orthogonal to the direction the draws spread along most (largest sum of (xi_2 . v)^2). Where dim 2 is weak the draws sit near any boundary
+and cross it: their dim 2 is then a convention more than a finding. How weak is
+recorded: each chain's share of draws aligned against its own majority
+(`dim_2_crossing`, 0 in a chain that stays in one mirror image, near 0.5 in one that
+crosses freely), the lean as `second_dimension_lean`, the draws negated per chain as
+`reflected_draws` (why not the start's dim 2, nor whole chains: docs/models.md,
+"Orientation of dim 2"). The angle of the plane's main axis of discrimination from dim
+1 is recorded as `main_axis_degrees` (`main_axis_angle`); the plane is not turned onto
+it (measured: docs/models.md, "Which direction is dim 1").
 
 Coordinates. The sampler moves x = (w (n), mu (G), log sigma (G), w_2 (n), a (m), log
 tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j .
@@ -175,8 +178,8 @@ class Layout:
     log sigma (G), w_2 (n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)
     (beta_2 = tau_2 z_2). groups: (n,) int64 (`stats/parties.py`, -1 unaffiliated);
     weights: (G,) the mixture's; contrast: (n,) d; shear: (m, 2) cutpoints c_j, alpha_j
-    = a_j + c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (the halves dim 2
-    is folded into)."""
+    = a_j + c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (kept for
+    inspection; dim 2's sign reads the posterior's own draws)."""
 
     n_legislators: int
     n_roll_calls: int
@@ -535,32 +538,32 @@ def main_axis_angle(xi_2: np.ndarray, beta: np.ndarray, beta_2: np.ndarray) -> f
     return angle - 180.0 if angle > 90.0 else angle + 180.0 if angle <= -90.0 else angle
 
 
-def orient_second_dimension(post, weights, reference: np.ndarray) -> dict:
-    """Dim 2's sign, decided once per posterior (module docstring, "Orientation of dim 2"),
-    in place on an ArviZ posterior group: each chain's xi_2 and beta_2 negated as a whole
-    when its draws lean against `reference` (the start's dim 2) on average, then every
-    draw's when the posterior means' `pca.second_dimension_lean` is negative. No draw is
-    folded on its own: where dim 2 is weak and a chain crosses between the two mirror
-    images, the crossing stays in the draws (and shows as posterior means near 0 and wide
-    intervals on dim 2, not as a manufactured lean). weights: (n,) the rule's r,
-    reference: (n,), both in the posterior's legislator order. Returns the chains negated
-    (1/0 per chain, relative to the sampler's draws), each chain's share of draws whose
-    dim 2 points against the posterior means' (`dim_2_crossing`), the lean (not
+def orient_second_dimension(post, weights) -> dict:
+    """Dim 2's sign (module docstring, "Orientation of dim 2"), in place on an ArviZ
+    posterior group. The reference is decided once per posterior, from its own draws:
+    v, the leading eigenvector of the draws' second moment of xi_2 (n x n; unchanged by
+    any draw's reflection, so no draw's sign enters it, and nothing from the start). Every
+    draw is aligned with v (xi_2 and beta_2 negated where xi_2 . v < 0), then every draw's
+    sign is negated if the posterior means' `pca.second_dimension_lean` is negative.
+    weights: (n,) the rule's r in the posterior's legislator order. Returns the draws
+    negated per chain (relative to the sampler's draws), each chain's share of draws
+    aligned against its own majority (`dim_2_crossing`: 0 when a chain stays in one mirror
+    image, near 0.5 when it crosses freely, where dim 2 is weak), the lean (not
     negative), dim 2's mean sd over the draws and `main_axis_angle`."""
     x2, b2 = _values(post, "xi_2"), _values(post, "beta_2")  # (chain, draw, n), (chain, draw, m)
-    sign = np.where((x2 @ np.asarray(reference, float)).mean(axis=1) < 0.0, -1.0, 1.0)  # per chain
-    means = post["xi"].mean(("chain", "draw")).values
-    lean = second_dimension_lean(means, np.einsum("c,cdn->n", sign, x2) / x2.shape[0] / x2.shape[1], weights)
+    pooled = x2.reshape(-1, x2.shape[-1])
+    v = np.linalg.eigh(pooled.T @ pooled)[1][:, -1]
+    flip = x2 @ v < 0.0  # (chain, draw)
+    x2, b2 = np.where(flip[..., None], -x2, x2), np.where(flip[..., None], -b2, b2)
+    lean = second_dimension_lean(post["xi"].mean(("chain", "draw")).values, x2.mean(axis=(0, 1)), weights)
     if lean < 0:
-        sign = -sign
-    x2, b2 = x2 * sign[:, None, None], b2 * sign[:, None, None]
-    crossing = (x2 @ x2.mean(axis=(0, 1)) < 0.0).mean(axis=1)
+        x2, b2, flip = -x2, -b2, ~flip
+    share = flip.mean(axis=1)
     _store(post, "xi_2", x2)
     _store(post, "beta_2", b2)
     return {
-        "chains": [int(v < 0) for v in sign],
-        "draws": x2.shape[1],
-        "dim_2_crossing": [round(float(v), 4) for v in crossing],
+        "draws": [int(v) for v in flip.sum(axis=1)],
+        "dim_2_crossing": [round(float(min(f, 1.0 - f)), 4) for f in share],
         "lean": abs(lean),
         "dim_2_spread": round(float(np.sqrt(np.mean(x2**2, axis=-1)).mean()), 4),
         "main_axis_degrees": round(main_axis_angle(x2, _values(post, "beta"), b2), 2),
@@ -568,12 +571,12 @@ def orient_second_dimension(post, weights, reference: np.ndarray) -> dict:
 
 
 def postprocess(idata, bound: Bound) -> dict:
-    """Dim 2's sign (`orient_second_dimension`); records the draws negated per chain (as
-    whole chains: `reflected_draws`), the lean of dim 2, each chain's share of draws on
-    the other side of dim 2, dim 2's spread and the main axis's angle."""
-    frame = orient_second_dimension(idata.posterior, bound.orientation, bound.layout.reference)
+    """Dim 2's sign (`orient_second_dimension`); records the draws negated per chain
+    (`reflected_draws`), the lean of dim 2, each chain's share of draws aligned against
+    its own majority, dim 2's spread and the main axis's angle."""
+    frame = orient_second_dimension(idata.posterior, bound.orientation)
     return {
-        "reflected_draws": json.dumps({"xi_2": [frame["draws"] * v for v in frame["chains"]]}),
+        "reflected_draws": json.dumps({"xi_2": frame["draws"]}),
         "second_dimension_lean": round(float(frame["lean"]), 4),
         "dim_2_crossing": json.dumps(frame["dim_2_crossing"]),
         "dim_2_spread": frame["dim_2_spread"],
@@ -588,7 +591,7 @@ SPEC = ModelSpec(
     # 2: a party level on both dimensions. 3: dim 2 not standardized (a Normal prior on it,
     # its spread estimated), a soft bound on the plane, tau_2 sampled per sd of dim 2. 4: the
     # party level over whatever parties the chamber has, the sign by the orientation rule. 5:
-    # dim 2's sign decided once per posterior (whole chains aligned, no draw folded alone)
+    # dim 2 aligned with the posterior's own dim-2 configuration, not the start's
     version="5",
     job="two_dimensional_chain",
     suffix="_2d",
