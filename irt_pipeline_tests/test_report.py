@@ -54,7 +54,7 @@ def stand_in(shift=None):
     """The sampler's replacement: iid draws (stand_ins.iid_posterior) with a party level
     that matches them and the sampler settings recorded, as the real sampler does."""
 
-    def sample(spec, matrix, pca, settings, progress=None):
+    def sample(spec, matrix, pca, settings, progress=None, orientation=None):  # the draws need no orienting
         idata = iid_posterior(spec, matrix, pca, shift)
         post = idata.posterior
         if "mu_party" in post:
