@@ -35,8 +35,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "irt_pipeline_tests"))
+
+from read_audit import watching
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -58,37 +61,6 @@ def child(chamber: str, repeats: int) -> dict:
     """Measure in this process, with whichever irt_pipeline is on the import path."""
     names = [f"{chamber}_members.csv", f"{chamber}_votes.csv"]
     known = {hashlib.sha256((SHARED / n).read_bytes()).hexdigest(): n for n in names}
-    opens: Counter = Counter()
-    hashes: Counter = Counter()
-    watched = {"dir": None}
-
-    def audit(event, args):
-        if event == "open" and watched["dir"] and args and isinstance(args[0], (str, bytes, os.PathLike)):
-            path = os.fsdecode(args[0])
-            if path.startswith(watched["dir"]):
-                opens[path[len(watched["dir"]) :]] += 1
-
-    class Counted:
-        def __init__(self, inner):
-            self._inner = inner
-
-        def __getattr__(self, name):
-            return getattr(self._inner, name)
-
-        def update(self, data):
-            self._inner.update(data)
-
-        def hexdigest(self):
-            out = self._inner.hexdigest()
-            if out in known:
-                hashes[known[out]] += 1
-            return out
-
-    sys.addaudithook(audit)
-    new, sha256 = hashlib.new, hashlib.sha256
-    hashlib.new = lambda name, *a, **k: Counted(new(name, *a, **k))
-    hashlib.sha256 = lambda *a, **k: Counted(sha256(*a, **k))
-
     import dagster as dg
     from upath import UPath
 
@@ -138,17 +110,15 @@ def child(chamber: str, repeats: int) -> dict:
             }
             run()  # warm-up: imports, the contract's validation recorded for the measured runs
             look()
-            watched["dir"] = str(landing) + "/"
             for _ in range(repeats):
                 for stage, fn in stages.items():
-                    opens.clear()
-                    hashes.clear()
-                    r0, c0, w0 = _rchar(), time.process_time(), time.perf_counter()
-                    fn()
-                    wall, cpu, r1 = time.perf_counter() - w0, time.process_time() - c0, _rchar()
+                    with watching(landing) as counts:
+                        r0, c0, w0 = _rchar(), time.process_time(), time.perf_counter()
+                        fn()
+                        wall, cpu, r1 = time.perf_counter() - w0, time.process_time() - c0, _rchar()
                     out["stages"].setdefault(stage, []).append(
                         {"wall": wall, "cpu": cpu, "read": None if r0 is None else r1 - r0,
-                         "opens": dict(opens), "hashes": dict(hashes)}
+                         "opens": dict(counts["opens"]), "hashes": {known[d]: n for d, n in counts["hashes"].items()}}
                     )  # fmt: skip
     return out
 

@@ -35,8 +35,9 @@ PCA_INIT = "3"
 # the posterior cache key also fingerprints the model's code and every module it imports
 # (stats.sampling.code_fingerprint), so an edit there never reuses draws of the old
 # model, bumped or not.
-# stats/diagnostics.py (the summary and the gates' thresholds). 3: tail ESS gated
-DIAGNOSTICS = "3"
+# stats/diagnostics.py (the summary and the gates' thresholds). 3: tail ESS gated. 4: a
+# group with no parameters (no party group) does not apply
+DIAGNOSTICS = "4"
 # stats/rankings.py and require_passed_gates in assets/rankings.py (every model's
 # rankings; a two-dimensional posterior's have dim 2's columns too). 3: the rank's 94%
 # interval (rank_hdi_low, rank_hdi_high)

@@ -5,9 +5,39 @@ simulated Senate for the sampler tests."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Temporary files in memory when the machine has room for them (tmpfs at /dev/shm with
+# at least 4 GiB free; a whole run writes about 1.4 GB, less with pytest's retention
+# policy in pyproject.toml): SQLite commits to every Dagster instance of the tests, and
+# their connection closes, then cost no disk sync. Measured: 3.3 of the 9.7 s of an
+# in-process run of the chain (stand-in sampler, load 8) went to them on disk, ~0.1 s
+# on tmpfs. Subprocesses inherit TMPDIR. A TMPDIR set by the user is kept.
+SHM = Path("/dev/shm")
+SHM_FREE_BYTES = 4 * 2**30
+
+
+def _memory_temp_root() -> Path | None:
+    if os.environ.get("TMPDIR") or not (SHM.is_dir() and os.access(SHM, os.W_OK)):
+        return None
+    mounts = Path("/proc/mounts").read_text().split("\n") if Path("/proc/mounts").exists() else []
+    if not any(line.split()[1:3] == [str(SHM), "tmpfs"] for line in mounts if len(line.split()) > 2):
+        return None
+    stat = os.statvfs(SHM)
+    if stat.f_bavail * stat.f_frsize < SHM_FREE_BYTES:
+        return None
+    root = SHM / f"irt-pipeline-tests-{os.getuid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
+
+
+_TEMP_ROOT = _memory_temp_root()
+if _TEMP_ROOT is not None:
+    os.environ["TMPDIR"] = str(_TEMP_ROOT)
+    tempfile.tempdir = str(_TEMP_ROOT)  # gettempdir() may have been read already
 
 # One `dagster dev` and one demo backfill per test session, shared by the UI tests.
 from ui_server import dagster_ui, demo_backfill  # noqa: F401

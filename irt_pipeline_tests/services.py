@@ -38,6 +38,7 @@ import pandas as pd
 import pytest
 from ui_server import REPO, SAMPLER_ENV, DagsterUI, _wait_until_loaded, free_port, stop_sensors
 
+from irt_pipeline.cache import CACHE_FOLDER
 from irt_pipeline.stats.diagnostics import gates_for
 from irt_pipeline.stats.models import hierarchical
 
@@ -420,12 +421,36 @@ class SingleMachine:
         log = self.logs / f"single_machine_{len(self.runs)}.log"
         self.runs.append((Process.start("single-machine runs", command, log, env=self.env), todo))
 
-    def rankings(self, session: str, chamber: str) -> pd.DataFrame:
+    def wait(self, session: str, chamber: str) -> None:
+        """Until the run of (session, chamber) has ended (started if it was not); it must
+        have succeeded."""
         self.start([(session, chamber)])
         [process] = [process for process, ps in self.runs if (session, chamber) in ps]
         process.popen.wait()
         assert process.popen.returncode == 0, f"single-machine run failed:\n{process.tail(80)}"
+
+    def rankings(self, session: str, chamber: str) -> pd.DataFrame:
+        self.wait(session, chamber)
         return pd.read_parquet(self.root / "rankings" / chamber / f"{session}.parquet")
+
+    def seed_cache(self, root: Path) -> list[str]:
+        """Copy the cache entries the runs so far have stored (posteriors and contract
+        verdicts, irt_pipeline/cache.py) into storage root `root`, so that a run there
+        of the same partition, settings and code reuses a fit instead of sampling it
+        again. An entry's key is the content of everything its result depends on, so it
+        can only serve the very same computation; anything else misses and is computed,
+        as without it. Nothing is started or waited for: a test that reads a posterior
+        reuses what the session has already fitted (tests comparing two samplings never
+        use this). Returns the names of the entries copied."""
+        source, target = self.root / CACHE_FOLDER, root / CACHE_FOLDER
+        copied = []
+        for entry in sorted(source.glob("*/*")):
+            if entry.name.startswith("."):  # a write in progress (irt_pipeline/files.py)
+                continue
+            (target / entry.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(entry, target / entry.parent.name / entry.name)
+            copied.append(f"{entry.parent.name}/{entry.name}")
+        return copied
 
 
 @pytest.fixture(scope="session")

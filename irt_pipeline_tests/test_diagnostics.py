@@ -345,3 +345,35 @@ def test_timings_missing_from_attrs_are_nan_and_summary_is_json_ready():
     assert by_gate(summary)["rhat_tau"]["passed"] is False
     text = json.dumps(summary)  # plain Python types only
     assert json.loads(text)["chains"] == CHAINS
+
+
+def test_a_party_level_with_no_party_has_nothing_to_judge_and_the_guard_checks_that_claim():
+    """A nonpartisan chamber's hierarchical posterior: mu_party and sigma_party of shape
+    (0,). Its party gates do not apply (and pass); every other gate is judged as ever; a
+    stored record that says a gate does not apply is believed only where its own summary
+    lists the group as empty."""
+    empty = np.zeros((CHAINS, DRAWS, 0))
+    idata = az.from_dict(
+        posterior={"xi": iid(7, 5), "mu_party": empty, "sigma_party": empty, "tau": iid(8)},
+        sample_stats={"diverging": np.zeros((CHAINS, DRAWS), bool), "energy": iid(9), "n_steps": np.full((CHAINS, DRAWS), 7)},
+        coords={"legislator": [f"L{i}" for i in range(5)], "party": []},
+        dims={"xi": ["legislator"], "mu_party": ["party"], "sigma_party": ["party"]},
+    )
+    summary = convergence_summary(idata, GATED)
+    assert summary["empty_groups"] == ["party"] and math.isnan(summary["rhat_party_max"])
+    gates = by_gate(summary)
+    assert {n for n, g in gates.items() if not g["applies"]} == {"rhat_party", "ess_bulk_party", "ess_tail_party"}
+    assert all(g["passed"] for g in gates.values())
+    from irt_pipeline.stats import stopping
+
+    assert stopping.problems(summary, GATED) == []  # the sampler does not wait for it either
+    record = {**summary, "posterior_id": "P1", "gates": list(gates.values()), "gates_passed": True}
+    assert verify_gates(record, "P1", GATES) == []
+    # the same "does not apply" where the summary has the group's values: judged, and refused
+    assert verify_gates({**record, "empty_groups": []}, "P1", GATES) == [
+        "rhat_party=nan (needs < 1.01)", "ess_bulk_party=nan (needs > 400)", "ess_tail_party=nan (needs > 400)"]
+    # a group with parameters is judged: a stuck xi still fails
+    xi = iid(10, 5)
+    xi[0] += 3.0
+    idata.posterior["xi"] = (("chain", "draw", "legislator"), xi)
+    assert by_gate(convergence_summary(idata, GATED))["rhat_xi"]["passed"] is False

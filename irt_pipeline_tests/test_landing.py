@@ -4,19 +4,16 @@ hashed) once per sensor look and once per roll_calls run."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import sys
 from collections import Counter
-from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pytest
 from kansas_fixture import write_biennium
+from read_audit import sha256_of, watching
 from upath import UPath
 
 from irt_pipeline.assets import roll_calls
@@ -147,76 +144,6 @@ def test_roll_calls_reads_every_batch_so_far(storage_root, instance, shared_vote
         files = result.asset_materializations_for_node("roll_calls")[0].metadata["landing_files"].value
         assert [f["file"] for f in files] == [staged[0].name] + [b.name for b in staged[1 : len(seen) + 1]]
     assert rows["roll_call_id"].astype(int).nunique() == votes["rollnumber"].nunique()
-
-
-# Opening a file raises Python's "open" audit event whoever opens it (builtins.open,
-# io, os.open, fsspec, pandas), so the counts below hold for any reader. An audit hook
-# cannot be removed: this one does nothing unless `watching` is on.
-_WATCHERS: list[Callable[[str], None]] = []
-
-
-def _audit(event, args):
-    if _WATCHERS and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-        path = os.fsdecode(args[0])
-        for watcher in list(_WATCHERS):
-            watcher(path)
-
-
-sys.addaudithook(_audit)
-
-
-@contextmanager
-def watching(folder: Path, on_open: Callable[[str], None] = lambda rel: None):
-    """Counts opens per file under `folder` (path relative to it), and sha256 digests
-    computed (hashlib.new, which hashlib.file_digest uses, and hashlib.sha256) equal to
-    the digest of a file there when watching started, per digest (two files with the
-    same bytes share one: see `hashed`). `on_open(rel)` runs at each open, before the
-    file is read."""
-    prefix = str(folder) + "/"
-    files = {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()}
-    known = {sha256_of(p) for p in files.values()}
-    counts = {"opens": Counter(), "hashes": Counter()}
-
-    def opened(path: str) -> None:
-        if path.startswith(prefix):
-            counts["opens"][path[len(prefix):]] += 1
-            on_open(path[len(prefix):])
-
-    class Counted:
-        def __init__(self, inner):
-            self._inner = inner
-
-        def __getattr__(self, name):
-            return getattr(self._inner, name)
-
-        def update(self, data):
-            self._inner.update(data)
-
-        def hexdigest(self):
-            out = self._inner.hexdigest()
-            if out in known:
-                counts["hashes"][out] += 1
-            return out
-
-        def digest(self):
-            out = self._inner.digest()
-            if out.hex() in known:
-                counts["hashes"][out.hex()] += 1
-            return out
-
-    new, sha256 = hashlib.new, hashlib.sha256
-    _WATCHERS.append(opened)
-    hashlib.new = lambda name, *a, **k: Counted(new(name, *a, **k))
-    hashlib.sha256 = lambda *a, **k: Counted(sha256(*a, **k))
-    try:
-        yield counts
-    finally:
-        hashlib.new, hashlib.sha256 = new, sha256
-        _WATCHERS.remove(opened)
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def hashed(folder: Path, files: list[str]) -> Counter:

@@ -229,6 +229,8 @@ def test_house_report_opens_offline_and_shows_every_member(stored, open_report):
     page, outside, errors = open_report(path, figures_expected=2)  # forest, parties
     assert outside == [] and errors == []
     check_ranking(page, rankings)
+    # the rule that set the sign, as the posterior recorded it (the built-in party poles here)
+    assert "(the sign set by party poles: Republican (+) against Democrat (-))" in page.inner_text("header p.lede")
 
     # the forest plot: one row per member, at least ROW_PX tall each, in a panel that scrolls
     height = page.evaluate("() => Bokeh.documents[0].get_model_by_name('forest').height")

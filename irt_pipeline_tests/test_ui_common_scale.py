@@ -4,7 +4,9 @@ legislature's two sessions share no legislators, so this server holds five sessi
 of a simulated Senate with drifting positions (drifting_careers) instead.
 
 The sessions' chains run in this process on the server's instance and storage root
-(the UI lists those runs); the common scale is then materialized by a partition
+(the UI lists those runs), with the stand-in sampler (stand_ins.py: converged iid
+draws; what is checked here is the page, not MCMC, which test_common_scale_pipeline.py
+checks on sampled posteriors); the common scale is then materialized by a partition
 backfill through GraphQL, as the UI's "Materialize" does, and its page must show the
 polarization chart and the trajectories. Screenshots go to test-artifacts/
 (ui-common-scale-polarization.png, ui-common-scale-trajectories.png).
@@ -13,10 +15,12 @@ polarization chart and the trajectories. Screenshots go to test-artifacts/
 from __future__ import annotations
 
 import contextlib
+import importlib
 import re
 
 import pytest
 from simulated import drifting_careers, landing_rows
+from stand_ins import stand_in_sampler
 from test_ui_browser import ARTIFACTS, browser, show_markdown  # noqa: F401 (browser: a fixture)
 from ui_server import (
     SAMPLER_ENV,
@@ -29,6 +33,7 @@ from ui_server import (
 )
 
 CHAMBER = "Senate"
+POSTERIOR_MODULE = importlib.import_module("irt_pipeline.assets.posterior")
 
 TRUTH = drifting_careers(n_seats=30, n_sessions=5, turnover=0.2, polarization=0.12, seed=8)
 SESSIONS = sorted(TRUTH["session"].unique())
@@ -47,7 +52,8 @@ def scale_ui(tmp_path_factory):
     with running_dagster_ui(tmp_path_factory.mktemp("scale_ui"), SAMPLER_ENV) as ui:
         stop_sensors(ui)
         defs = make_definitions(root=str(ui.root), sampler=Sampler(chains=4, tune=300, draws=300))
-        with dg.DagsterInstance.from_config(str(ui.home)) as instance:
+        with dg.DagsterInstance.from_config(str(ui.home)) as instance, pytest.MonkeyPatch.context() as patch:
+            patch.setattr(POSTERIOR_MODULE, "sample", stand_in_sampler(lambda spec, matrix: {}))
             for i, session in enumerate(SESSIONS):
                 rows = landing_rows(TRUTH[TRUTH["session"] == session], CHAMBER, 80, seed=40 + i)
                 rows.to_parquet(ui.root / "landing" / f"{session}_{CHAMBER}.parquet", index=False)

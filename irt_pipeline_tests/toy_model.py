@@ -28,8 +28,9 @@ KERNEL_PRIORS = KernelPriors(PRIORS)
 P = KERNEL_PRIORS.at
 
 
-def bind(matrix, pca) -> Bound:
-    """x = (w (n), a (m), log tau); pca: (n,) start scores."""
+def bind(matrix, pca, orientation=None) -> Bound:
+    """x = (w (n), a (m), log tau); pca: (n,) start scores; orientation: (n,) the
+    partition's rule r (draws put where r . xi >= 0), or None."""
     n, m = matrix.shape
     pca = np.asarray(pca, float)
     alpha, beta = item_logits(matrix.votes, pca)
@@ -54,6 +55,7 @@ def bind(matrix, pca) -> Bound:
         },
         start=start,
         kernel_data=callbacks.KernelData.of(matrix.signed_votes(), 0, KERNEL_PRIORS.pack(PRIORS)),
+        orientation=orientation,
     )
 
 

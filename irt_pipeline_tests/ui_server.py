@@ -297,9 +297,16 @@ def backfill_runs(ui: DagsterUI, backfill_id: str) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def demo_backfill(dagster_ui) -> DemoBackfill:
+def demo_backfill(dagster_ui, single_machine) -> DemoBackfill:
     """One partition backfill of the whole chain over every demo session and chamber
-    and the bad partition, launched through GraphQL and waited for."""
+    and the bad partition, launched through GraphQL and waited for.
+
+    The server's cache first receives what the session's single-machine runs have
+    stored (services.py: fits of the demo partitions with the same settings and code,
+    when the multi-machine tests ran before; contract verdicts): their posterior
+    steps then reuse those fits. What these tests read is what the chain stores and
+    shows; the draws of a fit do not depend on where it ran (test_celery_workers.py
+    compares the two). A fit the cache cannot serve is sampled, as without it."""
     from upath import UPath
 
     from irt_pipeline.demo import DEMO_CHAMBERS, copy_demo_landing
@@ -307,6 +314,7 @@ def demo_backfill(dagster_ui) -> DemoBackfill:
 
     ui = dagster_ui
     stop_sensors(ui)
+    single_machine.seed_cache(ui.root)
     landing = ui.root / "landing"
     copy_demo_landing(UPath(landing))
     write_bad_landing(landing)

@@ -26,10 +26,16 @@ def gate_check_specs(asset: str, spec: ModelSpec) -> list[dg.AssetCheckSpec]:
     ]
 
 
+def _result(gate: dict) -> str:
+    if not gate.get("applies", True):
+        return "pass (no parameters to judge)"
+    return "pass" if gate["passed"] else "**FAIL**"
+
+
 def _tables(summary: dict, gates: list[dict]) -> tuple[str, str]:
     """Markdown: the gate table, and R-hat / bulk / tail ESS per parameter group."""
     gate_rows = [
-        f"| {g['gate']} | {g['value']:.4g} | {g['op']} {g['threshold']:g} | {'pass' if g['passed'] else '**FAIL**'} |"
+        f"| {g['gate']} | {g['value']:.4g} | {g['op']} {g['threshold']:g} | {_result(g)} |"
         for g in gates
     ]
     group_rows = [
@@ -83,5 +89,6 @@ def judge_posterior(context, posterior, spec: ModelSpec, upstream: str):
             check_name=g["gate"],
             passed=g["passed"],
             severity=ERROR,
-            metadata={"value": float(g["value"]), "threshold": f"{g['op']} {g['threshold']:g}"},
+            metadata={"value": float(g["value"]), "threshold": f"{g['op']} {g['threshold']:g}",
+                      **({} if g.get("applies", True) else {"applies": "no: the posterior has no parameter of this group"})},
         )

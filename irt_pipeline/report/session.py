@@ -99,7 +99,8 @@ def _json_attr(attrs, name: str):
 def fit_summary(idata) -> dict:
     """What a posterior records of its fit (idata.attrs), as plain values: model,
     xi_scale, posterior_id, draws_used (kept per chain), chains, stop, sampling_seconds,
-    sampler_settings (dict), priors (dict); None where not recorded."""
+    orientation (the rule that set the sign), sampler_settings (dict), priors (dict); None
+    where not recorded."""
     attrs = idata.attrs
 
     def plain(name):
@@ -114,6 +115,7 @@ def fit_summary(idata) -> dict:
         "chains": int(idata.posterior.sizes["chain"]),
         "stop": plain("stop"),
         "sampling_seconds": plain("sampling_seconds"),
+        "orientation": plain("orientation_rule"),
         "sampler_settings": _json_attr(attrs, "sampler_settings"),
         "priors": _json_attr(attrs, "priors"),
     }
@@ -164,7 +166,7 @@ def _gate_rows(diagnostics: dict) -> list[dict]:
             "description": g.get("description", ""),
             "value": g.get("value"),
             "threshold": f"{g.get('op')} {g.get('threshold'):g}" if isinstance(g.get("threshold"), (int, float)) else "",
-            "result": "pass" if g.get("passed") else "FAIL",
+            "result": ("pass (no parameters to judge)" if g.get("applies") is False else "pass") if g.get("passed") else "FAIL",
         }
         for g in diagnostics.get("gates", [])
     ]
@@ -292,7 +294,8 @@ def session_report(
         "files": table(files, [Column("file", "landing file"), Column("bytes", "bytes", "int"), Column("sha256", "sha256")],
                        "landing-files") if landing_files else None,
         "fit": key_values({
-            "model": fit.get("model"), "scale": fit.get("xi_scale"), "posterior id": fit.get("posterior_id"),
+            "model": fit.get("model"), "scale": fit.get("xi_scale"), "orientation": fit.get("orientation"),
+            "posterior id": fit.get("posterior_id"),
             "chains": fit.get("chains"), "draws kept per chain": fit.get("draws_used"),
         }, "fit"),
         "sampler": key_values(fit.get("sampler_settings") or {}, "sampler-settings") if fit.get("sampler_settings") else None,
@@ -308,6 +311,7 @@ def session_report(
             "legislators": len(rankings),
             "parties": ", ".join(f"{p} {n}" for p, n in parties_count.items()),
             "model": fit.get("model"),
+            "orientation": fit.get("orientation"),
             "draws": sampling["draws kept in all"],
         },
         ranking=table(rankings.sort_values("rank"), RANKING_COLUMNS, "ranking-table", row_key="legislator_id"),

@@ -42,6 +42,7 @@ class Gate:
     op: str  # "<", ">" or "=="
     threshold: float
     description: str
+    group: str | None = None  # the gate group it judges (None: the whole posterior)
 
     def passes(self, value) -> bool:
         """Whether `value` is a finite number on the right side of the threshold (a
@@ -57,9 +58,9 @@ def gates_for(gated: Mapping[str, Sequence[str]]) -> tuple[Gate, ...]:
     for group, variables in gated.items():
         over = ", ".join(variables)
         gates += [
-            Gate(f"rhat_{group}", f"rhat_{group}_max", "<", RHAT_MAX, f"max rank-normalized split R-hat over {over}"),
-            Gate(f"ess_bulk_{group}", f"ess_bulk_{group}_min", ">", ESS_BULK_MIN, f"min bulk ESS over {over}"),
-            Gate(f"ess_tail_{group}", f"ess_tail_{group}_min", ">", ESS_TAIL_MIN, f"min tail ESS over {over}"),
+            Gate(f"rhat_{group}", f"rhat_{group}_max", "<", RHAT_MAX, f"max rank-normalized split R-hat over {over}", group),
+            Gate(f"ess_bulk_{group}", f"ess_bulk_{group}_min", ">", ESS_BULK_MIN, f"min bulk ESS over {over}", group),
+            Gate(f"ess_tail_{group}", f"ess_tail_{group}_min", ">", ESS_TAIL_MIN, f"min tail ESS over {over}", group),
         ]
     gates += [
         Gate("divergences", "divergences", "==", 0, "divergent transitions after tuning, all chains"),
@@ -219,15 +220,20 @@ def convergence_summary(idata, gated: Mapping[str, Sequence[str]]) -> dict:
     Per gate group: `rhat_<g>_max` and where (`rhat_<g>_worst`, e.g. "xi[14226]"),
     `ess_bulk_<g>_min`, `ess_tail_<g>_min`; then divergences, E-BFMI per chain, leapfrog
     steps and the timings nutpie recorded in idata.attrs. A group none of whose
-    variables is in the posterior gets NaN values (its gates then fail).
+    variables is in the posterior gets NaN values (its gates then fail). A group whose
+    variables are there but hold no parameter (the party level of a chamber with no party
+    group: shape (0,)) gets NaN values too and is listed in `empty_groups`: there is
+    nothing of it to judge, or to read (`evaluate_gates`).
     """
     import arviz as az
 
     post = idata.posterior
-    summary: dict = {"gate_groups": {group: list(variables) for group, variables in gated.items()}}
+    summary: dict = {"gate_groups": {group: list(variables) for group, variables in gated.items()}, "empty_groups": []}
     for group, variables in gated.items():
         present = [v for v in variables if v in post]
-        if not present:
+        if present and all(post[v].size == 0 for v in present):
+            summary["empty_groups"].append(group)
+        if not present or group in summary["empty_groups"]:
             summary.update({f"rhat_{group}_max": np.nan, f"ess_bulk_{group}_min": np.nan,
                             f"ess_tail_{group}_min": np.nan, f"rhat_{group}_worst": "missing"})
             continue
@@ -262,19 +268,30 @@ def convergence_summary(idata, gated: Mapping[str, Sequence[str]]) -> dict:
 
 
 def evaluate_gates(summary: dict, gates: Sequence[Gate]) -> list[dict]:
-    """One record per gate: name, value, threshold, passed. A value missing from the
-    summary is an error, not a pass."""
+    """One record per gate: name, value, threshold, passed, applies. A value missing from
+    the summary is an error, not a pass. A gate of one of the summary's `empty_groups`
+    does not apply (applies False, value NaN) and passes: the posterior has no parameter
+    of that group, so no published number rests on it."""
+    empty = set(summary.get("empty_groups", ()))
     return [
         {
             "gate": gate.name,
             "value": summary[gate.summary_key],
             "op": gate.op,
             "threshold": gate.threshold,
-            "passed": gate.passes(summary[gate.summary_key]),
+            "passed": gate.group in empty or gate.passes(summary[gate.summary_key]),
+            "applies": gate.group not in empty,
             "description": gate.description,
         }
         for gate in gates
     ]
+
+
+def _not_applicable(gate: Gate, record: Mapping, diagnostics: Mapping) -> bool:
+    """Whether a stored gate record says it does not apply, and the record's own
+    summary agrees (its group is one of `empty_groups`)."""
+    empty = diagnostics.get("empty_groups")
+    return record.get("applies") is False and gate.group is not None and isinstance(empty, list) and gate.group in empty
 
 
 def verify_gates(diagnostics, posterior_id: str, gates: Sequence[Gate]) -> list[str]:
@@ -297,6 +314,8 @@ def verify_gates(diagnostics, posterior_id: str, gates: Sequence[Gate]) -> list[
         record = by_name.get(gate.name)
         if record is None:
             problems.append(f"{gate.name} missing")
+        elif _not_applicable(gate, record, diagnostics):
+            continue
         elif not gate.passes(record.get("value")):
             problems.append(f"{gate.name}={_show(record.get('value'))} (needs {gate.op} {gate.threshold:g})")
     if not problems and diagnostics.get("gates_passed") is not True:

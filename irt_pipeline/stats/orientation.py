@@ -160,7 +160,7 @@ def orientation(legislator_ids, parties, session: str, chamber: str, declaration
         conservative, liberal = max(pairs, key=lambda pair: int(np.isin(labels, pair).sum()))
         weights = side_weights(labels == conservative, labels == liberal)
         return Orientation(weights, f"party poles: {conservative} (+) against {liberal} (-)", (conservative, liberal))
-    parties_present = sorted(p if p else "(no party)" for p in present)
+    parties_present = sorted(str(p) if p else "(no party)" for p in present)
     raise BadInput(
         where or f"session={session} chamber={chamber}",
         f"no rule says which way is conservative here: its parties {parties_present} are no pair of the "

@@ -125,10 +125,13 @@ def _first_draws(draws, stats, tuning, c: int, names: Sequence[str], coords, dim
 
 def problems(summary: dict, gated: Mapping[str, Sequence[str]]) -> list[str]:
     """Why the draws summarized in `summary` (diagnostics.convergence_summary) do not
-    clear the stopping rule; empty: they do."""
+    clear the stopping rule; empty: they do. A group with no parameters (the summary's
+    `empty_groups`) has nothing to wait for."""
+    empty = set(summary.get("empty_groups", ()))
     found = [
         f"{key}={summary[key]:.4g}"
         for group in gated
+        if group not in empty
         for key, bad in (
             (f"rhat_{group}_max", not summary[f"rhat_{group}_max"] < STOP_RHAT),
             (f"ess_bulk_{group}_min", not summary[f"ess_bulk_{group}_min"] > STOP_ESS),

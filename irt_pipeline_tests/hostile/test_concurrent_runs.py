@@ -67,16 +67,13 @@ def rankings(root: Path, session: str, chamber: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def sequential(tmp_path_factory):
-    """The two partitions run one after the other on a home and root of their own."""
-    base = tmp_path_factory.mktemp("sequential")
-    home, root = base / "home", base / "root"
-    lay_out(root)
-    env = environment(home, root)
-    for session, chamber in PARTITIONS:
-        rc, summary, err = finish(start(env, session, chamber))
-        assert rc == 0 and summary["success"], (summary.get("failures"), err[-2000:])
-    return {p: rankings(root, *p) for p in PARTITIONS}
+def sequential(single_machine):
+    """The two partitions run one after the other on a home and root of their own: the
+    session's single-machine runs (services.py: `irt-pipeline run` per partition, one
+    after the other, the same sampler settings), shared with the tests that compare
+    other set-ups against them. Started here, read once the test needs them."""
+    single_machine.start(PARTITIONS)
+    return single_machine
 
 
 def test_four_runs_at_once_on_a_fresh_home_then_the_ui(tmp_path, sequential, monkeypatch):
@@ -93,8 +90,8 @@ def test_four_runs_at_once_on_a_fresh_home_then_the_ui(tmp_path, sequential, mon
         assert rc == 0 and summary["success"], (summary.get("failures"), err[-3000:])
         assert all(c["passed"] for c in summary["checks"]), summary["checks"]
         assert summary["steps"]["posterior"] == "computed"  # --force-refit: every run sampled
-    for partition, expected in sequential.items():
-        got = rankings(root, *partition)
+    for partition in PARTITIONS:
+        expected, got = sequential.rankings(*partition), rankings(root, *partition)
         assert sorted(got["legislator_id"]) == sorted(expected["legislator_id"])
         # Equal to well within Monte Carlo error (sd of these means ~0.01): on a machine's
         # first run the kernels' last bits can differ (numba code compiled in the process
