@@ -15,8 +15,9 @@ with nominate_dim1/dim2 and nokken_poole_dim1/dim2, the multiple correlation of 
 external dimension with the plane (rotation-free: how well the two 2D dimensions
 together predict it), how sure the two posteriors are that 2D dim 1 matches
 nominate_dim1 at least as well as the 1D scale (r in every draw of each, draws paired at
-random: the 94% interval of the difference), the verdict (elpd_diff, se, classification
-gain), the lean of dim 2, and both posterior steps' seconds. A model whose gates failed publishes no
+random: the 94% interval of the difference), the verdict (out-of-sample shares and gain,
+elpd_diff, se, in-sample gain), the lean of dim 2 and the main axis's angle, and both
+posterior steps' seconds. A model whose gates failed publishes no
 rankings: its correlations are then computed from the posterior means of its stored
 posterior and marked with * (figures of a posterior the pipeline refused), and for a 2D
 posterior that failed, each chain's members farthest out on each dimension are listed
@@ -166,7 +167,8 @@ def run_chamber(stem: str, root: Path, instance, sampler) -> dict:
         idata = posteriors[name] = az.from_netcdf(str(path))
         attrs = idata.attrs
         out[name] = {k: attrs.get(k) for k in (
-            "sampling_seconds", "compile_seconds", "draws_used", "stop", "second_dimension_lean", "reflected_draws"
+            "sampling_seconds", "compile_seconds", "draws_used", "stop", "second_dimension_lean", "reflected_draws",
+            "main_axis_degrees", "dim_2_crossing", "dim_2_spread"
         ) if k in attrs}
         out[name] = {k: (v.item() if hasattr(v, "item") else v) for k, v in out[name].items()}
         tables[name] = published[name]
@@ -207,8 +209,9 @@ def difference_cell(r: dict) -> str:
     mark = "*" if "posterior_2d" in r.get("from_posterior", []) else ""
     return f"{d['median']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] ({d['share_ge_0']:.2f}){mark}"
 VERDICT_HEADER = (
-    "| chamber | elpd_diff 2D - 1D (se) | votes classified 1D / 2D (gain) | second dimension matters | "
-    "2D gates | posterior step s: 1D / 2D (draws per chain) |\n|---|---|---|---|---|---|"
+    "| chamber | elpd_diff 2D - 1D (se) | votes classified out of sample 1D / 2D (gain [bounds]) | "
+    "in sample (gain) | verdict | 2D gates | posterior step s: 1D / 2D (draws per chain) |\n"
+    "|---|---|---|---|---|---|---|"
 )
 
 
@@ -226,14 +229,29 @@ def correlation_row(r: dict) -> str:
     ]) + " |"
 
 
+def verdict_cells(v: dict | None) -> list[str]:
+    """elpd, out-of-sample shares and gain, in-sample gain and the verdict of a
+    dimensionality record (the out-of-sample figures absent from an older record: '-')."""
+    if not v:
+        return ["-"] * 4
+    oos = (
+        f"{v['share_correct_oos_1d']:.4f} / {v['share_correct_oos_2d']:.4f} ({v['oos_gain']:+.4f} "
+        f"[{v['oos_gain_low']:+.4f}, {v['oos_gain_high']:+.4f}])" if "oos_gain" in v else "-"
+    )
+    gain = v.get("classification_gain")
+    verdict = v.get("verdict") or ("the second dimension matters" if v.get("second_dimension_matters") else "-")
+    return [
+        f"{v['elpd_diff']:.0f} ({v['se']:.0f})" if "elpd_diff" in v else "-", oos,
+        f"{gain:+.4f}" if isinstance(gain, (int, float)) else "-",
+        f"**{verdict}**" if verdict.startswith("the second") else verdict,
+    ]
+
+
 def verdict_row(r: dict) -> str:
-    v = r.get("dimensionality")
     one, two = r.get("posterior") or {}, r.get("posterior_2d") or {}
     return "| " + " | ".join([
         r["chamber"],
-        f"{v['elpd_diff']:.0f} ({v['se']:.0f})" if v else "-",
-        f"{v['share_correct_1d']:.4f} / {v['share_correct_2d']:.4f} ({v['classification_gain']:+.4f})" if v else "-",
-        ("**yes**" if v["second_dimension_matters"] else "no") if v else "-",
+        *verdict_cells(r.get("dimensionality")),
         gates_cell(r.get("diagnostics_2d")),
         fmt(one.get("sampling_seconds"), ".0f") + " / " + fmt(two.get("sampling_seconds"), ".0f")
         + f" ({one.get('draws_used', '-')} / {two.get('draws_used', '-')})",

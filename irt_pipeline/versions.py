@@ -42,8 +42,9 @@ DIAGNOSTICS = "4"
 # rankings; a two-dimensional posterior's have dim 2's columns too). 3: the rank's 94%
 # interval (rank_hdi_low, rank_hdi_high)
 RANKINGS = "3"
-# stats/dimensionality.py (dimensionality, from the models' loo and posterior_predictive)
-DIMENSIONALITY = "1"
+# stats/dimensionality.py (dimensionality, from the models' loo and posterior_predictive). 2:
+# out of sample (PSIS-LOO per vote), three outcomes (undetermined never passes)
+DIMENSIONALITY = "2"
 # stats/ppc.py (every model's posterior_predictive)
 POSTERIOR_PREDICTIVE = "1"
 # stats/loo.py psis_loo, loo_table (every model's loo)
@@ -56,8 +57,9 @@ EXTERNAL_VALIDATION = "2"
 # careers). 2: party medians and gap of the sessions' own poles
 COMMON_SCALE = "2"
 # irt_pipeline/report/ (the pages: session.py and history.py, figures.py, templates/)
-# and the gathering in assets/report.py (report, chamber_report)
-REPORT = "1"
+# and the gathering in assets/report.py (report, chamber_report). 2: the out-of-sample
+# dimensionality verdict's figures and its "undetermined"
+REPORT = "2"
 CHAMBER_REPORT = "1"
 
 

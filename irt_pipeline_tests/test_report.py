@@ -54,7 +54,7 @@ def stand_in(shift=None):
     """The sampler's replacement: iid draws (stand_ins.iid_posterior) with a party level
     that matches them and the sampler settings recorded, as the real sampler does."""
 
-    def sample(spec, matrix, pca, settings, progress=None, orientation=None):
+    def sample(spec, matrix, pca, settings, progress=None, orientation=None):  # the draws need no orienting
         idata = iid_posterior(spec, matrix, pca, shift)
         post = idata.posterior
         if "mu_party" in post:
@@ -287,7 +287,10 @@ def test_senate_report_with_the_plane_verdict_and_external_scores(stored, open_r
 
     verdict = stored_json(root, "dimensionality", SENATE)
     advice = page.inner_text("header p.advice")
-    expected = "The second dimension clearly matters here" if verdict["second_dimension_matters"] else "One dimension is enough here"
+    expected = {
+        True: "The second dimension matters here", False: "One dimension is enough here",
+        None: "Whether a second dimension matters is undetermined",
+    }[verdict["second_dimension_matters"]]
     assert advice.startswith(f"Which scale to read. {expected}")
     shown = {row["figure"]: row["value"] for row in table_rows(page, "dimensionality")}
     assert float(shown["elpd_diff (2D minus 1D)"]) == pytest.approx(verdict["elpd_diff"], rel=1e-5)

@@ -1,9 +1,10 @@
 """The two-dimensional model (its kernel == its graph: test_kernel_graph.py): the
 constraints that identify the plane hold in every draw and the gauge is inert; `align`
 puts any affine copy of a configuration in the model's frame; a simulated chamber with a
-real second dimension is recovered on both dimensions with calibrated intervals; a
-draw reflected on dim 2 is folded back by the documented rule, never averaged, and a
-chain reflected on dim 1 (whose sign the ordered party means fix) fails the gates."""
+real second dimension is recovered on both dimensions with calibrated intervals; dim 2's
+is aligned with the posterior's own dim-2 configuration, decided once per posterior
+(whatever the start; a weak dim 2 shows as draws crossing), and a chain
+reflected on dim 1 (whose sign the ordered party means fix) fails the gates."""
 
 from __future__ import annotations
 
@@ -166,21 +167,90 @@ def test_the_model_samples_to_twice_the_samplers_cap_and_records_it(recovery):
     assert idata.posterior.sizes["draw"] == idata.attrs["draws_used"]
 
 
-def test_reflected_draws_are_folded_back_not_averaged(recovery):
-    matrix, _, idata = recovery
-    bound = td.bind(matrix, pca_scores(matrix)[list(td.STARTS)].to_numpy())
-    mirrored = idata.copy()
-    post = mirrored.posterior
-    for name in ("xi_2", "beta_2"):
-        values = post[name].values.copy()
-        values[1, ::2] *= -1.0  # every other draw of one chain in a mirror image on dim 2
-        post[name] = post[name].copy(data=values)
-    flipped = td.orient_draws(mirrored, bound.orientation, bound.layout.reference)
+def test_draws_mirrored_on_dim_2_are_aligned_with_the_posteriors_own_configuration(recovery):
+    """A chain, or a quarter of one chain's draws, handed over in the mirror image on dim 2
+    is put back exactly, the draws negated counted per chain, and a chain's share of draws
+    against its own majority recorded."""
+    _, _, idata = recovery
     draws = idata.posterior.sizes["draw"]
-    assert flipped["xi_2"] == [0, (draws + 1) // 2, 0, 0]
-    for name in idata.posterior.data_vars:
-        np.testing.assert_array_equal(mirrored.posterior[name].values, idata.posterior[name].values)
+    weights = default_weights(idata.constant_data["party"].values.astype(str))
+    for chain, every, moved, crossing in ((1, 1, draws, 0.0), (2, 4, len(range(0, draws, 4)), 0.25)):
+        mirrored = idata.copy()
+        post = mirrored.posterior
+        for name in ("xi_2", "beta_2"):
+            values = post[name].values.copy()
+            values[chain, ::every] *= -1.0
+            post[name] = post[name].copy(data=values)
+        frame = td.orient_second_dimension(post, weights)
+        for name in idata.posterior.data_vars:
+            np.testing.assert_allclose(post[name].values, idata.posterior[name].values, rtol=1e-12)
+        assert frame["draws"] == [moved if c == chain else 0 for c in range(4)]
+        assert frame["dim_2_crossing"][chain] == pytest.approx(crossing, abs=1e-3)
+        assert [v for c, v in enumerate(frame["dim_2_crossing"]) if c != chain] == [0.0, 0.0, 0.0]
     assert float(idata.attrs["second_dimension_lean"]) > 0.1
+
+
+def crossing_posterior(seed: int, signal: float, chains: int = 4, draws: int = 300, n: int = 30, m: int = 40):
+    """Draws of a plane whose every draw is in one mirror image of dim 2 or the other at
+    random (chains crossing freely): dim 1 two parties apart, dim 2 = signal * t + N(0, 1)
+    noise, t (n,) the configuration. (ArviZ InferenceData, the rule's r, t)."""
+    import arviz as az
+
+    rng = np.random.default_rng(seed)
+    party = np.array(["Democrat"] * (n // 2) + ["Republican"] * (n - n // 2))
+    t = rng.standard_normal(n)
+    xi = np.where(party == "Republican", 1.0, -1.0) + 0.3 * rng.standard_normal((chains, draws, n))
+    sign = rng.choice([-1.0, 1.0], size=(chains, draws, 1))
+    xi_2 = sign * (signal * t + rng.standard_normal((chains, draws, n)))
+    beta, beta_2 = rng.standard_normal((chains, draws, m)), sign * rng.standard_normal((chains, draws, m))
+    idata = az.from_dict(
+        posterior={"xi": xi, "xi_2": xi_2, "beta": beta, "beta_2": beta_2},
+        dims={"xi": ["legislator"], "xi_2": ["legislator"], "beta": ["roll_call"], "beta_2": ["roll_call"]},
+    )
+    return idata, default_weights(party), t
+
+
+def test_dim_2_is_aligned_with_the_posteriors_own_configuration_not_the_starts():
+    """The rule before folded every draw toward the start's dim 2: a start whose dim 2 is
+    off the posterior's (here orthogonal to it) cuts the posterior in two and averages the
+    mirror images away. Aligned with the posterior's own configuration, dim 2 is
+    recovered whatever the start, and the crossing is recorded (about half of every
+    chain); which chains were handed over mirrored changes nothing."""
+    idata, weights, t = crossing_posterior(seed=3, signal=1.0)
+    raw = idata.posterior["xi_2"].values.copy()
+    start = np.random.default_rng(9).standard_normal(len(t))
+    start -= (start @ t) / (t @ t) * t  # orthogonal to the configuration
+    folded = np.where((raw @ start < 0)[..., None], -raw, raw).mean(axis=(0, 1))
+    assert abs(np.corrcoef(folded, t)[0, 1]) < 0.5  # measured 0.08
+
+    frame = td.orient_second_dimension(idata.posterior, weights)
+    means = idata.posterior["xi_2"].mean(("chain", "draw")).values
+    assert abs(np.corrcoef(means, t)[0, 1]) > 0.99
+    assert all(0.35 < c <= 0.5 for c in frame["dim_2_crossing"])
+
+    again, _, _ = crossing_posterior(seed=3, signal=1.0)
+    for name in ("xi_2", "beta_2"):  # the same draws, two chains handed over mirrored
+        values = again.posterior[name].values.copy()
+        values[[0, 3]] *= -1.0
+        again.posterior[name] = again.posterior[name].copy(data=values)
+    td.orient_second_dimension(again.posterior, weights)
+    np.testing.assert_allclose(again.posterior["xi_2"].values, idata.posterior["xi_2"].values, rtol=1e-12)
+
+
+def test_a_weak_second_dimension_shows_as_crossing_draws():
+    """Where the votes barely inform dim 2 (signal 0.05 under unit noise) every chain
+    crosses: about half its draws are aligned against its own majority, and the record
+    says so; a dim 2 whose draws each stay in one mirror image per chain records 0."""
+    idata, weights, t = crossing_posterior(seed=5, signal=0.05)
+    frame = td.orient_second_dimension(idata.posterior, weights)
+    assert all(0.35 < c <= 0.5 for c in frame["dim_2_crossing"])
+    held, weights, t = crossing_posterior(seed=5, signal=1.0)
+    for name in ("xi_2", "beta_2"):
+        values = held.posterior[name].values * np.sign(held.posterior["xi_2"].values @ t)[..., None]
+        values[1] *= -1.0  # chain 1 wholly in the other mirror image
+        held.posterior[name] = held.posterior[name].copy(data=values)
+    frame = td.orient_second_dimension(held.posterior, weights)
+    assert frame["dim_2_crossing"] == [0.0] * 4 and frame["draws"][1] in (0, 300)
 
 
 def test_a_chain_mirrored_on_dim_1_is_folded_onto_the_rules_side(recovery):

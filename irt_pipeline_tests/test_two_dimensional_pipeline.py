@@ -17,6 +17,7 @@ from irt_pipeline.demo import DemoChamber, simulate_chamber
 from irt_pipeline.partitions import partition_key
 from irt_pipeline.resources import Sampler
 from irt_pipeline.stats.diagnostics import gates_for
+from irt_pipeline.stats.dimensionality import ENOUGH, MATTERS, OOS_GAIN_MIN
 from irt_pipeline.stats.models import two_dimensional
 from irt_pipeline.stats.rankings import RANKING_COLUMNS_2D
 from simulated import two_dimensional_chamber
@@ -86,8 +87,10 @@ def test_one_dimensional_demo_chamber_through_the_cli_and_one_dimension_is_enoug
     assert checks[("dimensionality", "one_dimension_is_enough")]
     verdict = pd.read_json(storage_root / "dimensionality" / CHAMBER / f"{session}.json", typ="series")
     # The plane classifies a few more votes in sample (it has m + n more parameters),
-    # but predicts held-out votes no better than 4 se: not a second dimension.
-    assert not verdict["second_dimension_matters"] and verdict["elpd_diff"] < 4 * verdict["se"]
+    # but not the held-out votes: not a second dimension.
+    assert verdict["verdict"] == ENOUGH and verdict["second_dimension_matters"] is False
+    assert verdict["classification_gain"] > 0 and verdict["oos_gain"] < verdict["classification_gain"]
+    assert verdict["elpd_diff"] < 4 * verdict["se"] or verdict["oos_gain_high"] <= OOS_GAIN_MIN
     event = instance.get_latest_materialization_event(dg.AssetKey("rankings_2d"))
     assert "data:image/png;base64," in event.asset_materialization.metadata["plane_plot"].value
 
@@ -107,5 +110,6 @@ def test_a_real_second_dimension_fails_the_warn_check_and_blocks_nothing(instanc
     check = checks[("dimensionality", "one_dimension_is_enough")]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     figures = {k: v.value for k, v in check.metadata.items()}
-    assert figures["elpd_diff"] > 4 * figures["se"] and figures["classification_gain"] > 0.01
+    assert figures["verdict"] == MATTERS
+    assert figures["elpd_diff"] > 4 * figures["se"] and figures["oos_gain_low"] > OOS_GAIN_MIN
     assert (storage_root / "rankings" / CHAMBER / f"{session}.parquet").exists()

@@ -1,30 +1,39 @@
 """dimensionality: is one dimension enough for this partition? The two-dimensional model
-against the default one (stats/dimensionality.py), from each model's stored `loo` and
-`posterior_predictive` (computed once per posterior), with a WARN check that fails when
-the second dimension clearly matters. It never blocks: the 1D chain stands either way."""
+against the default one, out of sample (stats/dimensionality.py), from each model's stored
+`loo` (computed once per posterior), with a WARN check that fails unless the verdict is
+"one dimension is enough": when the second dimension matters, and when the verdict is
+undetermined (a figure not finite, unreliable PSIS estimates that could decide it, or a
+posterior whose gates are not shown passed). It never blocks: the 1D chain stands
+either way."""
 
 import dagster as dg
 import pandas as pd
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP, where as _where
-from irt_pipeline.assets.loo import require_gated_loo
 from irt_pipeline.partitions import session_chamber_partitions
-from irt_pipeline.stats.dimensionality import CLASSIFICATION_GAIN_MIN, ELPD_SE_MULTIPLE, dimensionality_verdict
-from irt_pipeline.stats.loo import elpd_from_table
+from irt_pipeline.stats.dimensionality import (
+    ELPD_SE_MULTIPLE, ENOUGH, MATTERS, OOS_GAIN_MIN, dimensionality_verdict,
+)
 from irt_pipeline.stats.models.spec import ModelSpec
 
 CHECK = "one_dimension_is_enough"
 
 
-def _share_correct(predictive: dict, loo: pd.DataFrame, where: str, key: str) -> float:
-    """The share of votes classified correctly by the posterior whose LOO is `loo`;
-    refused (dg.Failure) when the predictive checks are of another posterior."""
+def gate_problems(loo: pd.DataFrame, diagnostics: dict, spec: ModelSpec) -> list[str]:
+    """Why the stored LOO table of `spec` cannot be judged (empty: it can): its
+    posterior's gates are not shown passed for the very posterior it was computed from."""
+    from irt_pipeline.stats.diagnostics import gates_for, verify_gates
+
+    problems = verify_gates(diagnostics, loo.attrs.get("posterior_id"), gates_for(spec.gated))
+    return [f"the {spec.key} model's gates are not shown passed: {'; '.join(problems)}"] if problems else []
+
+
+def in_sample_share(predictive: dict, loo: pd.DataFrame) -> float | None:
+    """The share of votes classified correctly in sample by the posterior whose LOO is
+    `loo`, or None when the predictive checks are of another posterior."""
     if predictive.get("posterior_id") != loo.attrs.get("posterior_id"):
-        raise dg.Failure(
-            description=f"{where}: the stored predictive checks of the {key} model are not of the posterior "
-            "its LOO (and gates) were computed from; materialize its posterior_predictive again"
-        )
+        return None
     return float(predictive["share_correct"])
 
 
@@ -51,55 +60,56 @@ def dimensionality_asset(default: ModelSpec, spec: ModelSpec) -> dg.AssetsDefini
                 asset="dimensionality",
                 blocking=False,
                 description=(
-                    "WARN on the one-dimensional scale: fails when the second dimension clearly matters "
-                    f"(elpd_diff of 2D over 1D > {ELPD_SE_MULTIPLE:g} se and a gain of more than "
-                    f"{CLASSIFICATION_GAIN_MIN:.0%} of votes classified correctly); read {spec.asset('rankings')} then"
+                    "WARN on the one-dimensional scale: fails when the second dimension matters (the 2D model "
+                    f"classifies more than {OOS_GAIN_MIN:.1%} more of the votes correctly out of sample, PSIS-LOO, "
+                    f"and elpd_diff > {ELPD_SE_MULTIPLE:g} se; read {spec.asset('rankings')} then), and when the "
+                    "verdict is undetermined (never read as a pass)"
                 ),
                 partitions_def=session_chamber_partitions,
             )
         ],
-        description="The verdict (JSON): elpd_loo of each model, elpd_diff (2D minus 1D) and its se, the "
-        "share of votes classified correctly by each and the gain, and whether the second dimension "
-        "matters under the rule of stats/dimensionality.py; from posteriors that passed their gates.",
+        description="The verdict (JSON): 'one dimension is enough', 'the second dimension matters' or "
+        "'undetermined' (with the reasons), from each model's PSIS-LOO per vote: the share of votes each "
+        "classifies correctly out of sample and the gain, elpd_diff (2D minus 1D) and its se, the unreliable "
+        "votes (Pareto k); the in-sample shares beside them. Rule: stats/dimensionality.py.",
     )
     def dimensionality(
         context: dg.AssetExecutionContext, loo_1d, loo_2d, predictive_1d: dict, predictive_2d: dict,
         diagnostics_1d: dict, diagnostics_2d: dict,
     ):
-        where = _where(context)
-        require_gated_loo(loo_1d, diagnostics_1d, default, where, "judge the dimensions")
-        require_gated_loo(loo_2d, diagnostics_2d, spec, where, "judge the dimensions")
-        shares = [
-            _share_correct(predictive, loo, where, key)
-            for predictive, loo, key in ((predictive_1d, loo_1d, default.key), (predictive_2d, loo_2d, spec.key))
-        ]
-        result = dimensionality_verdict(elpd_from_table(loo_1d), elpd_from_table(loo_2d, votes=loo_1d), *shares)
+        problems = gate_problems(loo_1d, diagnostics_1d, default) + gate_problems(loo_2d, diagnostics_2d, spec)
+        shares = [in_sample_share(p, t) for p, t in ((predictive_1d, loo_1d), (predictive_2d, loo_2d))]
+        result = dimensionality_verdict(loo_1d, loo_2d, problems, in_sample=None if None in shares else shares)
         result.update(
-            votes=len(loo_1d),
-            posterior_ids={"1d": loo_1d.attrs["posterior_id"], "2d": loo_2d.attrs["posterior_id"]},
+            partition=_where(context),
+            posterior_ids={"1d": loo_1d.attrs.get("posterior_id"), "2d": loo_2d.attrs.get("posterior_id")},
         )
         figures = {
-            "elpd_diff": round(result["elpd_diff"], 2),
-            "se": round(result["se"], 2),
-            "classification_gain": round(result["classification_gain"], 4),
-            "share_correct_1d": round(result["share_correct_1d"], 4),
-            "share_correct_2d": round(result["share_correct_2d"], 4),
+            name: round(float(result[name]), digits)
+            for name, digits in (("oos_gain", 4), ("oos_gain_low", 4), ("oos_gain_high", 4), ("elpd_diff", 2),
+                                 ("se", 2), ("share_correct_oos_1d", 4), ("share_correct_oos_2d", 4),
+                                 ("classification_gain", 4))
+            if name in result
         }
+        figures.update({name: result[name] for name in ("unreliable_votes", "undecided_votes") if name in result})
+        verdict = result["verdict"]
         yield dg.Output(
             result,
-            metadata={**figures, "second_dimension_matters": result["second_dimension_matters"], "rule": result["rule"]},
+            metadata={**figures, "verdict": verdict, "reasons": "; ".join(result["reasons"]) or "none",
+                      "rule": result["rule"]},
             data_version=versions.data_version(result),
         )
-        matters = result["second_dimension_matters"]
         yield dg.AssetCheckResult(
             check_name=CHECK,
-            passed=not matters,
+            passed=verdict == ENOUGH,
             severity=dg.AssetCheckSeverity.WARN,
             description=(
-                "the second dimension clearly matters here: the 1D scale leaves out a real division of the "
-                f"chamber; read {spec.asset('rankings')} beside it" if matters else "one dimension is enough here"
+                "the second dimension matters here: the 1D scale leaves out a division of the chamber that "
+                f"predicts held-out votes; read {spec.asset('rankings')} beside it" if verdict == MATTERS
+                else "one dimension is enough here" if verdict == ENOUGH
+                else "undetermined: " + "; ".join(result["reasons"])
             ),
-            metadata={**figures, "rule": result["rule"]},
+            metadata={**figures, "verdict": verdict, "rule": result["rule"]},
         )
 
     return dimensionality

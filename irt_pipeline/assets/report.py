@@ -253,7 +253,8 @@ def write_session_report(context, posterior, diagnostics: dict, storage: Storage
             "legislators": len(rankings),
             "sections": ", ".join(shown),
             "dimensionality_verdict": "none" if rankings_2d is None else (
-                "undetermined" if verdict is None else ("2D" if verdict["second_dimension_matters"] else "1D")
+                "undetermined" if verdict is None or not isinstance(verdict.get("second_dimension_matters"), bool)
+                else ("2D" if verdict["second_dimension_matters"] else "1D")
             ),
             "posterior_id": posterior_id,
             **({LANDING_FILES: dg.MetadataValue.json(landing_files)} if landing_files else {}),

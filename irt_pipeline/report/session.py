@@ -123,26 +123,34 @@ def fit_summary(idata) -> dict:
 
 def scale_advice(verdict: dict | None, session: str, chamber: str) -> tuple[str, str]:
     """(verdict word, the sentence saying which scale to read): "1D" / "2D" /
-    "undetermined" from a dimensionality record, or its absence."""
-    if not verdict or not isinstance(verdict.get("second_dimension_matters"), bool):
+    "undetermined" from a dimensionality record (`stats/dimensionality.py`), or its absence."""
+    if not verdict:
         return "undetermined", (
             "Whether a second dimension matters is undetermined: no dimensionality verdict of these fits is "
             f"stored (`irt-pipeline run --session {session} --chamber {chamber} --model 2d` computes it). "
             "Read the one-dimensional ranking."
         )
-    gain = verdict.get("classification_gain")
+    matters = verdict.get("second_dimension_matters")
+    if not isinstance(matters, bool):
+        reasons = "; ".join(verdict.get("reasons") or []) or "no reason recorded"
+        return "undetermined", (
+            f"Whether a second dimension matters is undetermined here ({reasons}). Read the one-dimensional "
+            "ranking, and do not take it as shown that one dimension is enough."
+        )
+    gain = verdict.get("oos_gain")
     figures_text = (
-        f"PSIS-LOO of the plane minus one dimension: {number(verdict.get('elpd_diff'), 1)} "
-        f"(standard error {number(verdict.get('se'), 1)}); votes classified correctly: "
-        f"{number(100 * float(verdict.get('share_correct_2d', 'nan')), 1)}% against "
-        f"{number(100 * float(verdict.get('share_correct_1d', 'nan')), 1)}%"
-        + (f", a gain of {number(100 * gain, 1)} points" if isinstance(gain, (int, float)) else "")
+        f"votes classified correctly out of sample (PSIS-LOO): "
+        f"{number(100 * float(verdict.get('share_correct_oos_2d', 'nan')), 1)}% by the plane against "
+        f"{number(100 * float(verdict.get('share_correct_oos_1d', 'nan')), 1)}%"
+        + (f", a gain of {number(100 * gain, 2)} points" if isinstance(gain, (int, float)) else "")
+        + f"; elpd_diff {number(verdict.get('elpd_diff'), 1)} (standard error {number(verdict.get('se'), 1)})"
     )
-    if verdict["second_dimension_matters"]:
+    if matters:
         return "2D", (
-            f"The second dimension clearly matters here ({figures_text}; rule: {verdict.get('rule', '')}): the "
-            "one-dimensional ranking leaves out a real division of this chamber. Read the plane: dim 1, the "
-            "direction the parties differ along, beside the ranking, and dim 2 for the division across it."
+            f"The second dimension matters here ({figures_text}; rule: {verdict.get('rule', '')}): the "
+            "one-dimensional ranking leaves out a division of this chamber that predicts held-out votes. Read "
+            "the plane beside the ranking: dim 1, the direction the parties differ along, and dim 2 for the "
+            "division across it."
         )
     return "1D", (
         f"One dimension is enough here ({figures_text}; the rule for a second dimension, "
@@ -239,12 +247,15 @@ def session_report(
         verdict_rows = {}
         if dimensionality:
             verdict_rows = {
+                "verdict": dimensionality.get("verdict"),
+                **({"why undetermined": "; ".join(dimensionality["reasons"])} if dimensionality.get("reasons") else {}),
+                "votes classified correctly out of sample, 1D": dimensionality.get("share_correct_oos_1d"),
+                "votes classified correctly out of sample, 2D": dimensionality.get("share_correct_oos_2d"),
+                "out-of-sample gain": dimensionality.get("oos_gain"),
                 "elpd_diff (2D minus 1D)": dimensionality.get("elpd_diff"),
                 "its standard error": dimensionality.get("se"),
-                "votes classified correctly, 1D": dimensionality.get("share_correct_1d"),
-                "votes classified correctly, 2D": dimensionality.get("share_correct_2d"),
-                "gain": dimensionality.get("classification_gain"),
-                "second dimension matters": dimensionality.get("second_dimension_matters"),
+                "votes classified correctly in sample, 1D": dimensionality.get("share_correct_1d"),
+                "votes classified correctly in sample, 2D": dimensionality.get("share_correct_2d"),
                 "rule": dimensionality.get("rule"),
             }
         plane_section = {

@@ -103,8 +103,10 @@ RANKING_COLUMNS_2D = [
 def rank_legislators_2d(idata, legislators: pd.DataFrame) -> pd.DataFrame:
     """The two-dimensional model's table: `rank_legislators`' columns for dim 1 (xi;
     rank 1 = most conservative on dim 1) and the posterior mean, sd and 94% HDI of
-    dim 2 (xi_2), one row per legislator in rank order. Both dimensions are on the
-    model's scale (each standardized: chamber mean 0, sd 1)."""
+    dim 2 (xi_2), one row per legislator in rank order. Both on the model's scale: dim 1
+    standardized (chamber mean 0, sd 1 in every draw); dim 2 chamber mean 0, its sd held
+    near 1 by its prior, not fixed (the posterior's `dim_2_spread`,
+    stats/models/two_dimensional.py)."""
     import arviz as az
 
     table = _rank_dim_1(idata, legislators)

@@ -29,7 +29,14 @@ unless the votes say otherwise; it is estimated, not fixed); and the rule's two 
 differ on dim 1 only (d . xi_2 = 0), which fixes the rotation: dim 1 is the direction
 that separates the rule's sides, dim 2 what divides the chamber across them. Dim 1's
 sign is the orientation rule's (a draw with r . xi < 0 has xi, beta and mu_party negated,
-`ModelSpec.odd`). Left is the reflection xi_2 -> -xi_2 (with beta_2): see `orient_draws`.
+`ModelSpec.odd`). Left is the reflection xi_2 -> -xi_2 (with beta_2): see "Orientation
+of dim 2" below.
+
+Dim 2's scale. Dim 2 is not standardized: in every draw its mean is 0 and its sd,
+sqrt(mean(xi_2^2)), is what the Normal(0, 1) prior on w_2 and the votes make it (near 1
+unless the votes say otherwise; the posterior records its mean over the draws as
+`dim_2_spread`). A unit of dim 2 is therefore about, not exactly, one chamber sd, and
+distances on dim 2 compare with dim 1's only that far.
 
 Dim 1 has the default model's party level, entry for entry (`stats/party_level.py`, the
 same groups and the same mixture for the unaffiliated).
@@ -43,12 +50,23 @@ orthonormal directions 1, xi and d are independent of the rest, which is xi_2. S
 gauge multiplies the model's density by a proper density of those five directions, which
 nothing reports (`test_the_gauge_is_inert`).
 
-Orientation of dim 2, a documented rule applied draw by draw (`orient_draws`): a draw
-with xi_2 . q < 0, for q the start's dim 2, has xi_2 and beta_2 negated; then, if the
-posterior means lean the wrong way under `pca.orient_second`, every draw's are. Positive
-dim 2 is the side of each side's members farther from the other side on dim 1. The
-strength of that lean is recorded as `second_dimension_lean` and the draws flipped per
-chain as `reflected_draws`.
+Orientation of dim 2, a documented rule whose reference is decided once per posterior
+(`orient_second_dimension`): v, the leading eigenvector of the draws' second moment of
+xi_2 (unchanged by any draw's reflection: the posterior's own dim-2 configuration up to
+sign, nothing from the start); every draw aligned with v (xi_2 with beta_2 negated where
+xi_2 . v < 0); then every draw's sign negated if the posterior means lean the wrong way
+under `pca.orient_second`. Positive dim 2 is the side of each side's members farther
+from the other side on dim 1. The posterior is symmetric under the reflection, so this
+is the posterior restricted to the half-space {xi_2 . v > 0}, whose boundary is
+orthogonal to the direction the draws spread along most (largest sum of (xi_2 . v)^2). Where dim 2 is weak the draws sit near any boundary
+and cross it: their dim 2 is then a convention more than a finding. How weak is
+recorded: each chain's share of draws aligned against its own majority
+(`dim_2_crossing`, 0 in a chain that stays in one mirror image, near 0.5 in one that
+crosses freely), the lean as `second_dimension_lean`, the draws negated per chain as
+`reflected_draws` (why not the start's dim 2, nor whole chains: docs/models.md,
+"Orientation of dim 2"). The angle of the plane's main axis of discrimination from dim
+1 is recorded as `main_axis_degrees` (`main_axis_angle`); the plane is not turned onto
+it (measured: docs/models.md, "Which direction is dim 1").
 
 Coordinates. The sampler moves x = (w (n), mu (G), log sigma (G), w_2 (n), a (m), log
 tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)) with alpha_j = a_j + c_j .
@@ -95,7 +113,7 @@ KERNEL_PRIORS = KernelPriors(PRIORS)
 P = KERNEL_PRIORS.at
 GATED = {"xi": ("xi",), "xi_2": ("xi_2",), "party": ("mu_party", "sigma_party"), "tau": ("tau", "tau_2")}
 STARTS = ("pc1", "pc2")
-ODD = ("xi", "beta", "mu_party")  # dim 1's mirror image (dim 2's: `orient_draws`)
+ODD = ("xi", "beta", "mu_party")  # dim 1's mirror image (dim 2's: `orient_second_dimension`)
 # Twice the one-dimensional models' cap on kept draws per chain: with the default 4,000,
 # 4 of 11 chambers measured ran to the cap (the 88th, 115th and 116th Senates and the
 # 117th House cut to 107 roll calls; docs/models.md), dim 2's scale and the party level
@@ -160,8 +178,8 @@ class Layout:
     log sigma (G), w_2 (n), a (m), log tau, log(tau_2 sd(xi_2)), beta (m), z_2 (m)
     (beta_2 = tau_2 z_2). groups: (n,) int64 (`stats/parties.py`, -1 unaffiliated);
     weights: (G,) the mixture's; contrast: (n,) d; shear: (m, 2) cutpoints c_j, alpha_j
-    = a_j + c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (the halves dim 2
-    is folded into)."""
+    = a_j + c_j . (beta_j, beta_2_j); reference: (n,) the start's dim 2 (kept for
+    inspection; dim 2's sign reads the posterior's own draws)."""
 
     n_legislators: int
     n_roll_calls: int
@@ -492,42 +510,77 @@ def expand(x, out, votes, ints, floats):
         out[r + 2 + 2 * m + j] = beta2
 
 
-# ------------------------------------------------------------------ orientation
+# ------------------------------------------------------------------ orientation of dim 2
 
 
-def _negate(post, names, flip: np.ndarray) -> None:
-    """Negate `names` of an ArviZ posterior in place where flip (chains, draws) is true."""
-    sign = np.where(flip, -1.0, 1.0)
-    for name in names:
-        values = post[name].transpose("chain", "draw", ...)
-        factor = sign.reshape(sign.shape + (1,) * (values.ndim - 2))
-        post[name] = (values * factor).transpose(*post[name].dims)
+def _values(post, name) -> np.ndarray:
+    return post[name].transpose("chain", "draw", ...).values
 
 
-def orient_draws(idata, weights, reference: np.ndarray) -> dict:
-    """Fold every draw of `idata.posterior` into the documented half of dim 2 (module
-    docstring), in place; dim 1's sign is the orientation rule's (folded already).
-    weights: (n,) the rule's r, reference: (n,) the start's dim 2, both in the posterior's
-    legislator order. Returns the draws flipped per chain and the lean of the reported
-    dim 2 (`pca.second_dimension_lean`, not negative)."""
-    post = idata.posterior
-    xi_2 = post["xi_2"].transpose("chain", "draw", "legislator").values
-    flip = xi_2 @ np.asarray(reference, float) < 0.0
-    _negate(post, ("xi_2", "beta_2"), flip)
-    means = (post[name].mean(("chain", "draw")).values for name in ("xi", "xi_2"))
-    lean = second_dimension_lean(*means, weights)
+def _store(post, name, values: np.ndarray) -> None:
+    """Write (chain, draw, ...) values back to `name` of an ArviZ posterior group."""
+    order = post[name].transpose("chain", "draw", ...)
+    post[name] = order.copy(data=values).transpose(*post[name].dims)
+
+
+def main_axis_angle(xi_2: np.ndarray, beta: np.ndarray, beta_2: np.ndarray) -> float:
+    """The angle (degrees, in (-90, 90], from dim 1 toward dim 2) of the plane's main axis
+    of discrimination: the leading eigenvector of sum_j b_j b_j^T over every roll call and
+    draw, b_j = (beta_j, beta_2_j sd(xi_2)) the discriminations in the frame where both
+    dimensions have sd 1 in every draw. xi_2: (chain, draw, n); beta, beta_2: (chain,
+    draw, m). Reported, not applied: turning dim 1 onto it agrees worse with Nokken-Poole's
+    dim 1 on both shared Senates of the second-dimension era (docs/models.md, "Which
+    direction is dim 1")."""
+    spread = np.sqrt(np.mean(xi_2**2, axis=-1))  # (chain, draw): dim 2's sd (mean 0)
+    b = np.stack([beta, beta_2 * spread[..., None]], axis=-1).reshape(-1, 2)
+    axis = np.linalg.eigh(b.T @ b)[1][:, 1]
+    angle = math.degrees(math.atan2(axis[1], axis[0]))
+    return angle - 180.0 if angle > 90.0 else angle + 180.0 if angle <= -90.0 else angle
+
+
+def orient_second_dimension(post, weights) -> dict:
+    """Dim 2's sign (module docstring, "Orientation of dim 2"), in place on an ArviZ
+    posterior group. The reference is decided once per posterior, from its own draws:
+    v, the leading eigenvector of the draws' second moment of xi_2 (n x n; unchanged by
+    any draw's reflection, so no draw's sign enters it, and nothing from the start). Every
+    draw is aligned with v (xi_2 and beta_2 negated where xi_2 . v < 0), then every draw's
+    sign is negated if the posterior means' `pca.second_dimension_lean` is negative.
+    weights: (n,) the rule's r in the posterior's legislator order. Returns the draws
+    negated per chain (relative to the sampler's draws), each chain's share of draws
+    aligned against its own majority (`dim_2_crossing`: 0 when a chain stays in one mirror
+    image, near 0.5 when it crosses freely, where dim 2 is weak), the lean (not
+    negative), dim 2's mean sd over the draws and `main_axis_angle`."""
+    x2, b2 = _values(post, "xi_2"), _values(post, "beta_2")  # (chain, draw, n), (chain, draw, m)
+    pooled = x2.reshape(-1, x2.shape[-1])
+    v = np.linalg.eigh(pooled.T @ pooled)[1][:, -1]
+    flip = x2 @ v < 0.0  # (chain, draw)
+    x2, b2 = np.where(flip[..., None], -x2, x2), np.where(flip[..., None], -b2, b2)
+    lean = second_dimension_lean(post["xi"].mean(("chain", "draw")).values, x2.mean(axis=(0, 1)), weights)
     if lean < 0:
-        _negate(post, ("xi_2", "beta_2"), np.ones_like(flip))
-    return {"xi_2": (flip != (lean < 0)).sum(axis=1).tolist(), "lean": abs(lean)}
+        x2, b2, flip = -x2, -b2, ~flip
+    share = flip.mean(axis=1)
+    _store(post, "xi_2", x2)
+    _store(post, "beta_2", b2)
+    return {
+        "draws": [int(v) for v in flip.sum(axis=1)],
+        "dim_2_crossing": [round(float(min(f, 1.0 - f)), 4) for f in share],
+        "lean": abs(lean),
+        "dim_2_spread": round(float(np.sqrt(np.mean(x2**2, axis=-1)).mean()), 4),
+        "main_axis_degrees": round(main_axis_angle(x2, _values(post, "beta"), b2), 2),
+    }
 
 
 def postprocess(idata, bound: Bound) -> dict:
-    """Orient every draw (`orient_draws`); record the draws flipped (relative to the
-    sampler's own orientation) and the lean of dim 2."""
-    flipped = orient_draws(idata, bound.orientation, bound.layout.reference)
+    """Dim 2's sign (`orient_second_dimension`); records the draws negated per chain
+    (`reflected_draws`), the lean of dim 2, each chain's share of draws aligned against
+    its own majority, dim 2's spread and the main axis's angle."""
+    frame = orient_second_dimension(idata.posterior, bound.orientation)
     return {
-        "reflected_draws": json.dumps({"xi_2": flipped["xi_2"]}),
-        "second_dimension_lean": round(float(flipped["lean"]), 4),
+        "reflected_draws": json.dumps({"xi_2": frame["draws"]}),
+        "second_dimension_lean": round(float(frame["lean"]), 4),
+        "dim_2_crossing": json.dumps(frame["dim_2_crossing"]),
+        "dim_2_spread": frame["dim_2_spread"],
+        "main_axis_degrees": frame["main_axis_degrees"],
     }
 
 
@@ -537,8 +590,9 @@ SPEC = ModelSpec(
     title="the two-dimensional 2PL model",
     # 2: a party level on both dimensions. 3: dim 2 not standardized (a Normal prior on it,
     # its spread estimated), a soft bound on the plane, tau_2 sampled per sd of dim 2. 4: the
-    # party level over whatever parties the chamber has, the sign by the orientation rule
-    version="4",
+    # party level over whatever parties the chamber has, the sign by the orientation rule. 5:
+    # dim 2 aligned with the posterior's own dim-2 configuration, not the start's
+    version="5",
     job="two_dimensional_chain",
     suffix="_2d",
     beside_default=True,
