@@ -50,8 +50,8 @@ ELPD_SE_MULTIPLE = 4.0
 # One vote in 200 classified better out of sample. Measured (docs/models.md, "The
 # dimensionality verdict"; bench/calibrate_dimensionality.py): on 6 chambers simulated from
 # the 73rd's and 88th's fitted 1D posteriors (150 roll calls each) the plane's gain was
-# -0.14% .. +0.04%, 0 of 6 said to matter and the check passed in all 6 (a rate bounded
-# below 39% at 95% by so few);
+# -0.14% .. +0.04%; on 4 more from the 110th's and 114th's, -0.04% .. +0.02%: 0 of 10
+# said to matter and the check passed in all 10 (a rate bounded below 26% at 95% by so few);
 # on the real 73rd and 88th it is 6.8% and 8.1%.
 OOS_GAIN_MIN = 0.005
 LOG_HALF = math.log(0.5)
