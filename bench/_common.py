@@ -58,6 +58,14 @@ def write_block(path: Path, begin: str, end: str, text: str, before: str | None 
     os.replace(partial, path)
 
 
+def publish(text: str, begin: str, end: str, write_docs: bool) -> None:
+    """Print a script's tables; with --write-docs also put them between the script's
+    markers in docs/models.md."""
+    print(text)
+    if write_docs:
+        write_block(MODELS_DOC, begin, end, text)
+
+
 def write_measured(label: str, text: str) -> None:
     """Replace the block of bench/RESULTS.md measured under `label` (a new one goes at
     the end of the measured part), so blocks measured by separate commands each keep

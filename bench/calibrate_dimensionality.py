@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MODELS_DOC, OUT, land_chamber, write_block  # noqa: E402
+from _common import OUT, land_chamber, publish  # noqa: E402
 
 BEGIN, END = "<!-- calibrate_dimensionality: begin -->", "<!-- calibrate_dimensionality: end -->"
 
@@ -215,9 +215,7 @@ def main(argv=None) -> int:
         stored = run(args.chambers.split(","), args.replicates, Path(args.root).resolve(), Path(args.out).resolve(),
                      args.roll_calls)
     text = tables(stored)
-    print(text)
-    if args.write_docs:
-        write_block(MODELS_DOC, BEGIN, END, text)
+    publish(text, BEGIN, END, args.write_docs)
     return 0
 
 

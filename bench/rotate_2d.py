@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MODELS_DOC, OUT, write_block  # noqa: E402
+from _common import OUT, publish  # noqa: E402
 from validate_2d import external_scores  # noqa: E402
 
 BEGIN, END = "<!-- rotate_2d: begin -->", "<!-- rotate_2d: end -->"
@@ -129,9 +129,7 @@ def main(argv=None) -> int:
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
     text = table([chamber_rules(stem, Path(args.root)) for stem in args.chambers.split(",")])
-    print(text)
-    if args.write_docs:
-        write_block(MODELS_DOC, BEGIN, END, text)
+    publish(text, BEGIN, END, args.write_docs)
     return 0
 
 

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MODELS_DOC, OUT, fmt, land_chamber, run_partition, write_block  # noqa: E402
+from _common import OUT, fmt, land_chamber, publish, run_partition  # noqa: E402
 from validate_chambers import gates_cell  # noqa: E402
 
 BEGIN, END = "<!-- validate_2d: begin -->", "<!-- validate_2d: end -->"
@@ -302,9 +302,7 @@ def main(argv=None) -> int:
     else:
         results, settings, success = fit(args.chambers.split(","), Path(args.root), Path(args.out))
     text = tables(results, settings)
-    print(text)
-    if args.write_docs:
-        write_block(MODELS_DOC, BEGIN, END, text)
+    publish(text, BEGIN, END, args.write_docs)
     return 0 if success else 1
 
 

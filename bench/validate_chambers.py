@@ -27,8 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MODELS_DOC, OUT, fmt, land_chamber, run_partition, shared_chambers, voteview_files  # noqa: E402
-from _common import write_block  # noqa: E402
+from _common import OUT, fmt, land_chamber, run_partition, shared_chambers, voteview_files  # noqa: E402
+from _common import publish  # noqa: E402
 
 BEGIN, END = "<!-- validate_chambers: begin -->", "<!-- validate_chambers: end -->"
 
@@ -187,9 +187,7 @@ def main(argv=None) -> int:
         results, settings = fit(stems, Path(args.root), Path(args.out))
         success = all(r["success"] for r in results)  # every chamber in the table
     text = table(results, settings)
-    print(text)
-    if args.write_docs:
-        write_block(MODELS_DOC, BEGIN, END, text)
+    publish(text, BEGIN, END, args.write_docs)
     return 0 if success else 1
 
 
