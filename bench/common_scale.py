@@ -235,7 +235,7 @@ def main(argv=None) -> int:
     from irt_pipeline.instance import prepare_dagster_home
 
     congresses = congress_list(args.congresses)
-    root = Path(args.root)
+    root = Path(args.root).resolve()
     home = prepare_dagster_home(root.parent / "dagster_home")
     with dg.DagsterInstance.from_config(str(home)) as instance:
         defs = make_definitions(root=str(root))

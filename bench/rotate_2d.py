@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     parser.add_argument("--chambers", default="S073,S088")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
-    text = table([chamber_rules(stem, Path(args.root)) for stem in args.chambers.split(",")])
+    text = table([chamber_rules(stem, Path(args.root).resolve()) for stem in args.chambers.split(",")])
     publish(text, BEGIN, END, args.write_docs)
     return 0
 

@@ -300,7 +300,7 @@ def main(argv=None) -> int:
         stored = json.loads(Path(args.table_from).read_text())
         results, settings, success = stored["results"], stored["sampler"], True
     else:
-        results, settings, success = fit(args.chambers.split(","), Path(args.root), Path(args.out))
+        results, settings, success = fit(args.chambers.split(","), Path(args.root).resolve(), Path(args.out).resolve())
     text = tables(results, settings)
     publish(text, BEGIN, END, args.write_docs)
     return 0 if success else 1

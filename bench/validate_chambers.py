@@ -184,7 +184,7 @@ def main(argv=None) -> int:
         results, settings, success = stored["results"], stored["sampler"], True
     else:
         stems = args.chambers.split(",") if args.chambers else shared_chambers()
-        results, settings = fit(stems, Path(args.root), Path(args.out))
+        results, settings = fit(stems, Path(args.root).resolve(), Path(args.out).resolve())
         success = all(r["success"] for r in results)  # every chamber in the table
     text = table(results, settings)
     publish(text, BEGIN, END, args.write_docs)
