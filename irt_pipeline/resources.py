@@ -23,9 +23,14 @@ from irt_pipeline.stats.sampling import SamplerSettings
 DEFAULT_ROOT = "irt_data"
 
 
-def default_root() -> str:
-    root = os.environ.get("IRT_PIPELINE_ROOT", DEFAULT_ROOT)
+def resolved_root(root: str) -> str:
+    """A storage root as the resources hold it: a local folder as an absolute path (a
+    relative one would be read against whatever folder a process runs in), a URL as is."""
     return root if "://" in root else str(Path(root).expanduser().resolve())
+
+
+def default_root() -> str:
+    return resolved_root(os.environ.get("IRT_PIPELINE_ROOT", DEFAULT_ROOT))
 
 
 class Storage(dg.ConfigurableResource):
@@ -85,7 +90,7 @@ def resources_from_env(root: str | None = None, rebuild: dict | None = None) -> 
     it (for the IO managers' messages)."""
     from irt_pipeline.io_managers import io_managers
 
-    root = root or default_root()
+    root = resolved_root(root) if root else default_root()
     filters = VoteFilters()
     return {
         "storage": Storage(root=root),

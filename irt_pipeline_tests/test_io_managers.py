@@ -201,3 +201,16 @@ def test_replace_failing_mid_write_keeps_the_old_file_and_cleans_up(tmp_path):
     replace_atomic(target, lambda tmp: tmp.write_bytes(b"new"))
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in target.parent.iterdir()) == ["117.parquet"]
+
+
+def test_a_relative_storage_root_is_read_against_where_it_was_given(tmp_path, monkeypatch):
+    """`make_definitions(root="r")`, like IRT_PIPELINE_ROOT=r, means the folder r of the
+    working directory at that moment, held as an absolute path (a process that later runs
+    elsewhere reads the same files); a URL is kept as it is."""
+    from irt_pipeline.definitions import make_definitions
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IRT_PIPELINE_ROOT", "from_env")
+    assert make_definitions(root="r").resources["storage"].root == str(tmp_path / "r")
+    assert make_definitions().resources["storage"].root == str(tmp_path / "from_env")
+    assert make_definitions(root="s3://bucket/prefix").resources["storage"].root == "s3://bucket/prefix"
