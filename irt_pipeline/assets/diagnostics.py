@@ -8,7 +8,7 @@ from irt_pipeline import versions
 from irt_pipeline.assets._common import ERROR
 from irt_pipeline.assets._lineage import landing_lineage
 from irt_pipeline.partitions import session_chamber_partitions
-from irt_pipeline.stats.diagnostics import gates_for
+from irt_pipeline.stats.diagnostics import NOTHING_TO_JUDGE, gates_for
 from irt_pipeline.stats.models.spec import ModelSpec
 
 
@@ -28,7 +28,7 @@ def gate_check_specs(asset: str, spec: ModelSpec) -> list[dg.AssetCheckSpec]:
 
 def _result(gate: dict) -> str:
     if not gate.get("applies", True):
-        return "pass (no parameters to judge)"
+        return f"pass ({NOTHING_TO_JUDGE})"
     return "pass" if gate["passed"] else "**FAIL**"
 
 
@@ -90,5 +90,5 @@ def judge_posterior(context, posterior, spec: ModelSpec, upstream: str):
             passed=g["passed"],
             severity=ERROR,
             metadata={"value": float(g["value"]), "threshold": f"{g['op']} {g['threshold']:g}",
-                      **({} if g.get("applies", True) else {"applies": "no: the posterior has no parameter of this group"})},
+                      **({} if g.get("applies", True) else {"applies": f"no: {NOTHING_TO_JUDGE}"})},
         )

@@ -62,7 +62,7 @@ def model_assets(spec: ModelSpec, automated: bool = False) -> dict[str, dg.Asset
         code_version=versions.DIAGNOSTICS,
         check_specs=gate_check_specs(name("diagnostics"), spec),
         description=f"Convergence summary of {spec.title}'s posterior and its gates (blocking checks): "
-        + "; ".join(f"R-hat and bulk ESS over {', '.join(v)}" for v in spec.gated.values())
+        + "; ".join(f"R-hat, bulk and tail ESS over {', '.join(v)}" for v in spec.gated.values())
         + "; divergences; E-BFMI.",
         **common,
         **automation,

@@ -17,6 +17,7 @@ import pandas as pd
 from irt_pipeline.report import figures
 from irt_pipeline.report.page import code_versions, package_versions, render
 from irt_pipeline.report.tables import Column, key_values, number, table
+from irt_pipeline.stats.diagnostics import NOTHING_TO_JUDGE
 
 HDI_PROB = 0.94
 POSITION = "position (sd of the chamber, + conservative)"
@@ -166,7 +167,7 @@ def _gate_rows(diagnostics: dict) -> list[dict]:
             "description": g.get("description", ""),
             "value": g.get("value"),
             "threshold": f"{g.get('op')} {g.get('threshold'):g}" if isinstance(g.get("threshold"), (int, float)) else "",
-            "result": ("pass (no parameters to judge)" if g.get("applies") is False else "pass") if g.get("passed") else "FAIL",
+            "result": (f"pass ({NOTHING_TO_JUDGE})" if g.get("applies") is False else "pass") if g.get("passed") else "FAIL",
         }
         for g in diagnostics.get("gates", [])
     ]

@@ -32,6 +32,7 @@ RHAT_MAX = 1.01
 ESS_BULK_MIN = 400
 ESS_TAIL_MIN = 400  # the same as bulk: the interval endpoints known as well as the means
 EBFMI_MIN = 0.3
+NOTHING_TO_JUDGE = "no parameters to judge"  # a gate of an empty group (`evaluate_gates`)
 _OPS = {"<": operator.lt, ">": operator.gt, "==": operator.eq}
 
 

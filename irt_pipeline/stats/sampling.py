@@ -188,7 +188,8 @@ def sample(
         from irt_pipeline.stats.callbacks import start_compiling
 
         start_compiling(spec.module)
-    bound = spec.bind(matrix, np.asarray(pca, float), orientation)
+    scores = np.asarray(pca, float)
+    bound = spec.bind(matrix, scores, orientation)
     compiled = _compile(spec, matrix, bound, settings)
     compile_seconds = time.perf_counter() - start
 
@@ -200,7 +201,7 @@ def sample(
     runs = []
     for attempt, target_accept in enumerate((settings.target_accept, settings.retry_target_accept)):
         if attempt and spec.rebind is not None:  # the model's other coordinates for the retry
-            other = spec.rebind(matrix, np.asarray(pca, float), orientation, bound)
+            other = spec.rebind(matrix, scores, orientation, bound)
             if other is not None:
                 bound, compiled = other, _compile(spec, matrix, other, settings)
         idata, record = _run(compiled, bound, spec, settings, target_accept, progress, fold)

@@ -499,8 +499,8 @@ def expand(x, out, votes, ints, floats):
 def rebind(matrix: VoteMatrix, pca: np.ndarray, orientation, bound: Bound) -> Bound | None:
     """The anchored coordinates for the retry after the gauge coordinates diverged (the
     centred party level's funnel, where `choose_coordinates` read a group's members as
-    pinning it and they do not); None where the chamber has one group or the anchored
-    coordinates diverged."""
+    pinning it and they do not); None where the chamber has fewer than two groups or the
+    run that diverged was in the anchored coordinates already."""
     if bound.attrs["coordinates"] != COORDINATES[GAUGE] or bound.layout.n_groups < 2:
         return None
     return bind(matrix, pca, orientation, design=ANCHORED)
