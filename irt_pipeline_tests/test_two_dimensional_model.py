@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from simulated import two_dimensional_chamber
 
-from irt_pipeline.stats.diagnostics import convergence_summary, gates_for
+from irt_pipeline.stats.diagnostics import convergence_summary, gates_for, split_rhat_and_bulk_ess
 from irt_pipeline.stats.models import two_dimensional as td
 from irt_pipeline.stats.orientation import fold_draws
 from irt_pipeline.stats.pca import default_weights, pca_scores, second_dimension_lean
@@ -235,6 +235,31 @@ def test_dim_2_is_aligned_with_the_posteriors_own_configuration_not_the_starts()
         again.posterior[name] = again.posterior[name].copy(data=values)
     td.orient_second_dimension(again.posterior, weights)
     np.testing.assert_allclose(again.posterior["xi_2"].values, idata.posterior["xi_2"].values, rtol=1e-12)
+
+
+def test_the_stopping_rules_looks_judge_dim_2_aligned_as_the_gates_do():
+    """A look's draws are aligned as the posterior will be (`align_look`, applied by the
+    sampler to every look): on a posterior whose chains cross between dim 2's mirror
+    images (chain 1 wholly mirrored, chain 2 in the mirror image every other draw), xi_2's
+    R-hat at the look equals the gates' (after `orient_second_dimension`) and passes,
+    where the unaligned draws the looks judged before fail it."""
+    raw, weights, t = crossing_posterior(seed=3, signal=1.0)
+    for name in ("xi_2", "beta_2"):
+        values = raw.posterior[name].values * np.sign(raw.posterior["xi_2"].values @ t)[..., None]
+        values[1] *= -1.0
+        values[2, ::2] *= -1.0
+        raw.posterior[name] = raw.posterior[name].copy(data=values)
+    looked, gated = raw.copy(), raw.copy()
+    def rhat(idata):  # the largest R-hat over the positions
+        return float(np.max(split_rhat_and_bulk_ess(np.moveaxis(idata.posterior["xi_2"].values, -1, 0))[0]))
+
+    before = rhat(raw)
+    td.align_look(looked.posterior)
+    td.orient_second_dimension(gated.posterior, weights)
+    at_look, at_gate = rhat(looked), rhat(gated)
+    assert before > 1.1 and at_look < 1.01
+    assert at_look == pytest.approx(at_gate, abs=1e-12)
+    assert td.SPEC.align_look is td.align_look
 
 
 def test_a_weak_second_dimension_shows_as_crossing_draws():

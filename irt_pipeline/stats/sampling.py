@@ -136,7 +136,7 @@ def _compile(spec: ModelSpec, matrix: VoteMatrix, bound: Bound, settings: Sample
     return compile_graph(spec, matrix, bound, settings.seed)
 
 
-def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, target_accept: float, progress, fold):
+def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, target_accept: float, progress, prepare):
     """One sampling run under the stopping rule: (idata, record)."""
     import arviz  # noqa: F401 - imported before the chains start, not at their first look
     import nutpie
@@ -158,7 +158,7 @@ def _run(compiled, bound: Bound, spec: ModelSpec, settings: SamplerSettings, tar
     )
     idata, record = sample_until_clear(
         sampler, tune=settings.tune, draws=settings.draws, block=settings.block, max_draws=settings.max_draws,
-        gated=spec.gated, coords=dict(bound.coords), dims=dict(bound.dims), progress=progress, prepare=fold,
+        gated=spec.gated, coords=dict(bound.coords), dims=dict(bound.dims), progress=progress, prepare=prepare,
     )
     return idata, {**record, "target_accept": target_accept}
 
@@ -198,13 +198,19 @@ def sample(
         def fold(trace):
             return fold_draws(trace.posterior, bound.orientation, spec.odd)
 
+    def prepare(trace):  # a look judges the draws the gates will judge
+        if fold is not None:
+            fold(trace)
+        if spec.align_look is not None:
+            spec.align_look(trace.posterior)
+
     runs = []
     for attempt, target_accept in enumerate((settings.target_accept, settings.retry_target_accept)):
         if attempt and spec.rebind is not None:  # the model's other coordinates for the retry
             other = spec.rebind(matrix, scores, orientation, bound)
             if other is not None:
                 bound, compiled = other, _compile(spec, matrix, other, settings)
-        idata, record = _run(compiled, bound, spec, settings, target_accept, progress, fold)
+        idata, record = _run(compiled, bound, spec, settings, target_accept, progress, prepare)
         runs.append({**record, **bound.attrs})
         if record["stop"] != "divergence":
             break

@@ -6,7 +6,8 @@ that, the first c draws of every chain are judged with the gates of `diagnostics
 each with a margin: R-hat below 1.005 (the gate: 1.01) and bulk and tail ESS above 600
 (the gates: 400) over every gated group, no divergence, E-BFMI above 0.35 (the gate:
 0.3). The looks judge the draws the gates will judge: put on the orientation rule's
-side first (`prepare`).
+side first and aligned as the model's post-processing aligns them (the 2D model's dim 2,
+per draw), by `prepare` (`sampling.sample`, `ModelSpec.align_look`).
 The first look that clears all of them stops the sampler; the posterior is exactly
 those c draws per chain (later draws are dropped); at `max_draws` the sampler stops
 whatever the gates say and the blocking checks decide. A divergence stops the look-ups

@@ -61,7 +61,10 @@ class ModelSpec:
     sampler's coordinates (the reference the kernel is tested against); logp_grad,
     expand: the numba kernels (`stats/callbacks.py`'s calling convention), from which
     nutpie's C callbacks `logp` and `expand` are made; postprocess(idata, bound) ->
-    attrs to record (e.g. chains reoriented), may edit idata.posterior in place; scale:
+    attrs to record (e.g. chains reoriented), may edit idata.posterior in place;
+    align_look(posterior): applied in place to every stopping-rule look's draws after
+    the orientation rule's fold, the alignment postprocess applies to the posterior (so
+    the looks judge the draws the gates judge; e.g. dim 2's sign per draw); scale:
     what the reported positions mean; starts: the `pca_init` columns `bind` takes as
     its start scores (`start_scores`); max_draws_factor: the model's cap on kept draws
     per chain is this many times the sampler's `max_draws` (a model that mixes more
@@ -99,6 +102,7 @@ class ModelSpec:
     beside_default: bool = False
     checked: bool = False
     postprocess: Callable = field(default=lambda idata, bound: {})
+    align_look: Callable | None = None
     odd: tuple[str, ...] = ("xi", "beta")
     jittered: tuple[str, ...] = ("a", "beta")
     starts: tuple[str, ...] = ("pc1",)

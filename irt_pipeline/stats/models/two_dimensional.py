@@ -538,6 +538,27 @@ def main_axis_angle(xi_2: np.ndarray, beta: np.ndarray, beta_2: np.ndarray) -> f
     return angle - 180.0 if angle > 90.0 else angle + 180.0 if angle <= -90.0 else angle
 
 
+def _against_configuration(x2: np.ndarray) -> np.ndarray:
+    """(chain, draw) bool: the draws whose xi_2 points against v, the leading eigenvector
+    of the pooled draws' second moment of xi_2 (n x n; no draw's sign enters it).
+    x2: (chain, draw, n)."""
+    pooled = x2.reshape(-1, x2.shape[-1])
+    v = np.linalg.eigh(pooled.T @ pooled)[1][:, -1]
+    return x2 @ v < 0.0
+
+
+def align_look(post) -> None:
+    """Dim 2 of a stopping-rule look aligned as `orient_second_dimension` aligns the
+    posterior (in place; xi_2 and, where the look holds it, beta_2), so that the looks
+    judge the draws the gates will judge. The overall sign is left: no diagnostic reads it."""
+    flip = _against_configuration(_values(post, "xi_2"))
+    if flip.any():
+        for name in ("xi_2", "beta_2"):
+            if name in post:
+                values = _values(post, name)
+                _store(post, name, np.where(flip[..., None], -values, values))
+
+
 def orient_second_dimension(post, weights) -> dict:
     """Dim 2's sign (module docstring, "Orientation of dim 2"), in place on an ArviZ
     posterior group. The reference is decided once per posterior, from its own draws:
@@ -551,9 +572,7 @@ def orient_second_dimension(post, weights) -> dict:
     image, near 0.5 when it crosses freely, where dim 2 is weak), the lean (not
     negative), dim 2's mean sd over the draws and `main_axis_angle`."""
     x2, b2 = _values(post, "xi_2"), _values(post, "beta_2")  # (chain, draw, n), (chain, draw, m)
-    pooled = x2.reshape(-1, x2.shape[-1])
-    v = np.linalg.eigh(pooled.T @ pooled)[1][:, -1]
-    flip = x2 @ v < 0.0  # (chain, draw)
+    flip = _against_configuration(x2)  # (chain, draw)
     x2, b2 = np.where(flip[..., None], -x2, x2), np.where(flip[..., None], -b2, b2)
     lean = second_dimension_lean(post["xi"].mean(("chain", "draw")).values, x2.mean(axis=(0, 1)), weights)
     if lean < 0:
@@ -604,6 +623,7 @@ SPEC = ModelSpec(
     expand_kernel=expand,
     scale=SCALE,
     postprocess=postprocess,
+    align_look=align_look,
     odd=ODD,
     jittered=("a", "beta", "z_2"),
     starts=STARTS,
