@@ -43,8 +43,9 @@ DIAGNOSTICS = "4"
 # interval (rank_hdi_low, rank_hdi_high)
 RANKINGS = "3"
 # stats/dimensionality.py (dimensionality, from the models' loo and posterior_predictive). 2:
-# out of sample (PSIS-LOO per vote), three outcomes (undetermined never passes)
-DIMENSIONALITY = "2"
+# out of sample (PSIS-LOO per vote), three outcomes (undetermined never passes). 3: the
+# gain 2 se clear of the threshold (too close to call: undetermined)
+DIMENSIONALITY = "3"
 # stats/ppc.py (every model's posterior_predictive)
 POSTERIOR_PREDICTIVE = "1"
 # stats/loo.py psis_loo, loo_table (every model's loo)

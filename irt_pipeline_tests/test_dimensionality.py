@@ -52,7 +52,23 @@ def test_a_clear_out_of_sample_gain_says_the_second_dimension_matters():
     assert result["share_correct_oos_1d"] == pytest.approx(0.8) and result["share_correct_oos_2d"] == pytest.approx(0.85)
     diff = with_gain(0.05) - one_dimensional()
     assert result["elpd_diff"] == pytest.approx(diff.sum()) and result["se"] == pytest.approx(math.sqrt(N * diff.var()))
+    gained = (with_gain(0.05) > math.log(0.5)).astype(int) - (one_dimensional() > math.log(0.5)).astype(int)
+    assert result["oos_gain_se"] == pytest.approx(gained.std() / math.sqrt(N))
     assert result["reasons"] == []
+
+
+def test_a_gain_within_two_se_of_the_threshold_is_too_close_to_call():
+    """The gain must be GAIN_SE_MULTIPLE se clear of the threshold on its side: +0.6
+    points with se 0.1 is undetermined (the 110th Senate's case: +0.54, se 0.07), +0.9 is
+    a second dimension, +0.2 is one dimension."""
+    from irt_pipeline.stats.dimensionality import GAIN_SE_MULTIPLE, judge
+
+    assert GAIN_SE_MULTIPLE == 2.0
+    figures = {"elpd_diff": 600.0, "se": 37.0, "unreliable_votes": 0, "undecided_votes": 0, "oos_gain_se": 0.001}
+    for gain, expected in ((0.006, UNDETERMINED), (0.0045, UNDETERMINED), (0.009, MATTERS), (0.002, ENOUGH)):
+        verdict, reasons = judge({**figures, "oos_gain": gain, "oos_gain_low": gain, "oos_gain_high": gain})
+        assert verdict == expected, gain
+        assert (verdict == UNDETERMINED) == any("too close to call" in r for r in reasons)
 
 
 def test_no_out_of_sample_gain_says_one_dimension_is_enough_whatever_the_in_sample_gain():

@@ -2,8 +2,8 @@
 against the default one, out of sample (stats/dimensionality.py), from each model's stored
 `loo` (computed once per posterior), with a WARN check that fails unless the verdict is
 "one dimension is enough": when the second dimension matters, and when the verdict is
-undetermined (a figure not finite, unreliable PSIS estimates that could decide it, or a
-posterior whose gates are not shown passed). It never blocks: the 1D chain stands
+undetermined (a figure not finite, a gain too close to the threshold to call, unreliable
+PSIS estimates that could decide it, or a posterior whose gates are not shown passed). It never blocks: the 1D chain stands
 either way."""
 
 import dagster as dg
@@ -86,7 +86,7 @@ def dimensionality_asset(default: ModelSpec, spec: ModelSpec) -> dg.AssetsDefini
         )
         figures = {
             name: round(float(result[name]), digits)
-            for name, digits in (("oos_gain", 4), ("oos_gain_low", 4), ("oos_gain_high", 4), ("elpd_diff", 2),
+            for name, digits in (("oos_gain", 4), ("oos_gain_se", 4), ("oos_gain_low", 4), ("oos_gain_high", 4), ("elpd_diff", 2),
                                  ("se", 2), ("share_correct_oos_1d", 4), ("share_correct_oos_2d", 4),
                                  ("classification_gain", 4))
             if name in result

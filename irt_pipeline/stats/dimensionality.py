@@ -10,6 +10,8 @@ it. A vote is classified correctly out of sample when exp(loo_i) > 0.5. Over the
   more parameter per legislator and per roll call, classifies more of the votes it was
   fitted to almost anywhere; out of sample that advantage is gone unless the votes have
   a second dimension (bench/calibrate_dimensionality.py, docs/models.md).
+- oos_gain_se: its standard error over votes, sqrt(var(c2_i - c1_i) / N) for c_i the
+  per-vote 0/1 "classified correctly" (the votes as a sample, as elpd_diff's se).
 - elpd_diff, se: the sum over votes of loo_i(2D) - loo_i(1D) and its standard error
   sqrt(N var(diff_i)) (what `az.compare` reports as dse).
 
@@ -22,15 +24,18 @@ undecided vote as won by one model or by the other, and the verdict must hold at
 ends.
 
 Three outcomes (`VERDICTS`):
-- "the second dimension matters": oos_gain_low > OOS_GAIN_MIN and elpd_diff >
-  ELPD_SE_MULTIPLE * se. The 1D scale leaves out a division of the chamber that predicts
-  held-out votes: read the plane beside it.
-- "one dimension is enough": oos_gain_high <= OOS_GAIN_MIN, or elpd_diff <=
-  ELPD_SE_MULTIPLE * se with no unreliable vote (every figure finite).
-- "undetermined": anything else: a figure that is not finite, unreliable votes enough
-  to put the gain on both sides of the threshold (or to stand behind an elpd_diff that
-  does not clear while the gain might), a posterior whose gates are not shown passed
-  or two tables over different votes (the caller's `problems`). Never read as "enough".
+- "the second dimension matters": oos_gain_low - GAIN_SE_MULTIPLE * oos_gain_se >
+  OOS_GAIN_MIN and elpd_diff > ELPD_SE_MULTIPLE * se. The 1D scale leaves out a division
+  of the chamber that predicts held-out votes: read the plane beside it.
+- "one dimension is enough": oos_gain_high + GAIN_SE_MULTIPLE * oos_gain_se <=
+  OOS_GAIN_MIN, or elpd_diff <= ELPD_SE_MULTIPLE * se with no unreliable vote (every
+  figure finite).
+- "undetermined": anything else: a figure that is not finite, a gain within
+  GAIN_SE_MULTIPLE se of the threshold (too close to call from these votes), unreliable
+  votes enough to put the gain on both sides of the threshold (or to stand behind an
+  elpd_diff that does not clear while the gain might), a posterior whose gates are not
+  shown passed or two tables over different votes (the caller's `problems`). Never read
+  as "enough".
 
 OOS_GAIN_MIN is set from chambers simulated from fitted one-dimensional posteriors
 (the real Senates' xi, alpha, beta and their missingness): the number and the
@@ -54,6 +59,10 @@ ELPD_SE_MULTIPLE = 4.0
 # said to matter and the check passed in all 10 (a rate bounded below 26% at 95% by so few);
 # on the real 73rd and 88th it is 6.8% and 8.1%.
 OOS_GAIN_MIN = 0.005
+# How sure the gain must be of its side of the threshold. Without it, the 110th and 111th
+# Senates were "matters" at +0.54 and +0.57 points, about one se (0.04-0.07 points) above
+# the threshold: a verdict the sample of votes could as well have turned.
+GAIN_SE_MULTIPLE = 2.0
 LOG_HALF = math.log(0.5)
 
 
@@ -61,9 +70,10 @@ def rule_text() -> str:
     return (
         f"the second dimension matters when the 2D model classifies more than {OOS_GAIN_MIN:.1%} more of the "
         f"votes correctly out of sample (PSIS-LOO, exp(loo_i) > 0.5; every undecided vote counted against it) "
-        f"and elpd_diff > {ELPD_SE_MULTIPLE:g} se; one dimension is enough when the gain cannot exceed "
-        f"{OOS_GAIN_MIN:.1%}, or elpd_diff <= {ELPD_SE_MULTIPLE:g} se with every PSIS estimate reliable; "
-        "undetermined otherwise (never read as enough)"
+        f"by at least {GAIN_SE_MULTIPLE:g} se of the gain, and elpd_diff > {ELPD_SE_MULTIPLE:g} se; one dimension "
+        f"is enough when the gain cannot exceed {OOS_GAIN_MIN:.1%} (by {GAIN_SE_MULTIPLE:g} se), or elpd_diff <= "
+        f"{ELPD_SE_MULTIPLE:g} se with every PSIS estimate reliable; undetermined otherwise, a gain too close to "
+        "the threshold included (never read as enough)"
     )
 
 
@@ -81,7 +91,8 @@ def out_of_sample_figures(loo_1d, k_1d, loo_2d, k_2d, good_k: float) -> dict:
         unreliable |= ~np.isfinite(k) | (k > good_k)
     correct_1d, correct_2d = loo_1d > LOG_HALF, loo_2d > LOG_HALF  # NaN compares False
     undecided = missing | (unreliable & (correct_1d != correct_2d))
-    won = np.where(undecided, 0, correct_2d.astype(int) - correct_1d.astype(int))
+    gained = correct_2d.astype(int) - correct_1d.astype(int)  # (N,) -1, 0, +1
+    won = np.where(undecided, 0, gained)
     spread = int(undecided.sum())
     diff = loo_2d - loo_1d
     with np.errstate(invalid="ignore"):
@@ -95,7 +106,8 @@ def out_of_sample_figures(loo_1d, k_1d, loo_2d, k_2d, good_k: float) -> dict:
         "se": se,
         "share_correct_oos_1d": float(correct_1d.mean()),
         "share_correct_oos_2d": float(correct_2d.mean()),
-        "oos_gain": float((correct_2d.astype(int) - correct_1d.astype(int)).mean()),
+        "oos_gain": float(gained.mean()),
+        "oos_gain_se": float(gained.std() / math.sqrt(n)),
         "oos_gain_low": float((won.sum() - spread) / n),
         "oos_gain_high": float((won.sum() + spread) / n),
         "unreliable_votes": int(unreliable.sum()),
@@ -112,7 +124,7 @@ def judge(figures: dict, problems=()) -> tuple[str, list[str]]:
     if problems:
         return UNDETERMINED, list(problems)
     reasons = []
-    names = ("elpd_diff", "se", "oos_gain_low", "oos_gain_high")
+    names = ("elpd_diff", "se", "oos_gain_low", "oos_gain_high", "oos_gain_se")
     values = {name: figures.get(name) for name in names}
     bad = [name for name, v in values.items() if not (isinstance(v, (int, float)) and math.isfinite(v))]
     if bad:
@@ -120,11 +132,17 @@ def judge(figures: dict, problems=()) -> tuple[str, list[str]]:
     if reasons:
         return UNDETERMINED, reasons
     elpd_clears = values["elpd_diff"] > ELPD_SE_MULTIPLE * values["se"]
-    if elpd_clears and values["oos_gain_low"] > OOS_GAIN_MIN:
+    margin = GAIN_SE_MULTIPLE * values["oos_gain_se"]
+    if elpd_clears and values["oos_gain_low"] - margin > OOS_GAIN_MIN:
         return MATTERS, []
     unreliable, undecided = figures.get("unreliable_votes", 0), figures.get("undecided_votes", 0)
-    if values["oos_gain_high"] <= OOS_GAIN_MIN or (not elpd_clears and unreliable == 0):
+    if values["oos_gain_high"] + margin <= OOS_GAIN_MIN or (not elpd_clears and unreliable == 0):
         return ENOUGH, []
+    if values["oos_gain_low"] - margin <= OOS_GAIN_MIN < values["oos_gain_high"] + margin and not undecided:
+        return UNDETERMINED, [
+            f"the out-of-sample gain {figures.get('oos_gain', values['oos_gain_low']):+.2%} (se {values['oos_gain_se']:.2%}) is within "
+            f"{GAIN_SE_MULTIPLE:g} se of the threshold {OOS_GAIN_MIN:.1%}: too close to call from these votes"
+        ]
     if not elpd_clears:
         return UNDETERMINED, [
             f"elpd_diff {values['elpd_diff']:.1f} does not clear {ELPD_SE_MULTIPLE:g} se ({values['se']:.1f}) over "
