@@ -69,6 +69,10 @@ def test_a_gain_within_two_se_of_the_threshold_is_too_close_to_call():
         verdict, reasons = judge({**figures, "oos_gain": gain, "oos_gain_low": gain, "oos_gain_high": gain})
         assert verdict == expected, gain
         assert (verdict == UNDETERMINED) == any("too close to call" in r for r in reasons)
+    # Two undecided votes that move the gain by 0.01 points are not why: the margin is.
+    verdict, reasons = judge({**figures, "undecided_votes": 2, "unreliable_votes": 5, "oos_gain": 0.0054,
+                              "oos_gain_low": 0.0053, "oos_gain_high": 0.0055})
+    assert verdict == UNDETERMINED and "too close to call" in reasons[0]
 
 
 def test_no_out_of_sample_gain_says_one_dimension_is_enough_whatever_the_in_sample_gain():

@@ -60,8 +60,8 @@ ELPD_SE_MULTIPLE = 4.0
 # on the real 73rd and 88th it is 6.8% and 8.1%.
 OOS_GAIN_MIN = 0.005
 # How sure the gain must be of its side of the threshold. Without it, the 110th and 111th
-# Senates were "matters" at +0.54 and +0.57 points, about one se (0.04-0.07 points) above
-# the threshold: a verdict the sample of votes could as well have turned.
+# Senates were "matters" at +0.54 and +0.57 points, se 0.08 and 0.06: half a se and one se
+# above the threshold, a verdict the sample of votes could as well have turned.
 GAIN_SE_MULTIPLE = 2.0
 LOG_HALF = math.log(0.5)
 
@@ -138,10 +138,11 @@ def judge(figures: dict, problems=()) -> tuple[str, list[str]]:
     unreliable, undecided = figures.get("unreliable_votes", 0), figures.get("undecided_votes", 0)
     if values["oos_gain_high"] + margin <= OOS_GAIN_MIN or (not elpd_clears and unreliable == 0):
         return ENOUGH, []
-    if values["oos_gain_low"] - margin <= OOS_GAIN_MIN < values["oos_gain_high"] + margin and not undecided:
-        return UNDETERMINED, [
-            f"the out-of-sample gain {figures.get('oos_gain', values['oos_gain_low']):+.2%} (se {values['oos_gain_se']:.2%}) is within "
-            f"{GAIN_SE_MULTIPLE:g} se of the threshold {OOS_GAIN_MIN:.1%}: too close to call from these votes"
+    if elpd_clears and not values["oos_gain_low"] <= OOS_GAIN_MIN < values["oos_gain_high"]:
+        return UNDETERMINED, [  # the undecided votes alone would not straddle it: the margin does
+            f"the out-of-sample gain {figures.get('oos_gain', values['oos_gain_low']):+.2%} (se "
+            f"{values['oos_gain_se']:.2%}) is within {GAIN_SE_MULTIPLE:g} se of the threshold {OOS_GAIN_MIN:.1%}: "
+            "too close to call from these votes"
         ]
     if not elpd_clears:
         return UNDETERMINED, [
