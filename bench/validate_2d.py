@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import OUT, fmt, land_chamber, publish, run_partition  # noqa: E402
+from _common import CHAMBERS as CHAMBER_NAMES, OUT, fmt, land_chamber, publish, run_partition  # noqa: E402
 from validate_chambers import gates_cell  # noqa: E402
 
 BEGIN, END = "<!-- validate_2d: begin -->", "<!-- validate_2d: end -->"
@@ -209,7 +209,7 @@ def difference_cell(r: dict) -> str:
     mark = "*" if "posterior_2d" in r.get("from_posterior", []) else ""
     return f"{d['median']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] ({d['share_ge_0']:.2f}){mark}"
 VERDICT_HEADER = (
-    "| chamber | elpd_diff 2D - 1D (se) | votes classified out of sample 1D / 2D (gain [bounds]) | "
+    "| chamber | elpd_diff 2D - 1D (se) | votes classified out of sample 1D / 2D (gain [bounds], se) | "
     "in sample (gain) | verdict | 2D gates | posterior step s: 1D / 2D (draws per chain) |\n"
     "|---|---|---|---|---|---|---|"
 )
@@ -236,7 +236,8 @@ def verdict_cells(v: dict | None) -> list[str]:
         return ["-"] * 4
     oos = (
         f"{v['share_correct_oos_1d']:.4f} / {v['share_correct_oos_2d']:.4f} ({v['oos_gain']:+.4f} "
-        f"[{v['oos_gain_low']:+.4f}, {v['oos_gain_high']:+.4f}])" if "oos_gain" in v else "-"
+        f"[{v['oos_gain_low']:+.4f}, {v['oos_gain_high']:+.4f}]"
+        + (f", se {v['oos_gain_se']:.4f})" if "oos_gain_se" in v else ")") if "oos_gain" in v else "-"
     )
     gain = v.get("classification_gain")
     verdict = v.get("verdict") or ("the second dimension matters" if v.get("second_dimension_matters") else "-")
@@ -295,7 +296,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(OUT / "validate_2d.json"), help="results (merged by chamber)")
     parser.add_argument("--table-from", help="only print the tables of a stored JSON file")
     parser.add_argument("--write-docs", action="store_true", help="rewrite the tables in docs/models.md")
+    parser.add_argument("--rejudge", action="store_true",
+                        help="judge every stored chamber of --out again from the LOO tables stored in --root, "
+                             "by this code's rule (no refit), and store the verdicts")
     args = parser.parse_args(argv)
+    if args.rejudge:
+        out = Path(args.out).resolve()
+        stored = json.loads(out.read_text())
+        stored["results"] = [rejudged(r, Path(args.root).resolve()) for r in stored["results"]]
+        out.write_text(json.dumps(stored, indent=2, default=str))
+        args.table_from = str(out)
     if args.table_from:
         stored = json.loads(Path(args.table_from).read_text())
         results, settings, success = stored["results"], stored["sampler"], True
@@ -326,6 +336,24 @@ def fit(stems: list[str], root: Path, out: Path) -> tuple[list[dict], dict, bool
             if result["failures"]:
                 print(f"  failures: {result['failures']}", file=sys.stderr, flush=True)
     return by_congress(results), settings, all(results[s]["success"] for s in stems)
+
+
+def rejudged(r: dict, root: Path) -> dict:
+    """A stored chamber's record with its verdict computed again from the `loo` and
+    `loo_2d` tables stored in `root` (left as it was where they are not there), the
+    gates' outcome and the in-sample shares taken from the record."""
+    from irt_pipeline.stats.dimensionality import dimensionality_verdict
+
+    session, chamber = str(int(r["chamber"][1:])), CHAMBER_NAMES[r["chamber"][0]]
+    paths = [root / name / chamber / f"{session}.parquet" for name in ("loo", "loo_2d")]
+    old = r.get("dimensionality") or {}
+    if not all(p.exists() for p in paths):
+        return r
+    problems = [f"{name}: gates not passed" for name in ("diagnostics", "diagnostics_2d")
+                if not (r.get(name) or {}).get("gates_passed")]
+    shares = (old["share_correct_1d"], old["share_correct_2d"]) if "share_correct_1d" in old else None
+    verdict = dimensionality_verdict(pd.read_parquet(paths[0]), pd.read_parquet(paths[1]), problems, in_sample=shares)
+    return {**r, "dimensionality": {**verdict, "rejudged": True}}
 
 
 def by_congress(results: dict) -> list[dict]:

@@ -118,3 +118,67 @@ def test_a_chain_sampled_in_the_mirror_image_is_put_back_on_the_rules_side(small
         np.testing.assert_array_equal(folded.posterior[name].values, idata.posterior[name].values)
     xi = folded.posterior["xi"].values[1].mean(0)
     assert xi[parties == "Republican"].mean() > xi[parties == "Democrat"].mean()
+
+
+def test_the_flat_prior_is_about_normal_0_1_on_each_member():
+    """iid Normal positions standardized are uniform on {mean 0, sd 1}; one member's
+    marginal is then (1 - x^2 / (n - 1))^((n - 4) / 2), second moment exactly 1: a
+    per-member prior of about Normal(0, 1) strength, checked against standardized
+    draws."""
+    from few_votes import sphere_marginal_logpdf
+
+    rng = np.random.default_rng(3)
+    for n in (12, 40):
+        grid = np.linspace(-np.sqrt(n - 1), np.sqrt(n - 1), 20001)
+        density = np.exp(sphere_marginal_logpdf(grid, n))
+        density /= density.sum()
+        assert density @ grid**2 == pytest.approx(1.0, abs=2e-3)
+        w = rng.standard_normal((40000, n))
+        first = ((w - w.mean(axis=1, keepdims=True)) / w.std(axis=1, keepdims=True))[:, 0]
+        for q in (0.9, 0.99):
+            x = grid[np.searchsorted(np.cumsum(density), q)]
+            assert np.quantile(first, q) == pytest.approx(x, abs=0.03)
+
+
+@pytest.fixture(scope="module")
+def cut_member_fit():
+    """The 73rd Senate's first 100 roll calls (real votes), its most conservative
+    member on PCA (among those voting on 90% of them) cut down to 5 votes; the flat
+    model fitted to it."""
+    from conftest import SHARED_VOTEVIEW as shared
+    from few_votes import cut_votes
+
+    from irt_pipeline.contract import conform
+    from irt_pipeline.sources.voteview import read_voteview
+    from irt_pipeline.stats.matrix import build_vote_matrix
+
+    if not (shared / "S073_votes.csv").exists():
+        pytest.skip(f"real Voteview files not found at {shared}")
+    rows = conform(read_voteview(shared / "S073_votes.csv", shared / "S073_members.csv"))
+    first = rows["roll_call_id"].drop_duplicates().iloc[:100]
+    matrix, _ = build_vote_matrix(rows[rows["roll_call_id"].isin(first)])
+    weights = default_weights(matrix.legislators["party"])
+    pca = orient(pca_scores(matrix)["pc1"].to_numpy(), weights)
+    share = np.isfinite(matrix.votes).mean(axis=1)
+    member = int(np.flatnonzero(share >= 0.9)[np.argmax(pca[share >= 0.9])])
+    cut = cut_votes(matrix, [member], 5, seed=1)
+    settings = SamplerSettings(chains=2, tune=300, draws=500, max_draws=500, seed=5)
+    return cut, member, sample(flat.SPEC, cut, pca_scores(cut)["pc1"].to_numpy(), settings)
+
+
+def test_a_member_with_few_votes_is_shrunk_as_a_normal_prior_would_shrink_them(cut_member_fit):
+    """A member left with 5 real votes sits where those votes and a per-member prior of
+    the flat model's own (about Normal(0, 1)) put them, well inside where the votes
+    alone, with no shrinkage, would let them run (toward the edge of the scale)."""
+    from few_votes import member_posterior, sphere_marginal_logpdf
+
+    cut, member, idata = cut_member_fit
+    n, m = cut.shape
+    grid = np.linspace(-np.sqrt(n - 1) + 1e-6, np.sqrt(n - 1) - 1e-6, 4001)
+    alpha = idata.posterior["alpha"].values.reshape(-1, m)
+    beta = idata.posterior["beta"].values.reshape(-1, m)
+    own, _ = member_posterior(cut.votes[member], alpha, beta, lambda x: sphere_marginal_logpdf(x, n), grid)
+    loose, _ = member_posterior(cut.votes[member], alpha, beta, lambda x: np.zeros_like(x), grid)
+    fitted = float(idata.posterior["xi"].mean(("chain", "draw")).values[member])
+    assert abs(fitted - own) < 0.25
+    assert loose - fitted > 0.5

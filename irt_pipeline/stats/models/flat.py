@@ -13,7 +13,10 @@ Per chamber and session (n legislators, m roll calls), with the priors of `PRIOR
 Every legislator's position is a priori exchangeable: iid Normal positions standardized
 are uniform on the set {mean 0, sd 1}, whatever the gauge's mean and sd (they only set
 how the sampler's coordinates move), so the prior on xi is "iid Normal, conditioned on
-the chamber's mean and sd". As in the hierarchical model, the constraint fixes location
+the chamber's mean and sd". One member's prior is its marginal, (1 - x^2 / (n - 1))^((n -
+4) / 2) on |x| < sqrt(n - 1), about Normal(0, 1): a member with few votes is shrunk toward
+the centre as a per-member Normal(0, 1) prior would shrink them (docs/models.md, "A
+member with few votes"). As in the hierarchical model, the constraint fixes location
 and scale exactly, the priors of alpha and beta act on the same standardized scale, and
 xi is reported in standard deviations of the chamber: the two models' posteriors compare
 directly.
