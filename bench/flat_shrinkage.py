@@ -13,9 +13,9 @@ the few, and what those few votes alone make of the member's position (the roll 
 parameters from the cut flat fit's draws) under two priors on that member: the flat
 model's own prior, one coordinate of a point uniform on {mean 0, sd 1} (about
 Normal(0, 1)), and no shrinkage at all (uniform over the whole room the scale leaves,
-|x| < sqrt(n - 1)). A flat model that shrinks as a per-member Normal(0, 1) prior would
-matches the first; one that let members with few votes run to the edge would match the
-second.
+|x| < sqrt(n - 1)). A flat model that shrinks members as a per-member Normal(0, 1)
+prior does matches the first; one that let members with few votes run to the edge would
+match the second.
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def pair(values) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| chamber (n x m) | member | votes: all -> kept | all votes: flat | kept: flat | kept: hierarchical "
-        "| kept, member's prior alone: the flat model's (about N(0, 1)) | kept, no shrinkage | sampler stop (flat, hier.) |",
+        ("| chamber (n x m) | member | votes: all -> kept | all votes: flat | kept: flat | kept: hierarchical "
+         "| kept, member's prior alone: the flat model's (about N(0, 1)) | kept, no shrinkage | sampler stop (flat, hier.) |"),
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

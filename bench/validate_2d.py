@@ -300,14 +300,11 @@ def main(argv=None) -> int:
                         help="judge every stored chamber of --out again from the LOO tables stored in --root, "
                              "by this code's rule (no refit), and store the verdicts")
     args = parser.parse_args(argv)
-    if args.rejudge:
-        out = Path(args.out).resolve()
-        stored = json.loads(out.read_text())
-        stored["results"] = [rejudged(r, Path(args.root).resolve()) for r in stored["results"]]
-        out.write_text(json.dumps(stored, indent=2, default=str))
-        args.table_from = str(out)
-    if args.table_from:
-        stored = json.loads(Path(args.table_from).read_text())
+    if args.rejudge or args.table_from:
+        stored = json.loads(Path(args.out if args.rejudge else args.table_from).read_text())
+        if args.rejudge:
+            stored["results"] = [rejudged(r, Path(args.root).resolve()) for r in stored["results"]]
+            Path(args.out).write_text(json.dumps(stored, indent=2, default=str))
         results, settings, success = stored["results"], stored["sampler"], True
     else:
         results, settings, success = fit(args.chambers.split(","), Path(args.root).resolve(), Path(args.out).resolve())
