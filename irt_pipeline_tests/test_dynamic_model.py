@@ -1,0 +1,198 @@
+"""The dynamic model (stats/models/dynamic.py) on small panels: the panel's structure
+(who walks, who enters, gaps in service), the numba kernel against the PyMC graph
+(log-density and gradient at random points), against finite differences, in single
+precision against double, through the C callbacks, the gauge's inertness, the starts,
+and the reported values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from irt_pipeline.stats import callbacks
+from irt_pipeline.stats.matrix import VoteMatrix
+from irt_pipeline.stats.models import dynamic
+from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal
+
+
+def session_matrix(ids, parties, m, rng, label) -> VoteMatrix:
+    n = len(ids)
+    votes = rng.integers(0, 2, size=(n, m)).astype(float)
+    votes[rng.uniform(size=(n, m)) < 0.2] = np.nan
+    legislators = pd.DataFrame({"legislator_id": ids, "legislator_name": "x", "party": parties})
+    return VoteMatrix(legislators, pd.DataFrame({"roll_call_id": [f"{label}-R{j}" for j in range(m)]}), votes)
+
+
+def small_panel(seed: int = 0):
+    """Four sessions: members who stay, leave, come back after a gap, an independent,
+    a party too small for its own group, a party with no entrant in some sessions."""
+    rng = np.random.default_rng(seed)
+    d, r = "Democrat", "Republican"
+    sessions = [
+        (["A", "B", "C", "D", "E", "F", "G", "H", "I"], [d, d, d, r, r, r, "Independent", d, r]),
+        (["A", "B", "D", "E", "F", "J", "K", "H", "I"], [d, d, r, r, r, d, r, d, r]),
+        (["A", "B", "C", "D", "E", "J", "K", "L"], [d, d, d, r, r, d, r, "Green"]),  # C back after a gap
+        (["A", "D", "E", "J", "K", "M", "N", "I"], [d, r, r, d, r, d, r, r]),
+    ]
+    matrices = [session_matrix(ids, parties, 5 + t, rng, f"s{t}") for t, (ids, parties) in enumerate(sessions)]
+    return matrices, [f"s{t}" for t in range(len(sessions))]
+
+
+def bound_of(matrices, sessions, monkeypatch=None):
+    scores = [np.linspace(-1.5, 1.5, m.shape[0]) for m in matrices]
+    return dynamic.bind(matrices, sessions, scores=scores, time=[0, 1, 2, 4])
+
+
+def kernel_logp(bound, x, single=False):
+    grad = np.empty_like(x)
+    data = bound.kernel_data
+    votes = data.votes if single else data.votes.astype(np.float64)
+    return dynamic.logp_grad(x, grad, votes, data.ints, data.floats), grad
+
+
+def kernel_minus_graph(matrices, bound, points) -> list[float]:
+    """Kernel log-density minus the graph's at each point, relative to its size;
+    gradients must agree."""
+    model = dynamic.graph(matrices, bound)
+    assert [v.name for v in model.value_vars] == list(bound.coordinates)
+    logp, dlogp = model.compile_logp(), model.compile_dlogp()
+    offsets = []
+    for x in points:
+        point = {name: np.asarray(x[where]) for name, where in bound.coordinates.items()}
+        value, grad = kernel_logp(bound, x)
+        np.testing.assert_allclose(grad, dlogp(point), rtol=1e-10, atol=1e-10)
+        offsets.append((value - logp(point)) / max(1.0, abs(value)))
+    return offsets
+
+
+def test_the_panel_knows_who_walks_who_enters_and_the_gaps():
+    matrices, sessions = small_panel()
+    panel = dynamic.build_panel(matrices, sessions, time=[0, 1, 2, 4])
+    t, n, u, kk, m = panel.shape
+    assert (t, n, m) == (4, 34, 5 + 6 + 7 + 8)
+    ids = np.array(panel.members)[panel.member]
+    assert list(ids[panel.entrant]) == list("ABCDEFGHI") + ["J", "K", "L", "M", "N"]
+    # C serves s0 and s2: one step of dt 2; I serves s0, s1 and s3 (time 4): dt 1 then 3
+    steps = {(ids[p], panel.session_of_row()[c]): dt for p, c, dt in zip(panel.link_prev, panel.link_cur, panel.link_dt)}
+    assert steps[("C", 2)] == 2 and steps[("I", 1)] == 1 and steps[("I", 3)] == 3
+    assert len(panel.link_prev) == n - len(panel.entrant)
+    assert sorted(np.array(panel.members)[panel.walkers]) == sorted("ABCDEFHIJK")
+    # Democrats and Republicans have their own groups; the independent and the Green
+    # are "other"; a unit exists only where a group has entrants (s0 both, s1 both, s3 one each)
+    assert panel.groups == ("Democrat", "Republican")
+    assert set(panel.party[panel.group == -1]) == {"Independent", "Green"}
+    assert [tuple(x) for x in panel.units] == [(0, 0), (0, 1), (0, 3), (1, 0), (1, 1), (1, 3)]
+    assert (panel.entrant_unit == -1).sum() == 2
+
+
+def test_kernel_matches_pymc_graph():
+    matrices, sessions = small_panel()
+    bound = bound_of(matrices, sessions)
+    assert np.any(bound.layout.shear != 0)
+    rng = np.random.default_rng(1)
+    offsets = kernel_minus_graph(matrices, bound, [rng.normal(size=bound.ndim) for _ in range(3)])
+    assert np.ptp(offsets) < 1e-12 and abs(offsets[0]) < 1e-9
+
+
+def test_the_priors_table_is_what_both_the_graph_and_the_kernel_read(monkeypatch):
+    matrices, sessions = small_panel(2)
+    points = [np.random.default_rng(s).normal(size=bound_of(matrices, sessions).ndim) for s in range(3)]
+    before = [kernel_logp(bound_of(matrices, sessions), x)[0] for x in points]
+    changed = {
+        "gauge": Normal(0.2, 1.5), "alpha": Normal(0.5, 3.0), "tau": HalfNormal(1.5),
+        "mu_party": Normal(0.2, 1.5), "sigma_party": Gamma(3.0, 5.0), "xi_other": Normal(-0.1, 1.2),
+        "omega": Gamma(3.0, 7.0), "kappa": HalfNormal(0.7),
+    }
+    for name, prior in changed.items():  # each entry on its own changes the density
+        monkeypatch.setattr(dynamic, "PRIORS", {**dynamic.PRIORS, name: prior})
+        assert abs(kernel_logp(bound_of(matrices, sessions), points[0])[0] - before[0]) > 1e-3, name
+    monkeypatch.setattr(dynamic, "PRIORS", changed)
+    bound = bound_of(matrices, sessions)
+    offsets = kernel_minus_graph(matrices, bound, points)
+    assert np.ptp(offsets) < 1e-12 and abs(offsets[0]) < 1e-9
+
+
+def test_kernel_gradient_matches_finite_differences():
+    matrices, sessions = small_panel(3)
+    bound = bound_of(matrices, sessions)
+    rng = np.random.default_rng(2)
+    x = bound.start(rng) + rng.normal(0.0, 0.3, bound.ndim)  # moderate gradients
+    _, grad = kernel_logp(bound, x)
+    eps = 1e-6
+    numeric = np.array([
+        (kernel_logp(bound, x + eps * e)[0] - kernel_logp(bound, x - eps * e)[0]) / (2 * eps) for e in np.eye(bound.ndim)
+    ])
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-5)
+
+
+def test_single_precision_is_the_double_density_up_to_float32_rounding():
+    from simulated_panel import panel
+
+    matrices, truth = panel(n_sessions=3, n_seats=60, n_roll_calls=150, seed=4)
+    bound = dynamic.bind(matrices, sorted(truth["session"].unique()))
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        x = bound.start(rng)
+        x[bound.coordinates["w"]] += rng.normal(0, 0.1, len(bound.layout.panel.member))
+        single, grad_single = kernel_logp(bound, x, single=True)
+        double, grad_double = kernel_logp(bound, x)
+        assert abs(single - double) < 1e-7 * abs(double)
+        np.testing.assert_array_less(np.abs(grad_single - grad_double), 5e-5 * (1 + np.abs(grad_double)))
+
+
+def test_the_gauge_is_inert():
+    """An affine move of w leaves xi and every model term alone: the density changes by
+    the gauge's own density only."""
+    matrices, sessions = small_panel(5)
+    bound = bound_of(matrices, sessions)
+    w = bound.coordinates["w"]
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        x = rng.normal(size=bound.ndim)
+        moved = x.copy()
+        moved[w] = -0.4 + 2.3 * x[w]
+        np.testing.assert_allclose(bound.layout.reported(moved)["xi"], bound.layout.reported(x)["xi"], atol=1e-12)
+        change = kernel_logp(bound, moved)[0] - kernel_logp(bound, x)[0]
+        assert change == pytest.approx(-0.5 * np.sum(moved[w] ** 2) + 0.5 * np.sum(x[w] ** 2), abs=1e-9)
+
+
+def test_callbacks_and_expand_equal_the_kernel_and_the_layout():
+    matrices, sessions = small_panel(7)
+    bound = bound_of(matrices, sessions)
+    logp = callbacks.compiled(dynamic.nutpie_logp)
+    expand = callbacks.compiled(dynamic.nutpie_expand, expand=True)
+    n_expanded = int(sum(np.prod(s, dtype=int) for s in bound.reported.values()))
+    meta = bound.kernel_data.meta(bound.ndim, n_expanded)
+    x = bound.start(np.random.default_rng(8))
+    status, value, grad = callbacks.evaluate_logp(logp, meta, x)
+    reference, reference_grad = kernel_logp(bound, x, single=True)
+    assert status == 0 and value == pytest.approx(reference, rel=1e-12)
+    np.testing.assert_allclose(grad, reference_grad, rtol=1e-12, atol=1e-12)
+    status, out = callbacks.evaluate_expand(expand, meta, x, n_expanded)
+    reported = bound.layout.reported(x)
+    assert status == 0 and list(reported) == list(bound.reported)
+    np.testing.assert_allclose(out, np.concatenate([np.ravel(v) for v in reported.values()]), rtol=1e-12)
+    assert callbacks.evaluate_logp(logp, meta, x[:-1])[0] == callbacks.WRONG_SIZE
+
+
+def test_start_is_aligned_oriented_and_round_trips():
+    """Session scores given with arbitrary sign and scale come back on one scale:
+    every session's start agrees with the truth, Republicans above Democrats."""
+    from simulated_panel import on_panel_scale, panel
+
+    matrices, truth = panel(n_sessions=4, n_seats=40, n_roll_calls=80, seed=9, still_sd=0.0, mover_share=0.0)
+    z = on_panel_scale(truth)
+    rows = np.cumsum([0] + [m.shape[0] for m in matrices])
+    scrambled = [(-1) ** t * (2.0 + t) * z[rows[t]: rows[t + 1]] + t for t in range(4)]
+    aligned = np.concatenate(dynamic.aligned_scores(matrices, scrambled))
+    np.testing.assert_allclose(aligned, z, atol=0.2)  # the long mover makes the map imperfect
+    assert np.corrcoef(aligned, z)[0, 1] > 0.99
+    bound = dynamic.bind(matrices, sorted(truth["session"].unique()))
+    x = bound.start(np.random.default_rng(0))
+    value, grad = kernel_logp(bound, x)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    out = bound.layout.reported(x)
+    assert out["xi"].mean() == pytest.approx(0.0, abs=1e-12) and out["xi"].std() == pytest.approx(1.0)
+    assert np.corrcoef(out["xi"], z)[0, 1] > 0.95
+    assert all(np.shape(out[name]) == shape for name, shape in bound.reported.items())
