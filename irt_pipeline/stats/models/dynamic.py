@@ -4,65 +4,48 @@ position a random walk across the sessions they serve (docs/dynamic_model.md).
 Over a panel of T sessions of one chamber (N legislator-sessions, M roll calls in all),
 with the priors of `PRIORS`:
 
-    xi                 standardized over the whole panel: mean 0, sd 1 over all N
-                       legislator-sessions (population sd), per draw
-    entry              xi_{i,e(i)} ~ Normal(mu_{g,e}, sigma_g) for a member of party
-                       group g entering the panel in session e; PRIORS["xi_other"] for
-                       a member of no group (independents, small parties)
-    mu_{g,t}           ~ PRIORS["mu_party"]      one per (group, session) with entrants
-    sigma_g            ~ PRIORS["sigma_party"]   one per group over the panel
-    omega              ~ PRIORS["omega"]         a typical member's step sd per session
-    nu                 ~ PRIORS["nu"]            how alike members' step sizes are
-    v_k                ~ InvGamma(nu / 2, nu omega^2 / 2)   member k's step variance
-    xi_{i,t}           ~ Normal(xi_{i,s}, v_k (t - s))  s: the member's previous session
-                       (t - s > 1 across a gap in service)
-    alpha_j            ~ PRIORS["alpha"]; beta_j ~ Normal(0, tau_t(j));
-    tau_t              ~ PRIORS["tau"]            per session
-    logit P(Yea_ij)    = beta_j xi_i - alpha_j    observed votes only
+    xi               standardized over the whole panel: mean 0, sd 1 over all N
+                     legislator-sessions (population sd), in every draw
+    entry            xi_{i,e(i)} ~ Normal(mu_{g,e}, sigma_g) for a member of party group
+                     g entering the panel in session e; PRIORS["xi_other"] for a member
+                     of no group (independents, parties with few members)
+    mu_{g,t}         ~ PRIORS["mu_party"]       one per (group, session) with newcomers
+    sigma_g          ~ PRIORS["sigma_party"]    one per group over the panel
+    omega            ~ PRIORS["omega"]          the step sd per session
+    xi_{i,t}         ~ Normal(xi_{i,s}, omega sqrt(t - s))   s: the member's previous
+                     session (t - s > 1 across a gap in service)
+    alpha_j          ~ PRIORS["alpha"];  beta_j ~ Normal(0, tau_t(j))
+    tau_t            ~ PRIORS["tau"]            per session
+    logit P(Yea_ij)  = beta_j xi_i - alpha_j    observed votes only
 
-The party level is the distribution a member enters from: its mean per session (where
-the party has newcomers), its spread per party over the panel. A spread per session
-was a funnel wherever a party had one or two newcomers (divergences on a simulated
-panel); pooled, every spread is estimated from all of the party's entrants.
+Identification. Within a session the likelihood is unchanged by xi -> a_t + b_t xi (the
+session's alpha, beta and tau compensating), so the votes alone say nothing about how
+one session's scale sits against another's: the walk does, by preferring the placement
+in which continuing members move least. The panel-wide standardization fixes the one
+location and scale left, in every draw, with no session privileged. The sign: the
+likelihood, the walk and the party level are unchanged by xi -> -xi, beta -> -beta,
+mu -> -mu; chains start oriented and `orient_chains` reflects any chain the
+orientation rule says is the mirror image.
 
-Each member's step variance v_k is integrated out: given omega and nu, a member's steps
-d (their number T_k, d_l scaled by sqrt(dt_l)) are jointly Student-t with nu degrees
-of freedom and scale omega, with density
-
-    Gamma(a + T_k/2) / Gamma(a) b^a (b + S_k/2)^-(a + T_k/2) (2 pi)^(-T_k/2) prod dt^-1/2,
-    a = nu/2, b = a omega^2, S_k = sum_l d_l^2 / dt_l,
-
-so most members can stay put while some move (a member whose steps are all large is
-read as a member with a large scale; nu -> infinity is one shared omega) with no
-per-member scale for the sampler to move: a latent scale per member made a funnel with
-that member's positions (divergences on a simulated panel), which this removes. Each
-member's step sd is reported as (b + S_k/2) / (a + T_k/2), square-rooted: the inverse of
-the posterior mean of 1/v_k given the draw (`omega_member`).
-
-Identification. Within a session the likelihood is unchanged by xi -> a_t + b_t xi
-(with that session's alpha, beta, tau compensating), so the votes say nothing about
-how one session's scale sits against another's: only the random walk does, by
-preferring the placement in which continuing members move least (weighted by their
-own step scales, so a member who moves a lot counts for little). The panel-wide
-standardization then fixes the one location and scale left, in every draw, with no
-session privileged. The sign: the likelihood, the walk and the party level are all
-unchanged by xi -> -xi, beta -> -beta, mu -> -mu; chains start oriented and each chain
-is reflected after sampling if the orientation rule says so (`orient_chains`).
-
-Coordinates: x = (c (N), mu (U), log sigma (G), log omega, log nu, a (M), log tau (T),
-beta (M)) with w = B c, xi = standardize(w), w ~ PRIORS["gauge"] iid (inert, as in
-`hierarchical.py`), alpha_j = a_j + c_j beta_j (the cutpoint shear of `starts.py`).
-B is block-orthogonal: member by member, the member's positions in their T_k sessions
-are the orthonormal DCT-II transform of their T_k coefficients (mode 0 is their career
-mean, mode k a cosine of k half-periods over the career), the eigenvectors of the walk's
-precision (the path graph's Laplacian). A member who barely moves has positions nearly
-equal across sessions, tightly correlated: along their career the votes pin the mean
-and the walk pins the differences, a condition number that grows with the career's
-length for a diagonal mass matrix; in the DCT coordinates the two are separate axes.
-B is orthogonal, so the gauge density and the Jacobian are unchanged.
+Coordinates: x = (c (N), mu (U), log sigma (G), log omega, a (M), log tau (T),
+beta (M)), w = B c, xi = standardize(w), w ~ PRIORS["gauge"] iid (inert, as in
+`hierarchical.py`), alpha_j = a_j + s_j beta_j (the cutpoint shear of `starts.py`).
+- B is block-orthogonal: member by member, the member's T_k positions are the
+  orthonormal DCT-II transform of T_k coefficients (mode 0: the career mean times
+  sqrt(T_k); mode k: a cosine of k half-periods over the career), the eigenvectors of
+  the walk's precision (the path graph's Laplacian). For a member who barely moves, the
+  votes pin the career mean and the walk pins the differences: in the positions
+  themselves that is a correlation a diagonal mass matrix cannot follow (126 leapfrog
+  steps per draw on five simulated Senates), in the DCT coordinates two separate axes
+  (31). B is orthogonal: the gauge density and the Jacobian are unchanged.
+- Non-centered steps (the default): the coordinates of modes k >= 1 are z with c_k =
+  omega z_k / sqrt(lambda_k), lambda_k = 4 sin^2(pi k / 2 T_k), so that a member
+  moving as the walk says has z of order 1 whatever omega is; the Jacobian
+  (N - members) log omega + const is in the density. With centered modes omega mixed
+  half as fast (docs/dynamic_model.md).
 
 Kernel data. The votes are one float32 vector of per-session dense blocks (session t:
-its n_t members x m_t roll calls, C order), so the likelihood is one pass over
+its n_t members x m_t roll calls, C order), so the likelihood is one pass of
 `kernel.twopl_loglik` per block with no gather: legislator-sessions are ordered by
 session, so a session's positions are a contiguous slice of xi.
 """
@@ -92,22 +75,18 @@ PRIORS = {
     "mu_party": Normal(0.0, 2.0),
     "sigma_party": Gamma(2.0, 4.0),
     "xi_other": Normal(0.0, 2.0),
-    # The median member's step sd per session (panel sd units): mean 0.2, mode 0.1,
-    # 95% between 0.024 and 0.56; 0 is excluded, as no real chamber stands still.
+    # The step sd per session (panel sd units): mean 0.2, mode 0.1, 95% between 0.024
+    # and 0.56; 0 excluded (no chamber stands still, and omega -> 0 is a funnel).
     "omega": Gamma(2.0, 10.0),
-    # Degrees of freedom of a member's steps (Student-t): mean 20, 95% between 2.4 and
-    # 56; small: members' step sizes differ widely; large: one step size for all
-    # (Juarez and Steel 2010's prior for a t's degrees of freedom).
-    "nu": Gamma(2.0, 0.1),
 }
 KERNEL_PRIORS = (
     ("gauge", Normal), ("alpha", Normal), ("tau", HalfNormal), ("mu_party", Normal),
-    ("sigma_party", Gamma), ("xi_other", Normal), ("omega", Gamma), ("nu", Gamma),
+    ("sigma_party", Gamma), ("xi_other", Normal), ("omega", Gamma),
 )
 
 
 def _offsets(order) -> dict[str, int]:
-    """Where each prior's parameters start in the packed floats."""
+    """Where each prior's parameters start in the packed floats (`priors.pack`)."""
     sizes = {Normal: 2, HalfNormal: 1, Gamma: 2}
     out, at = {}, 0
     for name, family in order:
@@ -118,35 +97,42 @@ def _offsets(order) -> dict[str, int]:
 
 _AT = _offsets(KERNEL_PRIORS)
 F_GAUGE, F_ALPHA, F_TAU, F_MU = _AT["gauge"], _AT["alpha"], _AT["tau"], _AT["mu_party"]
-F_SIGMA, F_OTHER, F_OMEGA, F_NU = _AT["sigma_party"], _AT["xi_other"], _AT["omega"], _AT["nu"]
-N_PRIOR_FLOATS = _AT["end"]  # then the M cutpoints, then the L links' sqrt(dt)
-N_HEADER = 10  # ints: T, N, U, K, M, L, E, G, members, longest career; index arrays (`Panel.ints`)
+F_SIGMA, F_OTHER, F_OMEGA = _AT["sigma_party"], _AT["xi_other"], _AT["omega"]
+N_PRIOR_FLOATS = _AT["end"]  # then: M cutpoints, L links' sqrt(dt), DCT bases, N mode scales
+N_HEADER = 11  # ints: T, N, U, K, M, L, E, G, members, longest career, noncentered
 
 MIN_GROUP_MEMBERS = 5  # a party with fewer distinct members in the panel is "other"
 MIN_BRIDGES = 10  # start alignment: sessions sharing fewer members are not chained
-GATED = {"xi": ("xi",), "party": ("mu_party", "sigma_party"), "omega": ("omega", "nu"), "tau": ("tau",)}
+GATED = {"xi": ("xi",), "party": ("mu_party", "sigma_party"), "omega": ("omega",), "tau": ("tau",)}
 SCALE = "standardized over the panel: mean 0, sd 1 over every legislator-session; positive = conservative"
 POLES = ("Democrat", "Republican")  # low, high: until the orientation rule of the party-level work
 
 
+def dct_basis(t: int) -> np.ndarray:
+    """(t, t) orthonormal DCT-II basis: column k is cos(pi k (s + 1/2) / t) over the
+    career's sessions s, normalized (column 0 constant)."""
+    s = np.arange(t)[:, None] + 0.5
+    basis = np.cos(np.pi * np.arange(t)[None, :] * s / t) * np.sqrt(2.0 / t)
+    basis[:, 0] = np.sqrt(1.0 / t)
+    return basis
+
+
 @dataclass(frozen=True)
 class Panel:
-    """The panel's structure (index arrays int64; legislator-sessions are ordered by session, then by
-    their matrix's rows).
+    """The panel's structure (index arrays int64; legislator-sessions are ordered by
+    session, then by their matrix's rows).
 
-    sessions: (T,) labels in panel order; time: (T,) each session's place in time (the
+    sessions: (T,) labels in time order; time: (T,) each session's place in time (the
     walk's dt); rows, items, cells: (T + 1,) offsets of each session's legislator-
-    sessions, roll calls and vote cells; member: (N,) index into `members` (legislator
-    ids); party: (N,) party labels (str); group: (N,) party group (index into
-    `groups`) or -1 (other); entrant: (E,)
-    the legislator-session where each member enters, entrant_unit: (E,) its party-level
-    unit or -1; units: (U, 2) (group, session) of each entry mean; link_prev,
-    link_cur, link_walker: (L,) consecutive services of a walker (index into
-    `walkers`, the members serving >= 2 sessions), link_dt: (L,) sessions between them;
-    walker_steps: (K,) each walker's number of steps; member_offsets: (members + 1,),
-    member_rows: (N,): member q's legislator-sessions, in time order, are
-    member_rows[member_offsets[q]: member_offsets[q + 1]] (and so are their DCT
-    coefficients in x).
+    sessions, roll calls and vote cells; members: legislator ids; member: (N,) index
+    into members; party: (N,) labels; group: (N,) party group (index into `groups`) or
+    -1 (other); entrant: (E,) the legislator-session where each member enters the
+    panel, entrant_unit: (E,) its entry mean (index into units) or -1; units: (U, 2)
+    (group, session) of each entry mean; link_prev, link_cur: (L,) consecutive
+    services of a member, link_dt: (L,) sessions between them; member_offsets:
+    (members + 1,), member_rows: (N,): member q's legislator-sessions in time order are
+    member_rows[member_offsets[q]: member_offsets[q + 1]] (their DCT coefficients in x
+    are at the same offsets).
     """
 
     sessions: tuple[str, ...]
@@ -162,19 +148,22 @@ class Panel:
     entrant: np.ndarray
     entrant_unit: np.ndarray
     units: np.ndarray
-    walkers: np.ndarray
     link_prev: np.ndarray
     link_cur: np.ndarray
-    link_walker: np.ndarray
     link_dt: np.ndarray
-    walker_steps: np.ndarray
     member_offsets: np.ndarray
     member_rows: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
-        """(T, N, U, K, M): sessions, legislator-sessions, party units, walkers, roll calls."""
-        return len(self.sessions), int(self.rows[-1]), len(self.units), len(self.walkers), int(self.items[-1])
+        """(T, N, U, K, M): sessions, legislator-sessions, entry means, members serving
+        more than one session, roll calls."""
+        careers = np.diff(self.member_offsets)
+        return len(self.sessions), int(self.rows[-1]), len(self.units), int((careers > 1).sum()), int(self.items[-1])
+
+    @property
+    def longest(self) -> int:
+        return int(np.diff(self.member_offsets).max())
 
     def session_of_row(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.sessions)), np.diff(self.rows))
@@ -182,27 +171,31 @@ class Panel:
     def session_of_item(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.sessions)), np.diff(self.items))
 
-    @property
-    def longest(self) -> int:
-        return int(np.diff(self.member_offsets).max())
-
-    def ints(self) -> np.ndarray:
+    def ints(self, noncentered: bool) -> np.ndarray:
         t, n, u, kk, m = self.shape
-        header = [t, n, u, kk, m, len(self.link_prev), len(self.entrant), len(self.groups),
-                  len(self.members), self.longest]
+        header = [t, n, u, kk, m, len(self.link_prev), len(self.entrant), len(self.groups), len(self.members),
+                  self.longest, int(noncentered)]
         return np.concatenate([
-            header, self.rows, self.items, self.cells, self.entrant, self.entrant_unit,
-            self.link_prev, self.link_cur, self.link_walker, self.walker_steps, self.units[:, 0],
-            self.member_offsets, self.member_rows,
+            header, self.rows, self.items, self.cells, self.entrant, self.entrant_unit, self.link_prev,
+            self.link_cur, self.units[:, 0], self.member_offsets, self.member_rows,
         ]).astype(np.int64)
 
     def basis_floats(self) -> np.ndarray:
-        """The DCT-II bases for careers of 1 .. longest sessions, each (T, T) row-major
-        (row t: session t of the career, column k: mode k), one after the other."""
+        """The DCT-II bases of careers of 1 .. longest sessions, each (T, T) row-major
+        (row: session of the career, column: mode), one after the other."""
         return np.concatenate([dct_basis(t).ravel() for t in range(1, self.longest + 1)])
 
+    def mode_scales(self) -> np.ndarray:
+        """(N,) in coefficient order: 1 / sqrt(lambda_k) for each member's mode k >= 1,
+        lambda_k = 4 sin^2(pi k / 2 T) (the path Laplacian's eigenvalues); 0 for mode 0."""
+        out = np.zeros(len(self.member))
+        for q in range(len(self.members)):
+            o0, o1 = self.member_offsets[q], self.member_offsets[q + 1]
+            out[o0 + 1: o1] = 1.0 / (2.0 * np.sin(np.pi * np.arange(1, o1 - o0) / (2.0 * (o1 - o0))))
+        return out
+
     def to_w(self, c: np.ndarray) -> np.ndarray:
-        """Positions w (N,) in panel order from the coefficients c (N,) (`Layout`)."""
+        """Positions w (N,) in panel order from DCT coefficients c (N,)."""
         w = np.empty_like(c)
         for q in range(len(self.members)):
             o0, o1 = self.member_offsets[q], self.member_offsets[q + 1]
@@ -215,16 +208,6 @@ class Panel:
             o0, o1 = self.member_offsets[q], self.member_offsets[q + 1]
             c[o0:o1] = dct_basis(o1 - o0).T @ w[self.member_rows[o0:o1]]
         return c
-
-
-def dct_basis(t: int) -> np.ndarray:
-    """(t, t) orthonormal DCT-II basis: column k is cos(pi k (s + 1/2) / t) over s,
-    normalized (column 0 constant)."""
-    s = np.arange(t)[:, None] + 0.5
-    k = np.arange(t)[None, :]
-    basis = np.cos(np.pi * k * s / t) * np.sqrt(2.0 / t)
-    basis[:, 0] = np.sqrt(1.0 / t)
-    return basis
 
 
 def build_panel(matrices: Sequence[VoteMatrix], sessions: Sequence[str], time=None) -> Panel:
@@ -251,34 +234,29 @@ def build_panel(matrices: Sequence[VoteMatrix], sessions: Sequence[str], time=No
     group = np.array([group_index.get(p, -1) for p in parties], dtype=np.int64)
     rows = np.concatenate([[0], np.cumsum([m.shape[0] for m in matrices])]).astype(np.int64)
     items = np.concatenate([[0], np.cumsum([m.shape[1] for m in matrices])]).astype(np.int64)
-    cells = np.concatenate([[0], np.cumsum([m.shape[0] * m.shape[1] for m in matrices])]).astype(np.int64)
+    cells = np.concatenate([[0], np.cumsum([m.votes.size for m in matrices])]).astype(np.int64)
     session = np.repeat(np.arange(len(matrices)), np.diff(rows))
 
     last: dict[int, int] = {}  # member -> their latest legislator-session so far
-    entrant, link_prev, link_cur, link_member = [], [], [], []
+    entrant, link_prev, link_cur = [], [], []
     for row, who in enumerate(member):
         if who in last:
             link_prev.append(last[who])
             link_cur.append(row)
-            link_member.append(who)
         else:
             entrant.append(row)
         last[who] = row
-    walkers = np.array(sorted(set(link_member)), dtype=np.int64)
-    walker_index = {w: i for i, w in enumerate(walkers)}
     unit_keys = sorted({(group[r], session[r]) for r in entrant if group[r] >= 0})
     unit_index = {key: i for i, key in enumerate(unit_keys)}
-    entrant = np.array(entrant, dtype=np.int64)
     link_prev, link_cur = np.array(link_prev, dtype=np.int64), np.array(link_cur, dtype=np.int64)
     return Panel(
         sessions=tuple(str(s) for s in sessions), time=time, rows=rows, items=items, cells=cells,
-        members=members, member=member, party=parties, groups=groups, group=group, entrant=entrant,
+        members=members, member=member, party=parties, groups=groups, group=group,
+        entrant=np.array(entrant, dtype=np.int64),
         entrant_unit=np.array([unit_index.get((group[r], session[r]), -1) for r in entrant], dtype=np.int64),
-        units=np.array(unit_keys, dtype=np.int64).reshape(-1, 2), walkers=walkers,
+        units=np.array(unit_keys, dtype=np.int64).reshape(-1, 2),
         link_prev=link_prev, link_cur=link_cur,
-        link_walker=np.array([walker_index[w] for w in link_member], dtype=np.int64),
         link_dt=(time[session[link_cur]] - time[session[link_prev]]).astype(np.int64),
-        walker_steps=np.bincount([walker_index[w] for w in link_member], minlength=len(walkers)).astype(np.int64),
         member_offsets=np.concatenate([[0], np.cumsum(np.bincount(member, minlength=len(members)))]).astype(np.int64),
         member_rows=np.argsort(member, kind="stable").astype(np.int64),
     )
@@ -290,77 +268,71 @@ def stacked_votes(matrices: Sequence[VoteMatrix]) -> np.ndarray:
     return np.concatenate([m.signed_votes().ravel() for m in matrices]).reshape(1, -1)
 
 
-def member_step_sd(panel: Panel, xi: np.ndarray, omega: float, nu: float) -> np.ndarray:
-    """(K,) each walker's step sd given the positions: sqrt((b + S_k/2) / (a + T_k/2)),
-    a = nu/2, b = a omega^2 (1 / sqrt of the posterior mean of 1/v_k)."""
-    a = nu / 2.0
-    b = a * omega**2
-    steps = (xi[panel.link_cur] - xi[panel.link_prev]) ** 2 / panel.link_dt
-    total = np.bincount(panel.link_walker, weights=steps, minlength=len(panel.walkers))
-    return np.sqrt((b + total / 2.0) / (a + panel.walker_steps / 2.0))
-
-
 @dataclass(frozen=True)
 class Layout:
-    """The unconstrained vector x: c (N, each member's DCT coefficients: `Panel.to_w`),
-    mu (U), log sigma (G), log omega, log nu, a (M), log tau (T), beta (M). shear:
-    (M,) cutpoints, alpha = a + c beta."""
+    """The unconstrained vector x: the positions' coordinates (N; `coefficients`), mu
+    (U), log sigma (G), log omega, a (M), log tau (T), beta (M). shear: (M,) cutpoints,
+    alpha = a + shear * beta; noncentered: modes k >= 1 scaled by omega."""
 
     panel: Panel
     shear: np.ndarray
+    noncentered: bool = True
 
     @property
     def ndim(self) -> int:
         t, n, u, kk, m = self.panel.shape
-        return n + u + len(self.panel.groups) + 2 + 2 * m + t
+        return n + u + len(self.panel.groups) + 1 + 2 * m + t
 
     def slices(self) -> dict[str, slice | int]:
         t, n, u, kk, m = self.panel.shape
         g = n + u + len(self.panel.groups)
-        p = g + 2
+        p = g + 1
         return {  # named as the PyMC graph's value variables, in its order
             "c": slice(0, n),
             "mu_party": slice(n, n + u),
             "sigma_party_log__": slice(n + u, g),
             "omega_log__": g,
-            "nu_log__": g + 1,
             "a": slice(p, p + m),
             "tau_log__": slice(p + m, p + m + t),
             "beta": slice(p + m + t, p + 2 * m + t),
         }
 
+    def coefficients(self, x: np.ndarray) -> np.ndarray:
+        """The DCT coefficients c (N,) at x."""
+        c = x[self.slices()["c"]].copy()
+        if self.noncentered:
+            c *= np.where(self.panel.mode_scales() > 0, math.exp(x[self.slices()["omega_log__"]]) * self.panel.mode_scales(), 1.0)
+        return c
+
+    def position_coordinates(self, c: np.ndarray, omega: float) -> np.ndarray:
+        """The inverse of `coefficients`: x's position coordinates for coefficients c."""
+        if not self.noncentered:
+            return c.copy()
+        scales = self.panel.mode_scales()
+        return c / np.where(scales > 0, omega * scales, 1.0)
+
     def reported(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """The reported variables at x, in `expand` order (the roll calls' alpha and
         beta are not reported: M of them per draw would dwarf the positions)."""
         s = self.slices()
-        w = self.panel.to_w(x[s["c"]])
-        omega, nu = math.exp(x[s["omega_log__"]]), math.exp(x[s["nu_log__"]])
-        xi = (w - w.mean()) / w.std()
+        w = self.panel.to_w(self.coefficients(x))
         return {
-            "xi": xi,
+            "xi": (w - w.mean()) / w.std(),
             "mu_party": x[s["mu_party"]].copy(),
             "sigma_party": np.exp(x[s["sigma_party_log__"]]),
-            "omega": np.array(omega),
-            "nu": np.array(nu),
-            "omega_member": member_step_sd(self.panel, xi, omega, nu),
+            "omega": np.array(math.exp(x[s["omega_log__"]])),
             "tau": np.exp(x[s["tau_log__"]]),
         }
 
-    def items(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s = self.slices()
-        beta = x[s["beta"]]
-        return x[s["a"]] + self.shear * beta, beta.copy()
-
     def unconstrained(self, start: dict) -> np.ndarray:
-        """x for a start given as xi, mu_party, sigma_party, omega, nu, alpha, tau,
-        beta (w = xi)."""
+        """x for a start given as xi, mu_party, sigma_party, omega, alpha, tau, beta
+        (positions w = xi)."""
         s = self.slices()
         x = np.empty(self.ndim)
-        x[s["c"]] = self.panel.to_c(np.asarray(start["xi"], float))
+        x[s["c"]] = self.position_coordinates(self.panel.to_c(np.asarray(start["xi"], float)), start["omega"])
         x[s["mu_party"]] = start["mu_party"]
         x[s["sigma_party_log__"]] = np.log(start["sigma_party"])
         x[s["omega_log__"]] = math.log(start["omega"])
-        x[s["nu_log__"]] = math.log(start["nu"])
         x[s["a"]] = start["alpha"] - self.shear * start["beta"]
         x[s["tau_log__"]] = np.log(start["tau"])
         x[s["beta"]] = start["beta"]
@@ -387,15 +359,13 @@ def aligned_scores(matrices: Sequence[VoteMatrix], scores: Sequence[np.ndarray],
             x, y = cur[both].to_numpy(), prev[both].to_numpy()
             if np.corrcoef(x, y)[0, 1] < 0:
                 score, x = -score, -x
-            b = y.std() / x.std()
-            score = y.mean() + b * (score - x.mean())
+            score = y.mean() + y.std() / x.std() * (score - x.mean())
         out.append(score)
     flat = np.concatenate(out)
-    center, sd = flat.mean(), flat.std()
-    out = [(s - center) / sd for s in out]
+    out = [(s - flat.mean()) / flat.std() for s in out]
     parties = np.concatenate([m.legislators["party"].astype(str).to_numpy() for m in matrices])
     flat = np.concatenate(out)
-    low, high = (parties == poles[0]), (parties == poles[1])
+    low, high = parties == poles[0], parties == poles[1]
     if low.any() and high.any() and flat[high].mean() < flat[low].mean():
         out = [-s for s in out]
     return out
@@ -410,23 +380,23 @@ def session_scores(matrices: Sequence[VoteMatrix]) -> list[np.ndarray]:
 
 def start_values(panel: Panel, xi: np.ndarray, items, rng: np.random.Generator) -> dict:
     """A valid, jittered start for one chain: positions at `xi` (panel-standardized),
-    entry means and spreads from the entrants' positions, omega at the positions' typical step,
-    nu 20, roll calls at `items` ((alpha, beta), jittered), tau per
-    session at the rms of its beta."""
+    entry means and spreads from the entrants' positions, omega at the positions'
+    typical step (at least 0.02), roll calls at `items` ((alpha, beta), jittered), tau
+    per session at the rms of its beta."""
     alpha, beta = jittered_items(*items, rng)
     t, n, u, kk, m = panel.shape
     n_groups = len(panel.groups)
-    mu, sigma = np.zeros(u), np.full(n_groups, 0.5)
-    for unit in range(u):
-        mu[unit] = xi[panel.entrant[panel.entrant_unit == unit]].mean()
+    grouped = panel.entrant_unit >= 0
+    unit = panel.entrant_unit[grouped]
+    position = xi[panel.entrant[grouped]]
+    mu = np.array([position[unit == q].mean() for q in range(u)])
+    sigma = np.full(n_groups, 0.5)
     for g in range(n_groups):
-        entrants = panel.entrant_unit >= 0
-        mine = panel.entrant[entrants][panel.units[panel.entrant_unit[entrants], 0] == g]
-        deviations = xi[mine] - mu[panel.entrant_unit[entrants][panel.units[panel.entrant_unit[entrants], 0] == g]]
-        if len(mine) > 2:
-            sigma[g] = max(float(np.sqrt(np.mean(deviations**2))), 0.05)
+        mine = panel.units[unit, 0] == g
+        if mine.sum() > 2:
+            sigma[g] = max(float(np.sqrt(np.mean((position[mine] - mu[unit[mine]]) ** 2))), 0.05)
     steps = (xi[panel.link_cur] - xi[panel.link_prev]) / np.sqrt(panel.link_dt)
-    omega = max(float(np.median(np.abs(steps))) / 0.6745, 0.02) if len(steps) else 0.1
+    omega = max(float(np.sqrt(np.mean(steps**2))), 0.02) if len(steps) else 0.1
     item_session = panel.session_of_item()
     tau = np.array([max(float(np.sqrt(np.mean(items[1][item_session == s] ** 2))), 0.1) for s in range(t)])
     return {
@@ -434,7 +404,6 @@ def start_values(panel: Panel, xi: np.ndarray, items, rng: np.random.Generator) 
         "mu_party": mu + rng.uniform(-0.05, 0.05, u),
         "sigma_party": sigma * np.exp(rng.uniform(-0.2, 0.2, n_groups)),
         "omega": omega * math.exp(rng.uniform(-0.2, 0.2)),
-        "nu": 20.0 * math.exp(rng.uniform(-0.2, 0.2)),
         "alpha": alpha,
         "tau": tau * np.exp(rng.uniform(-0.2, 0.2, t)),
         "beta": beta,
@@ -443,7 +412,7 @@ def start_values(panel: Panel, xi: np.ndarray, items, rng: np.random.Generator) 
 
 def bind(
     matrices: Sequence[VoteMatrix], sessions: Sequence[str], scores=None, time=None, *,
-    xi=None, items=None, shear=None,
+    xi=None, items=None, shear=None, noncentered: bool = True,
 ) -> Bound:
     """The model on a panel: `matrices` one per session of `sessions` (time order).
 
@@ -460,44 +429,46 @@ def bind(
     if items is None:
         fits = [item_logits(m.votes, xi[panel.rows[t]: panel.rows[t + 1]]) for t, m in enumerate(matrices)]
         items = (np.concatenate([f[0] for f in fits]), np.concatenate([f[1] for f in fits]))
-    layout = Layout(panel, cutpoint_shear(*items) if shear is None else np.asarray(shear, float))
-    floats = np.concatenate([pack(PRIORS, KERNEL_PRIORS), layout.shear, np.sqrt(panel.link_dt), panel.basis_floats()])
+    layout = Layout(panel, cutpoint_shear(*items) if shear is None else np.asarray(shear, float), noncentered)
+    floats = np.concatenate([
+        pack(PRIORS, KERNEL_PRIORS), layout.shear, np.sqrt(panel.link_dt), panel.basis_floats(), panel.mode_scales(),
+    ])
     t, n, u, kk, m = panel.shape
-    sessions_of_rows = panel.session_of_row()
+    session_of_row = panel.session_of_row()
     return Bound(
         ndim=layout.ndim,
         coordinates=layout.slices(),
-        reported={"xi": (n,), "mu_party": (u,), "sigma_party": (len(panel.groups),), "omega": (), "nu": (),
-                  "omega_member": (kk,), "tau": (t,)},
+        reported={"xi": (n,), "mu_party": (u,), "sigma_party": (len(panel.groups),), "omega": (), "tau": (t,)},
         dims={"xi": ("legislator_session",), "mu_party": ("party_session",), "sigma_party": ("party",),
-              "omega": (), "nu": (), "omega_member": ("member",), "tau": ("session",)},
+              "omega": (), "tau": ("session",)},
         coords={
-            "legislator_session": [f"{panel.sessions[s]}|{panel.members[i]}" for s, i in zip(sessions_of_rows, panel.member)],
+            "legislator_session": [f"{panel.sessions[s]}|{panel.members[i]}" for s, i in zip(session_of_row, panel.member)],
             "party_session": [f"{panel.sessions[s]}|{panel.groups[g]}" for g, s in panel.units],
             "party": list(panel.groups),
-            "member": [panel.members[i] for i in panel.walkers],
             "session": list(panel.sessions),
             "roll_call": [str(r) for mm in matrices for r in mm.roll_calls["roll_call_id"]],
         },
         start=lambda rng: layout.unconstrained(start_values(panel, xi, items, rng)),
-        kernel_data=callbacks.KernelData.of(stacked_votes(matrices), panel.ints(), floats),
+        kernel_data=callbacks.KernelData.of(stacked_votes(matrices), panel.ints(noncentered), floats),
         layout=layout,
-        attrs={"coordinates": "gauge"},
+        attrs={"coordinates": "dct, non-centered steps" if noncentered else "dct, centered"},
     )
+
+
+# ------------------------------------------------------------------ warm starts
 
 
 def coordinate_labels(bound: Bound) -> np.ndarray:
     """(ndim,) a name for every coordinate of x ("c:<legislator>:<career length>:<mode>",
-    "mu:<session>|<party>", "log_sigma:<party>", "log_omega", "log_nu",
-    "a:<roll call>", "log_tau:<session>", "beta:<roll call>"): how a warm start finds a
-    stored coordinate in a grown panel."""
+    "mu:<session>|<party>", "log_sigma:<party>", "log_omega", "a:<roll call>",
+    "log_tau:<session>", "beta:<roll call>"): how a warm start finds a stored
+    coordinate in a grown panel (a member whose career grew has new coefficients)."""
     c = bound.coords
     panel: Panel = bound.layout.panel
     careers = np.diff(panel.member_offsets)
     modes = [f"c:{member}:{length}:{k}" for member, length in zip(panel.members, careers) for k in range(length)]
     return np.array(
-        modes + [f"mu:{v}" for v in c["party_session"]]
-        + [f"log_sigma:{v}" for v in c["party"]] + ["log_omega", "log_nu"]
+        modes + [f"mu:{v}" for v in c["party_session"]] + [f"log_sigma:{v}" for v in c["party"]] + ["log_omega"]
         + [f"a:{v}" for v in c["roll_call"]] + [f"log_tau:{v}" for v in c["session"]]
         + [f"beta:{v}" for v in c["roll_call"]]
     )
@@ -505,40 +476,37 @@ def coordinate_labels(bound: Bound) -> np.ndarray:
 
 def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: Sequence[str], time=None):
     """The model on a grown panel (more votes in a session, a new session, new members),
-    started from a stored posterior of `previous`: returns (bound, initial_point(seed),
-    (center, scale)).
+    started from a stored posterior of `previous`: (bound, initial_point(seed),
+    (center, scale)) for `panel_sampling.sample_bound`.
 
-    state: what `panel_sampling.Run` keeps: `starts` (draws, ndim) a few of the last
-    kept draws of every chain, `mean` and `sd` (ndim,) of the kept draws, all in
-    `previous`'s x; `xi_mean` (N_previous,) posterior means of the positions. Every
-    coordinate of the new panel found by name in the old one keeps its stored values
-    (and roll calls keep their cutpoint shear, so their coordinates mean the same);
-    positions new to the panel start at their session's PCA scores mapped onto the
-    stored scale through the session's members with stored positions (or, for a
-    member already in the panel, at their latest stored position), new roll calls at
-    `item_logits` on those positions; their preconditioning scale is the median
-    stored sd of coordinates of the same kind."""
+    state (`panel_sampling.Run`): `starts` (draws, ndim) the last kept draws of every
+    chain, `mean`, `sd` (ndim,) of the kept draws, all in `previous`'s x; `xi_mean`
+    posterior means of its positions. Coordinates found by name keep their stored
+    values (roll calls keep their cutpoint shear, so their coordinates mean the same);
+    positions are carried through w (legislator-session by legislator-session), so a
+    member whose career grew keeps their path; positions new to the panel start at their
+    session's PCA scores mapped onto the stored scale through the session's stored
+    members (or at the member's latest stored position), new roll calls at
+    `item_logits` on those positions. center, scale: the preconditioning (the stored
+    mean and sd, or for a new coordinate its start and the median stored sd of its
+    kind). Nothing is recomputed for the stored sessions (no PCA, no item fits)."""
     old_labels = coordinate_labels(previous)
     old_index = {label: i for i, label in enumerate(old_labels)}
     old_rows = {label: i for i, label in enumerate(previous.coords["legislator_session"])}
     panel = build_panel(matrices, sessions, time)
-    rows_of = panel.session_of_row()
-    labels = [f"{panel.sessions[s]}|{panel.members[i]}" for s, i in zip(rows_of, panel.member)]
-    xi = np.full(len(labels), np.nan)
-    latest: dict[str, float] = {}
-    for label, i in old_rows.items():
-        latest[label.split("|", 1)[1]] = state.xi_mean[i]  # sessions are in time order
-    for r, label in enumerate(labels):
-        if label in old_rows:
-            xi[r] = state.xi_mean[old_rows[label]]
+    labels = [f"{panel.sessions[s]}|{panel.members[i]}" for s, i in zip(panel.session_of_row(), panel.member)]
+    row_of = np.array([old_rows.get(label, -1) for label in labels])
+    stored = row_of >= 0
+    xi = np.where(stored, state.xi_mean[np.maximum(row_of, 0)], np.nan)
+    latest = {label.split("|", 1)[1]: state.xi_mean[i] for label, i in old_rows.items()}  # time order: the last wins
     for t, matrix in enumerate(matrices):
         rows = slice(panel.rows[t], panel.rows[t + 1])
         missing = np.isnan(xi[rows])
         if not missing.any():
             continue
-        score = session_scores([matrix])[0]
         known = ~missing
-        if known.sum() >= MIN_BRIDGES:  # map the session's PCA scores onto the stored scale
+        if known.sum() >= MIN_BRIDGES:  # the session's PCA scores onto the stored scale
+            score = session_scores([matrix])[0]
             x, y = score[known], xi[rows][known]
             if np.corrcoef(x, y)[0, 1] < 0:
                 score, x = -score, -x
@@ -550,9 +518,9 @@ def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: 
         block[missing] = mapped[missing]
         xi[rows] = block
     # roll calls: stored ones keep (alpha, beta) and their shear; new ones from item_logits
-    roll_calls = [str(r) for m in matrices for r in m.roll_calls["roll_call_id"]]
+    n_items = int(sum(m.shape[1] for m in matrices))
+    alpha, beta, shear = np.empty(n_items), np.empty(n_items), np.empty(n_items)
     old_shear = dict(zip(previous.coords["roll_call"], previous.layout.shear))
-    alpha, beta, shear = np.empty(len(roll_calls)), np.empty(len(roll_calls)), np.empty(len(roll_calls))
     j = 0
     for t, matrix in enumerate(matrices):
         ids = [str(r) for r in matrix.roll_calls["roll_call_id"]]
@@ -561,46 +529,51 @@ def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: 
             a_new, b_new = item_logits(matrix.votes[:, new], xi[panel.rows[t]: panel.rows[t + 1]])
             alpha[j + np.flatnonzero(new)], beta[j + np.flatnonzero(new)] = a_new, b_new
             shear[j + np.flatnonzero(new)] = cutpoint_shear(a_new, b_new)
-        for q, r in enumerate(ids):
-            if not new[q]:
-                b = state.mean[old_index[f"beta:{r}"]]
-                alpha[j + q] = state.mean[old_index[f"a:{r}"]] + old_shear[r] * b
-                beta[j + q] = b
-                shear[j + q] = old_shear[r]
+        for q in np.flatnonzero(~new):
+            b = state.mean[old_index[f"beta:{ids[q]}"]]
+            alpha[j + q] = state.mean[old_index[f"a:{ids[q]}"]] + old_shear[ids[q]] * b
+            beta[j + q], shear[j + q] = b, old_shear[ids[q]]
         j += len(ids)
-    bound = bind(matrices, sessions, time=time, xi=xi, items=(alpha, beta), shear=shear)
+    bound = bind(matrices, sessions, time=time, xi=xi, items=(alpha, beta), shear=shear,
+                 noncentered=previous.layout.noncentered)
     labels_new = coordinate_labels(bound)
-    found = np.array([label in old_index for label in labels_new])
     where = np.array([old_index.get(label, -1) for label in labels_new])
+    found = where >= 0
     kinds = np.array([label.split(":", 1)[0] for label in labels_new])
     old_kinds = np.array([label.split(":", 1)[0] for label in old_labels])
-    fallback = {kind: float(np.median(state.sd[old_kinds == kind])) for kind in set(old_kinds)}
-    reference = bound.start(np.random.default_rng(0))
+    typical = {kind: float(np.median(state.sd[old_kinds == kind])) for kind in set(old_kinds)}
     c = bound.coordinates["c"]
-    # positions: mapped through w by legislator-session (a member whose career grew has
-    # new coefficients); new legislator-sessions onto the stored gauge
-    row_of = np.array([old_rows.get(label, -1) for label in labels])
-    old = row_of >= 0
+    old_omega = previous.coordinates["omega_log__"]
 
-    def positions(stored_c: np.ndarray) -> np.ndarray:
-        w_old = previous.layout.panel.to_w(stored_c)
+    def positions(x_old: np.ndarray, log_omega: float) -> np.ndarray:
+        """The new position coordinates carrying a stored point's positions (through w;
+        new legislator-sessions onto the stored gauge)."""
+        w_old = previous.layout.panel.to_w(previous.layout.coefficients(x_old))
         w = w_old.mean() + w_old.std() * xi
-        w[old] = w_old[row_of[old]]
-        return bound.layout.panel.to_c(w)
+        w[stored] = w_old[row_of[stored]]
+        return bound.layout.position_coordinates(panel.to_c(w), math.exp(log_omega))
 
-    center = np.where(found, state.mean[np.maximum(where, 0)], reference)
-    scale = np.where(found, state.sd[np.maximum(where, 0)], [fallback.get(kind, 1.0) for kind in kinds])
-    center[c] = positions(state.mean[previous.coordinates["c"]])
+    center = np.where(found, state.mean[np.maximum(where, 0)], bound.start(np.random.default_rng(0)))
+    scale = np.where(found, state.sd[np.maximum(where, 0)], [typical.get(kind, 1.0) for kind in kinds])
+    center[c] = positions(state.mean, state.mean[old_omega])
 
     def initial_point(seed) -> np.ndarray:
         rng = np.random.default_rng(int(seed) % (2**63))
-        stored = state.starts[rng.integers(len(state.starts))]
+        x_old = state.starts[rng.integers(len(state.starts))]
         x = bound.start(rng)  # the new coordinates' own starts
-        x[found] = stored[where[found]]
-        x[c] = positions(stored[previous.coordinates["c"]])
+        x[found] = x_old[where[found]]
+        x[c] = positions(x_old, x_old[old_omega])
         return x
 
     return bound, initial_point, (center, scale)
+
+
+# ------------------------------------------------------------------ the PyMC graph
+
+
+def basis_matrix(panel: Panel) -> np.ndarray:
+    """(N, N) dense B, w = B c (for the graph, on small panels)."""
+    return np.column_stack([panel.to_w(e) for e in np.eye(len(panel.member))])
 
 
 def graph(matrices: Sequence[VoteMatrix], bound: Bound):
@@ -611,7 +584,6 @@ def graph(matrices: Sequence[VoteMatrix], bound: Bound):
 
     layout: Layout = bound.layout
     panel = layout.panel
-    t, n, u, kk, m = panel.shape
     rows, cols, ys = [], [], []
     for s, matrix in enumerate(matrices):
         r, c = np.nonzero(np.isfinite(matrix.votes))
@@ -621,17 +593,21 @@ def graph(matrices: Sequence[VoteMatrix], bound: Bound):
     rows, cols, ys = np.concatenate(rows), np.concatenate(cols), np.concatenate(ys)
     with pm.Model(coords={**bound.coords, "vote": np.arange(len(rows))}) as model:
         coefficients = pm.Flat("c", dims="legislator_session")
+        mu = PRIORS["mu_party"].rv("mu_party", dims="party_session")
+        sigma = PRIORS["sigma_party"].rv("sigma_party", dims="party")
+        omega = PRIORS["omega"].rv("omega")
+        a = pm.Flat("a", dims="roll_call")
+        tau = PRIORS["tau"].rv("tau", dims="session")
+        beta = pm.Normal("beta", 0.0, tau[panel.session_of_item()], dims="roll_call")
+        if layout.noncentered:
+            scales = panel.mode_scales()
+            moving = scales > 0
+            coefficients = pt.where(moving, omega * scales * coefficients, coefficients)
+            pm.Potential("steps_jacobian", moving.sum() * pt.log(omega) + np.log(scales[moving]).sum())
         w = pt.dot(basis_matrix(panel), coefficients)
         pm.Potential("gauge", logp(PRIORS["gauge"], w).sum())
         xi = (w - w.mean()) / w.std()
         pm.Deterministic("xi", xi, dims="legislator_session")
-        mu = PRIORS["mu_party"].rv("mu_party", dims="party_session")
-        sigma = PRIORS["sigma_party"].rv("sigma_party", dims="party")
-        omega = PRIORS["omega"].rv("omega")
-        nu = PRIORS["nu"].rv("nu")
-        a = pm.Flat("a", dims="roll_call")
-        tau = PRIORS["tau"].rv("tau", dims="session")
-        beta = pm.Normal("beta", 0.0, tau[panel.session_of_item()], dims="roll_call")
         alpha = a + layout.shear * beta
         pm.Potential("alpha_prior", logp(PRIORS["alpha"], alpha).sum())
         grouped = panel.entrant_unit >= 0
@@ -639,53 +615,19 @@ def graph(matrices: Sequence[VoteMatrix], bound: Bound):
         entry = pm.logp(pm.Normal.dist(mu[unit], sigma[panel.units[unit, 0]]), xi[panel.entrant[grouped]]).sum()
         entry += logp(PRIORS["xi_other"], xi[panel.entrant[~grouped]]).sum()
         pm.Potential("entry_prior", entry)
-        pm.Potential("walk", walk_graph(xi, omega, nu, panel))
+        steps = pm.Normal.dist(xi[panel.link_prev], omega * np.sqrt(panel.link_dt))
+        pm.Potential("walk", pm.logp(steps, xi[panel.link_cur]).sum())
         pm.Bernoulli("y", logit_p=beta[cols] * xi[rows] - alpha[cols], observed=ys, dims="vote")
     return model
-
-
-def basis_matrix(panel: Panel) -> np.ndarray:
-    """(N, N) dense B, w = B c (for the graph on small panels)."""
-    n = len(panel.member)
-    return np.column_stack([panel.to_w(e) for e in np.eye(n)])
-
-
-def walk_graph(xi, omega, nu, panel: Panel):
-    """The walk's log-density (PyTensor scalar): each walker's steps jointly Student-t
-    (their step variance integrated out), see the module docstring."""
-    import pytensor.tensor as pt
-    from pytensor.tensor.math import gammaln
-
-    a = nu / 2.0
-    b = a * omega**2
-    squares = (xi[panel.link_cur] - xi[panel.link_prev]) ** 2 / panel.link_dt
-    total = pt.inc_subtensor(pt.zeros(len(panel.walkers))[panel.link_walker], squares)
-    steps = panel.walker_steps.astype(float)
-    per_walker = gammaln(a + steps / 2) - gammaln(a) + a * pt.log(b) - (a + steps / 2) * pt.log(b + total / 2)
-    constant = -0.5 * len(panel.link_dt) * math.log(2 * math.pi) - 0.5 * np.log(panel.link_dt).sum()
-    return per_walker.sum() + constant
 
 
 # ------------------------------------------------------------------ the kernel
 
 
-@njit(inline="always")
-def _digamma(x):
-    """digamma(x) for x > 0: the recurrence up to x >= 10, then the asymptotic series
-    to x^-10 (truncation error < 1e-13)."""
-    result = 0.0
-    while x < 10.0:
-        result -= 1.0 / x
-        x += 1.0
-    f = 1.0 / (x * x)
-    series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))))
-    return result + math.log(x) - 0.5 / x - series
-
-
 @njit
 def _structure(ints):
     """The index arrays of `Panel.ints`."""
-    t_n, n_links, n_entrants, kk = ints[0], ints[5], ints[6], ints[3]
+    t_n, n, u, n_links, n_entrants, n_members = ints[0], ints[1], ints[2], ints[5], ints[6], ints[8]
     o = N_HEADER
     rows = ints[o: o + t_n + 1]
     o += t_n + 1
@@ -701,31 +643,41 @@ def _structure(ints):
     o += n_links
     link_cur = ints[o: o + n_links]
     o += n_links
-    link_walker = ints[o: o + n_links]
-    o += n_links
-    walker_steps = ints[o: o + kk]
-    o += kk
-    unit_group = ints[o: o + ints[2]]
-    o += ints[2]
-    member_offsets = ints[o: o + ints[8] + 1]
-    o += ints[8] + 1
-    member_rows = ints[o: o + ints[1]]
-    return (rows, items, cells, entrant, entrant_unit, link_prev, link_cur, link_walker, walker_steps, unit_group,
-            member_offsets, member_rows)
+    unit_group = ints[o: o + u]
+    o += u
+    member_offsets = ints[o: o + n_members + 1]
+    o += n_members + 1
+    member_rows = ints[o: o + n]
+    return rows, items, cells, entrant, entrant_unit, link_prev, link_cur, unit_group, member_offsets, member_rows
 
 
 @njit
-def _positions(c, member_offsets, member_rows, basis, w):
-    """w = B c (`Panel.to_w`): each member's coefficients through their DCT-II basis
-    (basis: `Panel.basis_floats`)."""
+def _float_blocks(ints, floats):
+    """(shear (M), link_scale (L), basis, mode_scale (N)) views of `floats`."""
+    n, m, n_links, longest = ints[1], ints[4], ints[5], ints[9]
+    o = N_PRIOR_FLOATS
+    shear = floats[o: o + m]
+    o += m
+    link_scale = floats[o: o + n_links]
+    o += n_links
+    basis_end = o + longest * (longest + 1) * (2 * longest + 1) // 6  # sum of T^2, T <= longest
+    return shear, link_scale, floats[o:basis_end], floats[basis_end: basis_end + n]
+
+
+@njit
+def _positions(x, omega, noncentered, mode_scale, member_offsets, member_rows, basis, c, w):
+    """c: the DCT coefficients from x's position coordinates (scaled by omega where
+    non-centered); w = B c. Writes c and w (N each)."""
+    for i in range(c.shape[0]):
+        c[i] = x[i] * omega * mode_scale[i] if noncentered and mode_scale[i] > 0.0 else x[i]
     for q in range(member_offsets.shape[0] - 1):
         o0 = member_offsets[q]
         t = member_offsets[q + 1] - o0
-        b0 = (t - 1) * t * (2 * t - 1) // 6  # sum of s^2, s < t: where the (t, t) basis starts
+        b0 = (t - 1) * t * (2 * t - 1) // 6  # where the (t, t) basis starts
         for s in range(t):
             acc = 0.0
-            for kk in range(t):
-                acc += basis[b0 + s * t + kk] * c[o0 + kk]
+            for mode in range(t):
+                acc += basis[b0 + s * t + mode] * c[o0 + mode]
             w[member_rows[o0 + s]] = acc
 
 
@@ -736,21 +688,11 @@ def _positions_backward(grad_w, member_offsets, member_rows, basis, grad_c):
         o0 = member_offsets[q]
         t = member_offsets[q + 1] - o0
         b0 = (t - 1) * t * (2 * t - 1) // 6
-        for kk in range(t):
+        for mode in range(t):
             acc = 0.0
             for s in range(t):
-                acc += basis[b0 + s * t + kk] * grad_w[member_rows[o0 + s]]
-            grad_c[o0 + kk] = acc
-
-
-@njit
-def _walker_squares(xi, link_prev, link_cur, link_walker, link_scale, kk):
-    """(K,) S_k: each walker's sum of squared steps over dt."""
-    total = np.zeros(kk)
-    for r in range(link_prev.shape[0]):
-        d = (xi[link_cur[r]] - xi[link_prev[r]]) / link_scale[r]
-        total[link_walker[r]] += d * d
-    return total
+                acc += basis[b0 + s * t + mode] * grad_w[member_rows[o0 + s]]
+            grad_c[o0 + mode] = acc
 
 
 @njit
@@ -760,29 +702,30 @@ def logp_grad(x, grad, votes, ints, floats):
     x: (ndim,) in `Layout.slices` order; votes: (1, cells) float32 (or float64, the
     reference) per-session blocks; ints: `Panel.ints`; floats: the packed PRIORS
     (KERNEL_PRIORS order), the M cutpoints, the L links' sqrt(dt), the DCT bases
-    (`Panel.basis_floats`; anything after them is ignored). Returns the log-density with every constant, equal to `graph`'s.
+    (`Panel.basis_floats`), the N mode scales (`Panel.mode_scales`); anything after
+    them is ignored. Returns the log-density with every constant, equal to `graph`'s.
     """
-    t_n, n, u, kk, m, n_links, n_entrants, n_groups = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5], ints[6], ints[7]
-    structure = _structure(ints)
-    rows, items, cells, entrant, entrant_unit, link_prev, link_cur, link_walker, walker_steps, unit_group = structure[:10]
-    member_offsets, member_rows = structure[10], structure[11]
-    shear = floats[N_PRIOR_FLOATS: N_PRIOR_FLOATS + m]
-    link_scale = floats[N_PRIOR_FLOATS + m: N_PRIOR_FLOATS + m + n_links]
-    basis = floats[N_PRIOR_FLOATS + m + n_links:]
-
-    i_mu = n
-    i_sigma = n + u
-    i_omega = n + u + n_groups
-    i_nu = i_omega + 1
-    p = i_nu + 1
+    t_n, n, u, m, n_links, n_entrants, n_groups = ints[0], ints[1], ints[2], ints[4], ints[5], ints[6], ints[7]
+    noncentered = ints[10] == 1
+    rows, items, cells, entrant, entrant_unit, link_prev, link_cur, unit_group, offsets, member_rows = _structure(ints)
+    shear, link_scale, basis, mode_scale = _float_blocks(ints, floats)
+    i_mu, i_sigma, i_omega = n, n + u, n + u + n_groups
+    p = i_omega + 1
     for q in range(x.shape[0]):
         grad[q] = 0.0
+    log_omega = x[i_omega]
+    omega = math.exp(log_omega)
 
-    # positions w = B c, their gauge density, xi = standardize(w)
+    # positions: w = B c, the gauge density, xi = standardize(w)
+    c = np.empty(n)
     w = np.empty(n)
-    _positions(x[:n], member_offsets, member_rows, basis, w)
-    gauge_mu, gauge_sd = floats[F_GAUGE], floats[F_GAUGE + 1]
+    _positions(x, omega, noncentered, mode_scale, offsets, member_rows, basis, c, w)
     lp = 0.0
+    if noncentered:  # the Jacobian of c_k = omega * scale_k * z_k
+        for i in range(n):
+            if mode_scale[i] > 0.0:
+                lp += log_omega + math.log(mode_scale[i])
+    gauge_mu, gauge_sd = floats[F_GAUGE], floats[F_GAUGE + 1]
     grad_w = np.empty(n)
     for i in range(n):
         lp += k.normal_logp(w[i], gauge_mu, gauge_sd)
@@ -798,9 +741,8 @@ def logp_grad(x, grad, votes, ints, floats):
         lp += k.normal_logp(x[i_mu + q], mu_mu, mu_sd)
         grad[i_mu + q] = -(x[i_mu + q] - mu_mu) / (mu_sd * mu_sd)
     for g in range(n_groups):
-        log_sigma = x[i_sigma + g]
-        sigma_g = math.exp(log_sigma)
-        lp += k.gamma_logp(sigma_g, sigma_shape, sigma_rate) + log_sigma
+        sigma_g = math.exp(x[i_sigma + g])
+        lp += k.gamma_logp(sigma_g, sigma_shape, sigma_rate) + x[i_sigma + g]
         grad[i_sigma + g] = sigma_shape - sigma_rate * sigma_g
     other_mu, other_sd = floats[F_OTHER], floats[F_OTHER + 1]
     for r in range(n_entrants):
@@ -818,34 +760,16 @@ def logp_grad(x, grad, votes, ints, floats):
             lp += k.normal_logp(xi[i], other_mu, other_sd)
             grad_xi[i] -= (xi[i] - other_mu) / (other_sd * other_sd)
 
-    # the walk: each walker's steps jointly Student-t (their variance integrated out)
-    log_omega, log_nu = x[i_omega], x[i_nu]
-    omega, nu = math.exp(log_omega), math.exp(log_nu)
+    # the walk
     lp += k.gamma_logp(omega, floats[F_OMEGA], floats[F_OMEGA + 1]) + log_omega
-    lp += k.gamma_logp(nu, floats[F_NU], floats[F_NU + 1]) + log_nu
     g_log_omega = floats[F_OMEGA] - floats[F_OMEGA + 1] * omega
-    g_log_nu = floats[F_NU] - floats[F_NU + 1] * nu
-    a = 0.5 * nu
-    b = a * omega * omega
-    total = _walker_squares(xi, link_prev, link_cur, link_walker, link_scale, kk)
-    coef = np.empty(kk)
-    g_b, g_a = 0.0, 0.0
-    lgamma_a, digamma_a, log_b = math.lgamma(a), _digamma(a), math.log(b)
-    for q in range(kk):
-        shape = a + 0.5 * walker_steps[q]
-        c = b + 0.5 * total[q]
-        log_c = math.log(c)
-        lp += math.lgamma(shape) - lgamma_a + a * log_b - shape * log_c
-        coef[q] = shape / c
-        g_b += a / b - shape / c
-        g_a += _digamma(shape) - digamma_a + log_b - log_c
     for r in range(n_links):
-        lp -= 0.5 * k.LOG_2PI + math.log(link_scale[r])
-        g = coef[link_walker[r]] * (xi[link_cur[r]] - xi[link_prev[r]]) / (link_scale[r] * link_scale[r])
-        grad_xi[link_cur[r]] -= g
-        grad_xi[link_prev[r]] += g
-    grad[i_omega] = g_log_omega + g_b * 2.0 * b
-    grad[i_nu] = g_log_nu + a * (g_a + g_b * omega * omega)
+        s = omega * link_scale[r]
+        z = (xi[link_cur[r]] - xi[link_prev[r]]) / s
+        lp += -0.5 * z * z - math.log(s) - 0.5 * k.LOG_2PI
+        grad_xi[link_cur[r]] -= z / s
+        grad_xi[link_prev[r]] += z / s
+        g_log_omega += z * z - 1.0
 
     # roll calls, session by session: priors, then the likelihood of the session's block
     alpha_mu, alpha_sd, tau_sd = floats[F_ALPHA], floats[F_ALPHA + 1], floats[F_TAU]
@@ -856,9 +780,7 @@ def logp_grad(x, grad, votes, ints, floats):
         a_grad = grad[p + j0: p + j1]
         b_grad = grad[p + m + t_n + j0: p + m + t_n + j1]
         beta_s = x[p + m + t_n + j0: p + m + t_n + j1]
-        items_lp, g_log_tau = k.items_logp(
-            alpha[j0:j1], x[p + m + s], beta_s, a_grad, b_grad, alpha_mu, alpha_sd, tau_sd
-        )
+        items_lp, g_log_tau = k.items_logp(alpha[j0:j1], x[p + m + s], beta_s, a_grad, b_grad, alpha_mu, alpha_sd, tau_sd)
         lp += items_lp
         grad[p + m + s] = g_log_tau
         block = votes[0, cells[s]: cells[s + 1]].reshape((r1 - r0, j1 - j0))
@@ -866,40 +788,38 @@ def logp_grad(x, grad, votes, ints, floats):
         for j in range(j1 - j0):
             b_grad[j] += shear[j0 + j] * a_grad[j]
 
+    # back through xi = standardize(w), w = B c, and c's scaling
     k.standardize_backward(grad_xi, xi, d, grad_w)
-    _positions_backward(grad_w, member_offsets, member_rows, basis, grad[:n])
+    _positions_backward(grad_w, offsets, member_rows, basis, grad[:n])
+    if noncentered:
+        for i in range(n):
+            if mode_scale[i] > 0.0:
+                g_log_omega += grad[i] * c[i] + 1.0
+                grad[i] *= omega * mode_scale[i]
+    grad[i_omega] = g_log_omega
     return lp
 
 
 @njit
 def expand(x, out, votes, ints, floats):
     """`Layout.reported` as one flat vector: xi (N), mu_party (U), sigma_party (G),
-    omega, nu, omega_member (K), tau (T)."""
-    t_n, n, u, kk, m, n_links, n_groups = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5], ints[7]
+    omega, tau (T)."""
+    t_n, n, u, m, n_groups = ints[0], ints[1], ints[2], ints[4], ints[7]
     structure = _structure(ints)
-    link_prev, link_cur, link_walker, walker_steps = structure[5], structure[6], structure[7], structure[8]
-    link_scale = floats[N_PRIOR_FLOATS + m: N_PRIOR_FLOATS + m + n_links]
+    _, _, basis, mode_scale = _float_blocks(ints, floats)
+    i_omega = n + u + n_groups
+    omega = math.exp(x[i_omega])
+    c = np.empty(n)
     w = np.empty(n)
-    _positions(x[:n], structure[10], structure[11], floats[N_PRIOR_FLOATS + m + n_links:], w)
+    _positions(x, omega, ints[10] == 1, mode_scale, structure[8], structure[9], basis, c, w)
     k.standardize(w, out[:n])
     for q in range(u):
         out[n + q] = x[n + q]
     for g in range(n_groups):
         out[n + u + g] = math.exp(x[n + u + g])
-    omega = math.exp(x[n + u + n_groups])
-    nu = math.exp(x[n + u + n_groups + 1])
-    at = n + u + n_groups
-    out[at] = omega
-    out[at + 1] = nu
-    a = 0.5 * nu
-    b = a * omega * omega
-    total = _walker_squares(out[:n], link_prev, link_cur, link_walker, link_scale, kk)
-    for q in range(kk):
-        out[at + 2 + q] = math.sqrt((b + 0.5 * total[q]) / (a + 0.5 * walker_steps[q]))
-    p = n + u + n_groups + 2
+    out[i_omega] = omega
     for s in range(t_n):
-        out[at + 2 + kk + s] = math.exp(x[p + m + s])
-
+        out[i_omega + 1 + s] = math.exp(x[i_omega + 1 + m + s])
 
 
 def nutpie_logp(dim, x_, grad_, logp_, meta_):
@@ -957,15 +877,14 @@ def reflected_chains(xi: np.ndarray, parties: np.ndarray, poles=POLES) -> list[i
 
 
 def orient_chains(idata, parties, poles=POLES) -> list[int]:
-    """Reflect (xi, mu_party negated) every chain in the mirror image; returns them."""
+    """Reflect (xi and mu_party negated) every chain in the mirror image; returns them."""
     post = idata.posterior
     flipped = reflected_chains(post["xi"].values, np.asarray(parties), poles)
     if flipped:
         sign = np.ones(post.sizes["chain"])
         sign[flipped] = -1.0
         for name in ("xi", "mu_party"):
-            if name in post:
-                post[name] = post[name] * sign.reshape((-1,) + (1,) * (post[name].ndim - 1))
+            post[name] = post[name] * sign.reshape((-1,) + (1,) * (post[name].ndim - 1))
     return flipped
 
 
@@ -975,9 +894,9 @@ def postprocess(idata, bound: Bound) -> dict:
 
 
 def as_common_scale(xi_draws: np.ndarray, bound: Bound, matrices: Sequence[VoteMatrix]):
-    """The posterior's positions as a `stats.common_scale.CommonScale` (so its tables,
-    party gap and careers apply unchanged): xi_draws (draws, N) in panel order. Its
-    links are identities (a = 0, b = 1): there is no linking step."""
+    """The posterior's positions as a `stats.common_scale.CommonScale` (its tables,
+    party gap and careers then apply unchanged): xi_draws (draws, N) in panel order.
+    Its links are identities (a = 0, b = 1): nothing is linked."""
     from irt_pipeline.stats import common_scale as cs
 
     panel: Panel = bound.layout.panel
@@ -990,8 +909,8 @@ def as_common_scale(xi_draws: np.ndarray, bound: Bound, matrices: Sequence[VoteM
     return cs.CommonScale(list(panel.sessions), links, draws, legislators)
 
 
-# Not registered in MODELS yet: `bind` takes a panel (a list of matrices), not one
-# matrix, so the sampling path and the assets need the panel-level wiring first.
+# Not registered in MODELS: `bind` takes a panel (a list of matrices), not one matrix,
+# so the sampling path and the assets need the panel-level wiring first.
 SPEC = ModelSpec(
     name="dynamic_2pl",
     priors=PRIORS,
