@@ -114,3 +114,57 @@ def party_gaps(frame: pd.DataFrame, column: str) -> pd.Series:
     """Per session: median of `column` over Republicans minus over Democrats."""
     medians = frame.groupby(["session", "party"])[column].median().unstack()
     return medians["Republican"] - medians["Democrat"]
+
+
+def in_units(truth: pd.DataFrame, reference: str | None = None) -> pd.Series:
+    """z_true standardized the way a method reports: over the `reference` session's
+    members (the linking) or over every legislator-session (the dynamic model); indexed
+    by (session, legislator_id)."""
+    base = truth if reference is None else truth[truth["session"] == reference]
+    z = (truth["z_true"] - base["z_true"].mean()) / base["z_true"].std(ddof=0)
+    return pd.Series(z.to_numpy(), index=pd.MultiIndex.from_frame(truth[["session", "legislator_id"]]))
+
+
+def scorecard(scale, truth: pd.DataFrame, reference: str | None = None, mover: str = "M0000") -> dict:
+    """How a common scale (stats.common_scale.CommonScale) recovers the simulated truth,
+    in its own units (`in_units`): r and 94% HDI coverage of the positions, the median
+    posterior sd in the first and the last session, the party gap's path (r, coverage of
+    its 94% HDIs, change first -> last against the truth's), the long mover's total move,
+    and the mean move of each party's members who serve the whole panel."""
+    from irt_pipeline.stats import common_scale as cs
+
+    table = cs.legislator_sessions(scale)
+    target = in_units(truth, reference)
+    table["z"] = target.loc[list(zip(table["session"], table["legislator_id"]))].to_numpy()
+    covered = (table["position_hdi_low"] <= table["z"]) & (table["z"] <= table["position_hdi_high"])
+    sessions = list(dict.fromkeys(table["session"]))
+    sd = table.groupby("session")["position_sd"].median()
+    true_gap = party_gaps(table, "z").reindex(sessions)
+    gap = cs.party_gap(scale).set_index("session").reindex(sessions)
+    gap_covered = (gap["gap_hdi_low"] <= true_gap) & (true_gap <= gap["gap_hdi_high"])
+    first, last = sessions[0], sessions[-1]
+    rows = table.set_index(["session", "legislator_id"])
+    stayers = set(table.loc[table["session"] == first, "legislator_id"]) & set(table.loc[table["session"] == last, "legislator_id"])
+    moves = {}
+    for party in ("Democrat", "Republican"):
+        ids = [i for i in stayers if i != mover and rows.loc[(last, i), "party"] == party]
+        if ids:
+            estimate = np.mean([rows.loc[(last, i), "position_mean"] - rows.loc[(first, i), "position_mean"] for i in ids])
+            true = np.mean([rows.loc[(last, i), "z"] - rows.loc[(first, i), "z"] for i in ids])
+            moves[party] = {"members": len(ids), "estimated": float(estimate), "true": float(true)}
+    out = {
+        "legislator_sessions": len(table),
+        "r": float(np.corrcoef(table["position_mean"], table["z"])[0, 1]),
+        "coverage": float(covered.mean()),
+        "sd_first": float(sd[first]),
+        "sd_last": float(sd[last]),
+        "gap_r": float(np.corrcoef(gap["gap_mean"], true_gap)[0, 1]),
+        "gap_coverage": float(gap_covered.mean()),
+        "gap_change": float(gap["gap_mean"].iloc[-1] - gap["gap_mean"].iloc[0]),
+        "true_gap_change": float(true_gap.iloc[-1] - true_gap.iloc[0]),
+        "whole_panel_members_move": moves,
+    }
+    if (first, mover) in rows.index and (last, mover) in rows.index:
+        out["mover_estimated"] = float(rows.loc[(last, mover), "position_mean"] - rows.loc[(first, mover), "position_mean"])
+        out["mover_true"] = float(rows.loc[(last, mover), "z"] - rows.loc[(first, mover), "z"])
+    return out
