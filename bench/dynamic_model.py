@@ -41,7 +41,7 @@ def gradient_seconds(bound, repeats: int) -> tuple[float, float]:
     from irt_pipeline.stats import callbacks
     from irt_pipeline.stats.models import dynamic
 
-    logp = callbacks.compiled(dynamic.nutpie_logp)
+    logp = callbacks.compiled(dynamic.SPEC.logp)
     n_expanded = int(sum(np.prod(s, dtype=int) for s in bound.reported.values()))
     meta = bound.kernel_data.meta(bound.ndim, n_expanded)
     x = bound.start(np.random.default_rng(0))
@@ -62,7 +62,7 @@ def per_session_seconds(matrices, repeats: int) -> float:
     from irt_pipeline.stats.models import hierarchical
     from irt_pipeline.stats.pca import pca_scores
 
-    logp = callbacks.compiled(hierarchical.nutpie_logp)
+    logp = callbacks.compiled(hierarchical.SPEC.logp)
     total = 0.0
     for matrix in matrices:
         bound = hierarchical.bind(matrix, pca_scores(matrix)["pc1"].to_numpy())

@@ -140,7 +140,7 @@ def scorecard(scale, truth: pd.DataFrame, reference: str | None = None, mover: s
     sessions = list(dict.fromkeys(table["session"]))
     sd = table.groupby("session")["position_sd"].median()
     true_gap = party_gaps(table, "z").reindex(sessions)
-    gap = cs.party_gap(scale).set_index("session").reindex(sessions)
+    gap = cs.party_gap(scale, "Republican", "Democrat").set_index("session").reindex(sessions)
     gap_covered = (gap["gap_hdi_low"] <= true_gap) & (true_gap <= gap["gap_hdi_high"])
     first, last = sessions[0], sessions[-1]
     rows = table.set_index(["session", "legislator_id"])

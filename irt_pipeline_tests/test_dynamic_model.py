@@ -185,8 +185,8 @@ def test_the_position_coordinates_are_each_careers_orthonormal_dct():
 def test_callbacks_and_expand_equal_the_kernel_and_the_layout(noncentered):
     matrices, sessions = small_panel(7)
     bound = bound_of(matrices, sessions, noncentered)
-    logp = callbacks.compiled(dynamic.nutpie_logp)
-    expand = callbacks.compiled(dynamic.nutpie_expand, expand=True)
+    logp = callbacks.compiled(dynamic.SPEC.logp)
+    expand = callbacks.compiled(dynamic.SPEC.expand, expand=True)
     n_expanded = int(sum(np.prod(s, dtype=int) for s in bound.reported.values()))
     meta = bound.kernel_data.meta(bound.ndim, n_expanded)
     x = bound.start(np.random.default_rng(8))

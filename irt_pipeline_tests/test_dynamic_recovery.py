@@ -55,7 +55,11 @@ def test_the_dynamic_model_passes_its_gates_and_recovers_the_chamber(dynamic_fit
     assert score["r"] > 0.97
     assert 0.88 <= score["coverage"] <= 0.99  # 94% HDIs
     assert score["gap_coverage"] >= 6 / 8
-    assert score["gap_change"] > 0.0 and score["true_gap_change"] > 0.0
+    # The gap's change first -> last as the truth's. Not its sign: at this size the true
+    # gap moves by less than its noise (seed 3: 1.90 -> 1.83, -0.06, though newcomers
+    # enter 0.03 further apart per session); bench/dynamic_model.py recovery checks the
+    # growth on 20 sessions.
+    assert abs(score["gap_change"] - score["true_gap_change"]) < 0.3
     # the member who moves 2 sd is seen moving most of the way
     assert abs(score["mover_estimated"] - score["mover_true"]) < 0.35 * abs(score["mover_true"])
 

@@ -64,7 +64,9 @@ from irt_pipeline.stats import kernel as k
 from irt_pipeline.stats.jit import njit
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
-from irt_pipeline.stats.priors import Gamma, HalfNormal, Normal, logp, pack
+from irt_pipeline.stats.parties import MIN_PARTY_MEMBERS, party_groups
+from irt_pipeline.stats.pca import default_weights
+from irt_pipeline.stats.priors import Gamma, HalfNormal, KernelPriors, Normal, logp
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
 # The priors, written here only: the PyMC graph and the kernel both read this table.
@@ -79,33 +81,29 @@ PRIORS = {
     # and 0.56; 0 excluded (no chamber stands still, and omega -> 0 is a funnel).
     "omega": Gamma(2.0, 10.0),
 }
-KERNEL_PRIORS = (
-    ("gauge", Normal), ("alpha", Normal), ("tau", HalfNormal), ("mu_party", Normal),
-    ("sigma_party", Gamma), ("xi_other", Normal), ("omega", Gamma),
-)
-
-
-def _offsets(order) -> dict[str, int]:
-    """Where each prior's parameters start in the packed floats (`priors.pack`)."""
-    sizes = {Normal: 2, HalfNormal: 1, Gamma: 2}
-    out, at = {}, 0
-    for name, family in order:
-        out[name] = at
-        at += sizes[family]
-    return {**out, "end": at}
-
-
-_AT = _offsets(KERNEL_PRIORS)
-F_GAUGE, F_ALPHA, F_TAU, F_MU = _AT["gauge"], _AT["alpha"], _AT["tau"], _AT["mu_party"]
-F_SIGMA, F_OTHER, F_OMEGA = _AT["sigma_party"], _AT["xi_other"], _AT["omega"]
-N_PRIOR_FLOATS = _AT["end"]  # then: M cutpoints, L links' sqrt(dt), DCT bases, N mode scales
+# The kernel's view of the table: every parameter's place in `floats`, by name; from
+# P.end: M cutpoints, L links' sqrt(dt), DCT bases, N mode scales.
+KERNEL_PRIORS = KernelPriors(PRIORS)
+P = KERNEL_PRIORS.at
+# first parameter of each prior (a Normal's mu, then sigma; a Gamma's shape, then rate)
+F_GAUGE, F_ALPHA, F_TAU, F_MU = P.gauge_mu, P.alpha_mu, P.tau_sigma, P.mu_party_mu
+F_SIGMA, F_OTHER, F_OMEGA = P.sigma_party_alpha, P.xi_other_mu, P.omega_alpha
+N_PRIOR_FLOATS = P.end
 N_HEADER = 11  # ints: T, N, U, K, M, L, E, G, members, longest career, noncentered
 
-MIN_GROUP_MEMBERS = 5  # a party with fewer distinct members in the panel is "other"
+MIN_GROUP_MEMBERS = MIN_PARTY_MEMBERS  # distinct members in the panel (stats/parties.py)
 MIN_BRIDGES = 10  # start alignment: sessions sharing fewer members are not chained
 GATED = {"xi": ("xi",), "party": ("mu_party", "sigma_party"), "omega": ("omega",), "tau": ("tau",)}
-SCALE = "standardized over the panel: mean 0, sd 1 over every legislator-session; positive = conservative"
-POLES = ("Democrat", "Republican")  # low, high: until the orientation rule of the party-level work
+SCALE = ("standardized over the panel: mean 0, sd 1 over every legislator-session; positive = conservative, "
+         "by the orientation rule over the panel's legislator-sessions")
+
+
+def panel_orientation(parties) -> np.ndarray:
+    """(N,) the orientation rule's r over the panel's legislator-sessions: the built-in
+    party poles (`stats/orientation.py`; the pair with the most legislator-sessions), or
+    zeros (no orientation) where no pair of poles sits in the panel. Declarations
+    (orientation.csv) are not read yet: they are per partition."""
+    return default_weights(np.asarray(parties).astype(str))
 
 
 def dct_basis(t: int) -> np.ndarray:
@@ -228,8 +226,10 @@ def build_panel(matrices: Sequence[VoteMatrix], sessions: Sequence[str], time=No
     index = {m: i for i, m in enumerate(members)}
     member = np.array([index[i] for these in ids for i in these], dtype=np.int64)
     parties = np.concatenate([m.legislators["party"].astype(str).to_numpy() for m in matrices])
-    sizes = pd.Series(member).groupby(parties).nunique()
-    groups = tuple(sorted(p for p, count in sizes.items() if count >= MIN_GROUP_MEMBERS))
+    # the shared party groups (stats/parties.py), counted in distinct members: one label
+    # per (member, party) pair, so a member who serves many sessions counts once
+    pairs = pd.DataFrame({"member": member, "party": parties}).drop_duplicates()
+    groups = party_groups(pairs["party"].to_numpy(), MIN_GROUP_MEMBERS).names
     group_index = {g: i for i, g in enumerate(groups)}
     group = np.array([group_index.get(p, -1) for p in parties], dtype=np.int64)
     rows = np.concatenate([[0], np.cumsum([m.shape[0] for m in matrices])]).astype(np.int64)
@@ -342,13 +342,14 @@ class Layout:
 # ------------------------------------------------------------------ starts
 
 
-def aligned_scores(matrices: Sequence[VoteMatrix], scores: Sequence[np.ndarray], poles=POLES) -> list[np.ndarray]:
+def aligned_scores(matrices: Sequence[VoteMatrix], scores: Sequence[np.ndarray], orientation=None) -> list[np.ndarray]:
     """Per-session scores (each standardized within its session) put on one scale: each
     session is flipped to agree with the one before on their shared members and mapped
     onto it by mean-sigma through them (chained from the first; a session sharing fewer
     than MIN_BRIDGES members keeps its own scale); then the whole panel standardized
-    and oriented so that poles[1]'s members lie above poles[0]'s. Point estimates only:
-    the sampler's start."""
+    and oriented so that r . scores >= 0 (orientation: (N,) the rule's r, default
+    `panel_orientation` of the matrices' parties). Point estimates only: the sampler's
+    start."""
     out = [np.asarray(scores[0], float).copy()]
     for prev_matrix, matrix, score in zip(matrices[:-1], matrices[1:], scores[1:]):
         score = np.asarray(score, float).copy()
@@ -363,10 +364,9 @@ def aligned_scores(matrices: Sequence[VoteMatrix], scores: Sequence[np.ndarray],
         out.append(score)
     flat = np.concatenate(out)
     out = [(s - flat.mean()) / flat.std() for s in out]
-    parties = np.concatenate([m.legislators["party"].astype(str).to_numpy() for m in matrices])
-    flat = np.concatenate(out)
-    low, high = parties == poles[0], parties == poles[1]
-    if low.any() and high.any() and flat[high].mean() < flat[low].mean():
+    if orientation is None:
+        orientation = panel_orientation(np.concatenate([m.legislators["party"].to_numpy() for m in matrices]))
+    if np.concatenate(out) @ orientation < 0:
         out = [-s for s in out]
     return out
 
@@ -424,14 +424,14 @@ def bind(
     panel = build_panel(matrices, sessions, time)
     if xi is None:
         scores = session_scores(matrices) if scores is None else scores
-        xi = np.concatenate(aligned_scores(matrices, scores))
+        xi = np.concatenate(aligned_scores(matrices, scores, panel_orientation(panel.party)))
     xi = np.asarray(xi, float)
     if items is None:
         fits = [item_logits(m.votes, xi[panel.rows[t]: panel.rows[t + 1]]) for t, m in enumerate(matrices)]
         items = (np.concatenate([f[0] for f in fits]), np.concatenate([f[1] for f in fits]))
     layout = Layout(panel, cutpoint_shear(*items) if shear is None else np.asarray(shear, float), noncentered)
     floats = np.concatenate([
-        pack(PRIORS, KERNEL_PRIORS), layout.shear, np.sqrt(panel.link_dt), panel.basis_floats(), panel.mode_scales(),
+        KERNEL_PRIORS.pack(PRIORS), layout.shear, np.sqrt(panel.link_dt), panel.basis_floats(), panel.mode_scales(),
     ])
     t, n, u, kk, m = panel.shape
     session_of_row = panel.session_of_row()
@@ -822,18 +822,6 @@ def expand(x, out, votes, ints, floats):
         out[i_omega + 1 + s] = math.exp(x[i_omega + 1 + m + s])
 
 
-def nutpie_logp(dim, x_, grad_, logp_, meta_):
-    ok, x, grad, votes, ints, floats = callbacks.logp_arguments(dim, x_, grad_, meta_)
-    return callbacks.finish(logp_grad(x, grad, votes, ints, floats), grad, logp_) if ok else callbacks.WRONG_SIZE
-
-
-def nutpie_expand(dim, n_expanded, x_, out_, meta_):
-    ok, x, out, votes, ints, floats = callbacks.expand_arguments(dim, n_expanded, x_, out_, meta_)
-    if ok:
-        expand(x, out, votes, ints, floats)
-    return 0 if ok else callbacks.WRONG_SIZE
-
-
 # The same in preconditioned coordinates u, x = center + scale * u, with center and
 # scale (ndim each) after the model's floats (stats/panel_sampling.py: warm starts).
 @njit
@@ -866,20 +854,21 @@ def nutpie_expand_scaled(dim, n_expanded, x_, out_, meta_):
 # ------------------------------------------------------------------ after sampling
 
 
-def reflected_chains(xi: np.ndarray, parties: np.ndarray, poles=POLES) -> list[int]:
-    """Chains (xi: (chains, draws, N)) whose mean position of poles[1]'s members lies
-    below that of poles[0]'s."""
-    low, high = parties == poles[0], parties == poles[1]
-    if not (low.any() and high.any()):
+def reflected_chains(xi: np.ndarray, orientation: np.ndarray) -> list[int]:
+    """Chains (xi: (chains, draws, N)) whose mean positions lie on the negative side of
+    the orientation rule r (N,): r . mean(xi) < 0."""
+    if not np.any(orientation):
         return []
     means = xi.mean(axis=1)
-    return [c for c in range(xi.shape[0]) if means[c, high].mean() < means[c, low].mean()]
+    return [c for c in range(xi.shape[0]) if means[c] @ orientation < 0]
 
 
-def orient_chains(idata, parties, poles=POLES) -> list[int]:
-    """Reflect (xi and mu_party negated) every chain in the mirror image; returns them."""
+def orient_chains(idata, orientation) -> list[int]:
+    """Reflect (xi and mu_party negated) every chain in the mirror image by the rule r
+    (N,); returns them. (Whole chains, not draw by draw as `orientation.fold_draws`: a
+    chain of the panel that crossed to the mirror image would be a failed run.)"""
     post = idata.posterior
-    flipped = reflected_chains(post["xi"].values, np.asarray(parties), poles)
+    flipped = reflected_chains(post["xi"].values, np.asarray(orientation, float))
     if flipped:
         sign = np.ones(post.sizes["chain"])
         sign[flipped] = -1.0
@@ -889,7 +878,7 @@ def orient_chains(idata, parties, poles=POLES) -> list[int]:
 
 
 def postprocess(idata, bound: Bound) -> dict:
-    flipped = orient_chains(idata, bound.layout.panel.party)
+    flipped = orient_chains(idata, panel_orientation(bound.layout.panel.party))
     return {"reflected_chains": ",".join(str(c) for c in flipped)}
 
 
@@ -910,15 +899,21 @@ def as_common_scale(xi_draws: np.ndarray, bound: Bound, matrices: Sequence[VoteM
 
 
 # Not registered in MODELS: `bind` takes a panel (a list of matrices), not one matrix,
-# so the sampling path and the assets need the panel-level wiring first.
+# so the sampling path and the assets need the panel-level wiring first (key, job and
+# version below are placeholders until then).
 SPEC = ModelSpec(
     name="dynamic_2pl",
+    key="dynamic",
+    title="the dynamic 2PL model (a chamber's sessions in one posterior; research, not registered)",
+    version="0",
+    job="dynamic_chain",
     priors=PRIORS,
     gated=GATED,
     bind=bind,
     graph=graph,
-    logp=nutpie_logp,
-    expand=nutpie_expand,
+    logp_grad=logp_grad,
+    expand_kernel=expand,
+    odd=("xi", "mu_party"),
     scale=SCALE,
     postprocess=postprocess,
     jittered=("a", "beta"),
