@@ -52,44 +52,45 @@ def gaps(table: pd.DataFrame, column: str, how: str) -> pd.Series:
 
 
 def run(args) -> dict:
-    from irt_pipeline.stats.models import dynamic
-    from irt_pipeline.stats.panel_sampling import sample_bound
+    from irt_pipeline.stats import common_scale as cs
+    from irt_pipeline.stats.diagnostics import convergence_summary, evaluate_gates, gates_for
+    from irt_pipeline.stats.models import PANEL_MODELS, dynamic
+    from irt_pipeline.stats.panel_sampling import fit_panel
     from irt_pipeline.stats.sampling import SamplerSettings
     from irt_pipeline.stats.stopping import describe_progress
 
     congresses = congress_list(args.congresses)
     sessions = [str(c) for c in congresses]
-    matrices = [senate_matrix(c) for c in congresses]
-    began = time.perf_counter()
-    bound = dynamic.bind(matrices, sessions)
-    bind_seconds = time.perf_counter() - began
-    settings = SamplerSettings(chains=4, cores=2, seed=args.seed)
-    cpu = time.process_time()
-    result = sample_bound(dynamic.SPEC, bound, settings,
-                          progress=lambda p: print(describe_progress(p), file=sys.stderr, flush=True))
-    cpu = time.process_time() - cpu
-    post = result.idata.posterior
-    xi = post["xi"]
-    panel = bound.layout.panel
-    table = pd.DataFrame({
-        "session": np.array(panel.sessions)[panel.session_of_row()],
-        "legislator_id": np.array(panel.members)[panel.member],
-        "party": panel.party,
-        "score": xi.mean(("chain", "draw")).values,
-        "sd": xi.std(("chain", "draw")).values,
-    })
+    matrices = {s: senate_matrix(c) for s, c in zip(sessions, congresses)}
+    settings = SamplerSettings() if args.seed is None else SamplerSettings(seed=args.seed)  # the defaults
+    cpu, began = time.process_time(), time.perf_counter()
+    idata = fit_panel(PANEL_MODELS["dynamic"], matrices, settings,
+                      progress=lambda p: print(describe_progress(p), file=sys.stderr, flush=True))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - began
+
+    gates = evaluate_gates(convergence_summary(idata, dynamic.GATED), gates_for(dynamic.GATED))
+    scale = dynamic.scale_of_posterior(idata, {s: m.legislators for s, m in matrices.items()})
+    table = cs.legislator_sessions(scale).rename(columns={"position_mean": "score", "position_sd": "sd"})
+    post = idata.posterior
+    runs = json.loads(idata.attrs["sampling_runs"])
     nominate = dw_nominate(congresses)
     table = table.merge(nominate[["session", "legislator_id", "nominate_dim1"]], on=["session", "legislator_id"], how="left")
     scored = table.dropna(subset=["nominate_dim1"])
     out = {
         "congresses": sessions, "legislator_sessions": len(table), "with_nominate": len(scored),
-        "roll_calls": int(panel.items[-1]), "ndim": bound.ndim,
-        "stop": result.record["stop"], "gates_passed": result.record["stop"] == "gates",
-        "looks": result.record["looks"], **result.stats, "sampling_seconds": result.seconds, "cpu_seconds": cpu,
-        "bind_seconds": bind_seconds, "omega_mean": float(post["omega"].mean()),
+        "roll_calls": int(sum(m.shape[1] for m in matrices.values())),
+        "votes": int(sum(m.n_observed for m in matrices.values())),
+        "left_out": json.loads(idata.attrs["left_out"]),
+        "stop": idata.attrs["stop"], "gates_passed": all(g["passed"] for g in gates),
+        "first_try": len(runs) == 1 and runs[0]["stop"] == "gates",
+        "gates": {g["gate"]: g["value"] for g in gates},
+        "runs": [{k: r[k] for k in ("stop", "draws_used", "target_accept", "sampling_seconds")} for r in runs],
+        "draws_used": int(idata.attrs["draws_used"]), "gradients": int(idata.attrs["gradient_evaluations"]),
+        "leapfrog_per_draw": float(idata.sample_stats["n_steps"].mean()),
+        "sampling_seconds": wall, "cpu_seconds": cpu, "omega_mean": float(post["omega"].mean()),
         "pooled_r": float(np.corrcoef(scored["score"], scored["nominate_dim1"])[0, 1]),
         "sd_median": {s: float(v) for s, v in table.groupby("session")["sd"].median().reindex(sessions).items()},
-        "reflected_chains": result.record["postprocess"].get("reflected_chains", ""),
+        "reflected_chains": idata.attrs.get("reflected_chains", ""),
     }
     for how in ("median", "mean"):
         gap = gaps(scored, "score", how).reindex(sessions)
@@ -108,8 +109,8 @@ def table(r: dict) -> str:
     first, last = r["congresses"][0], r["congresses"][-1]
     lines = [
         f"Senates {first}-{last} in one posterior: {r['legislator_sessions']:,} legislator-sessions "
-        f"({r['with_nominate']:,} with DW-NOMINATE), {r['roll_calls']:,} roll calls, ndim {r['ndim']:,}; "
-        f"stop: {r['stop']} (gates passed: {r['gates_passed']}), {r['draws_used']} kept draws per chain, "
+        f"({r['with_nominate']:,} with DW-NOMINATE), {r['roll_calls']:,} roll calls, {r['votes']:,} votes; "
+        f"stop: {r['stop']} (gates passed: {r['gates_passed']}, first try: {r['first_try']}), {r['draws_used']} kept draws per chain, "
         f"{r['leapfrog_per_draw']:.1f} leapfrog per draw, {r['sampling_seconds']:.0f} s wall, {r['cpu_seconds']:.0f} CPU-s; "
         f"omega (posterior mean) {r['omega_mean']:.3f}",
         "",
@@ -138,7 +139,7 @@ def table(r: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--congresses", default="110-118")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=None, help="default: the sampler's default seed")
     args = parser.parse_args(argv)
     report = run(args)
     report["load"] = repr(os.getloadavg())

@@ -152,11 +152,14 @@ def _ranks_per_chain(draws: np.ndarray) -> np.ndarray:
 
 
 def mixing_plot(idata, legislator: str, var: str = "xi", title: str = "") -> Figure:
-    """Trace (left) and rank histograms (right) of one coordinate of `var`, per chain.
+    """Trace (left) and rank histograms (right) of one coordinate of `var` (`legislator`:
+its label on var's one dimension), per chain.
 
     Well-mixed chains overlap in the trace and have flat, similar rank histograms.
     """
-    draws = np.asarray(idata.posterior[var].sel(legislator=legislator).values, float)
+    values = idata.posterior[var]
+    dim = next(d for d in values.dims if d not in ("chain", "draw"))  # legislator, or legislator_session
+    draws = np.asarray(values.sel({dim: legislator}).values, float)
     chains, n_draws = draws.shape
     fig = _figure(9.0, 3.0)
     trace_ax, rank_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})

@@ -15,7 +15,9 @@ Jobs, all over the (session, chamber) partitions:
 - `both_models` (`--model both`): the default and every checked model, then the model
   checks; `model_checks`: the checks alone, from stored posteriors;
 - `common_scale_job` and `chamber_report_job`, partitioned by chamber; `report_job`, the
-  page of a partition from its stored outputs.
+  page of a partition from its stored outputs;
+- per panel model (`PANEL_MODELS`, assets/panel_models.py), its job (`spec.job`),
+  partitioned by chamber: its posterior over every session, diagnostics and scale.
 Nothing here names a model: a new model's module and its registration line are enough.
 """
 
@@ -30,11 +32,13 @@ from irt_pipeline.assets.dimensionality import dimensionality_asset
 from irt_pipeline.assets.external_validation import external_validation_asset
 from irt_pipeline.assets.model_comparison import model_comparison_asset
 from irt_pipeline.assets.models import model_assets
+from irt_pipeline.assets.panel_models import panel_model_assets
 from irt_pipeline.assets.pca_init import pca_init
 from irt_pipeline.assets.report import chamber_report, report_asset
 from irt_pipeline.assets.roll_calls import roll_calls
 from irt_pipeline.assets.vote_matrix import vote_matrix
 from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
+from irt_pipeline.stats.models import PANEL_MODELS
 from irt_pipeline.stats.models.spec import ModelSpec
 
 COMMON = (roll_calls, vote_matrix, pca_init)
@@ -48,6 +52,8 @@ class Catalog:
     """The assets and jobs of `models` (key -> spec, the default first)."""
 
     models: dict[str, ModelSpec]
+    panel_models: dict[str, ModelSpec] = field(default_factory=lambda: dict(PANEL_MODELS))
+    panels: dict[str, dict[str, dg.AssetsDefinition]] = field(init=False)
     stages: dict[str, dict[str, dg.AssetsDefinition]] = field(init=False)
     verdicts: dict[str, dg.AssetsDefinition] = field(init=False)
     comparison: dg.AssetsDefinition | None = field(init=False)
@@ -58,6 +64,7 @@ class Catalog:
     def __post_init__(self):
         default = self.default
         self.stages = {key: model_assets(spec, automated=key == default.key) for key, spec in self.models.items()}
+        self.panels = {key: panel_model_assets(spec) for key, spec in self.panel_models.items()}
         self.verdicts = {
             key: dimensionality_asset(default, spec) for key, spec in self.models.items() if spec.beside_default
         }
@@ -110,8 +117,13 @@ class Catalog:
         """Every asset definition (each once)."""
         per_model = [asset for stages in self.stages.values() for asset in stages.values()]
         return _unique([
-            *COMMON, *per_model, *self.verdicts.values(), *self.model_checks(), self.report, *self.across_sessions
+            *COMMON, *per_model, *self.verdicts.values(), *self.model_checks(), self.report, *self.across_sessions,
+            *self.panel_assets(),
         ])
+
+    def panel_assets(self) -> list[dg.AssetsDefinition]:
+        """Every panel model's assets (partitioned by chamber)."""
+        return [asset for stages in self.panels.values() for asset in stages.values()]
 
     def job_names(self) -> dict[str, str]:
         """--model choice -> its job's name."""
@@ -147,6 +159,15 @@ class Catalog:
             description="Every session of one chamber on one scale (common_scale, careers), from the stored "
             "posteriors and diagnostics; nothing is refit.",
         ))
+        jobs += [
+            dg.define_asset_job(
+                spec.job, selection=dg.AssetSelection.assets(*self.panels[key].values()),
+                partitions_def=chamber_partitions,
+                description=f"{spec.title}: every session of one chamber in one posterior (from the stored vote "
+                "matrices), its gates and its scale.",
+            )
+            for key, spec in self.panel_models.items()
+        ]
         jobs.append(dg.define_asset_job(
             "report_job", selection=dg.AssetSelection.assets(self.report), **partitioned,
             description="The report of one partition from its stored posterior, diagnostics and rankings (and the 2D "

@@ -138,8 +138,6 @@ def _out(description: str) -> dg.AssetOut:
 )
 def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
     """Link every session of the chamber that passed its gates onto one scale."""
-    from irt_pipeline import plots
-
     chamber = context.partition_key
     sessions, left_out, used = gated_sessions(
         chamber, _by_session(context, "posterior", posterior), _by_session(context, "diagnostics", diagnostics)
@@ -150,17 +148,34 @@ def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
             description=f"chamber={chamber}: no session can be put on a common scale",
             metadata={"left_out": dg.MetadataValue.json(scale.left_out)},
         )
+    yield from scale_outputs(
+        scale, chamber, chamber_poles([used[s][1] for s in scale.linked]),
+        {"method": METHOD, "reference_session": scale.reference,
+         "links": dg.MetadataValue.md(_table(cs.links_table(scale))),
+         "posterior_ids": dg.MetadataValue.json({s: used[s][0] for s in scale.linked})},
+        where=f"on the common scale (reference {scale.reference})",
+    )
+
+
+def scale_outputs(
+    scale: cs.CommonScale, chamber: str, poles, metadata: dict, names=("common_scale", "careers"), where: str = ""
+):
+    """The two outputs of a chamber's scale (`names`: the legislator-sessions table and
+    the careers), with the polarization chart, the trajectories and the sessions left
+    out in their metadata; `metadata`: what the method adds (how the sessions were put
+    on one scale); `where`: the chart title's words for the scale."""
+    from irt_pipeline import plots
+
     table = cs.legislator_sessions(scale)
     table.insert(0, "chamber", chamber)
     career = cs.careers(scale)
-    poles = chamber_poles([used[s][1] for s in scale.linked])
     medians = cs.party_medians(scale, poles) if poles else pd.DataFrame()
     gap = cs.party_gap(scale, *poles) if poles else pd.DataFrame()
+    title = f"{chamber}: party medians {where}".strip()
     polarization = (
-        plots.markdown_image(plots.png_bytes(plots.polarization_plot(
-            medians, gap, title=f"{chamber}: party medians on the common scale (reference {scale.reference})", poles=poles
-        )), f"polarization chart, {chamber}")
-        if poles else "no party chart: no pair of party poles orients the linked sessions (their orientation is declared)"
+        plots.markdown_image(plots.png_bytes(plots.polarization_plot(medians, gap, title=title, poles=poles)),
+                             f"polarization chart, {chamber}")
+        if poles else "no party chart: no pair of party poles orients the sessions (their orientation is declared)"
     )
     trajectories = plots.png_bytes(
         plots.trajectories_plot(
@@ -171,20 +186,17 @@ def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
     movers = career[(career["trend_hdi_low"] > 0) | (career["trend_hdi_high"] < 0)]
     yield dg.Output(
         table,
-        output_name="common_scale",
+        output_name=names[0],
         metadata={
             "sessions_linked": len(scale.linked),
-            "reference_session": scale.reference,
             "sessions": ", ".join(scale.linked),
             "sessions_left_out": len(scale.left_out),
             "left_out": dg.MetadataValue.json(scale.left_out),
             "legislator_sessions": len(table),
-            "method": METHOD,
-            "links": dg.MetadataValue.md(_table(cs.links_table(scale))),
+            **metadata,
             "party_gap": dg.MetadataValue.md(_table(gap)),
             "polarization_chart": dg.MetadataValue.md(polarization),
             "trajectories": dg.MetadataValue.md(plots.markdown_image(trajectories, f"trajectories, {chamber}")),
-            "posterior_ids": dg.MetadataValue.json({s: used[s][0] for s in scale.linked}),
             "poles": dg.MetadataValue.json(list(poles or ())),  # (conservative, liberal); [] when none
         },
         data_version=versions.data_version(frame_digest(table)),
@@ -192,7 +204,7 @@ def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
     shown = ["name", "party", "first_session", "last_session", "sessions", "position_mean", "trend_mean", "trend_hdi_low", "trend_hdi_high"]
     yield dg.Output(
         career,
-        output_name="careers",
+        output_name=names[1],
         metadata={
             "legislators": len(career),
             "longest_serving": dg.MetadataValue.md(_table(career[shown].head(10))),

@@ -12,15 +12,16 @@ from irt_pipeline.stats.diagnostics import NOTHING_TO_JUDGE, gates_for
 from irt_pipeline.stats.models.spec import ModelSpec
 
 
-def gate_check_specs(asset: str, spec: ModelSpec) -> list[dg.AssetCheckSpec]:
-    """The model's gates as blocking, partitioned checks on `asset`."""
+def gate_check_specs(asset: str, spec: ModelSpec, partitions_def=session_chamber_partitions) -> list[dg.AssetCheckSpec]:
+    """The model's gates as blocking, partitioned checks on `asset` (a panel model's:
+    partitioned by chamber)."""
     return [
         dg.AssetCheckSpec(
             g.name,
             asset=asset,
             blocking=True,
             description=f"{g.description} {g.op} {g.threshold:g}",
-            partitions_def=session_chamber_partitions,
+            partitions_def=partitions_def,
         )
         for g in gates_for(spec.gated)
     ]

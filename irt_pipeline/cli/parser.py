@@ -95,9 +95,17 @@ def build_parser(description: str = "") -> argparse.ArgumentParser:
     rank.set_defaults(func=outputs.cmd_rankings)
 
     scale = sub.add_parser(
-        "scale", help="put every stored session of a chamber on one scale and print it (nothing is refit)"
+        "scale", help="put every stored session of a chamber on one scale and print it (linking: nothing is refit)"
     )
     scale.add_argument("--chamber", required=True, choices=CHAMBERS)
+    scale.add_argument(
+        "--method",
+        choices=list(runs.scale_methods()),
+        default=runs.LINKING,
+        help="linking (default): the stored per-session posteriors linked through the members who serve in "
+        "adjacent sessions; dynamic: one posterior over every stored session's vote matrix (a fit of the "
+        "whole chamber, cached)",
+    )
     scale.add_argument("--format", choices=["csv", "json"], default="csv")
     scale.add_argument(
         "--table",

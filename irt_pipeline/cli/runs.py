@@ -186,23 +186,38 @@ def cmd_run(args) -> int:
     return 0 if summary["success"] else 1
 
 
-# --table of `scale`: which output of the common scale to print.
-SCALE_TABLES = {"sessions": "common_scale", "careers": "careers"}
+# --table of `scale`: which output of the scale to print, and --method: whose.
+SCALE_TABLES = {"sessions": 0, "careers": 1}
+LINKING = "linking"
 
 
-def run_common_scale(instance, chamber: str) -> dict:
-    """Materialize the chamber's common scale in-process from the stored posteriors and
-    diagnostics (nothing is refit); a JSON-ready summary."""
-    result = _shared.definitions().resolve_job_def("common_scale_job").execute_in_process(
+def scale_methods() -> dict[str, tuple[str, tuple[str, str]]]:
+    """--method of `scale` -> (its job, its (sessions, careers) assets): the linking of
+    the stored per-session posteriors, then every panel model (`PANEL_MODELS`)."""
+    from irt_pipeline.stats.models import PANEL_MODELS
+
+    return {
+        LINKING: ("common_scale_job", ("common_scale", "careers")),
+        **{key: (spec.job, (f"{key}_scale", f"{key}_careers")) for key, spec in PANEL_MODELS.items()},
+    }
+
+
+def run_common_scale(instance, chamber: str, method: str = LINKING) -> dict:
+    """Materialize the chamber's scale in-process (the linking: from the stored
+    posteriors and diagnostics, nothing is refit; a panel model: its posterior over the
+    stored vote matrices, through its cache); a JSON-ready summary."""
+    job, (sessions_asset, _) = scale_methods()[method]
+    result = _shared.definitions().resolve_job_def(job).execute_in_process(
         instance=instance, partition_key=chamber, raise_on_error=False
     )
     metadata = {}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
-        if materialization.asset_key.to_user_string() == "common_scale":
+        if materialization.asset_key.to_user_string() == sessions_asset:
             metadata = {k: v.value for k, v in materialization.metadata.items()}
     return {
         "chamber": chamber,
+        "method": method,
         "success": result.success,
         "run_id": result.run_id,
         "sessions": metadata.get("sessions"),
@@ -218,13 +233,13 @@ def cmd_scale(args) -> int:
     from irt_pipeline.cli.outputs import print_table
     from irt_pipeline.instance import get_instance
 
-    summary = run_common_scale(get_instance(), args.chamber)
+    method = getattr(args, "method", LINKING)
+    summary = run_common_scale(get_instance(), args.chamber, method)
     print(json.dumps(summary), file=sys.stderr)  # one line among the run's log lines
     if not summary["success"]:
         return 1
-    path = _shared.storage().base / SCALE_TABLES[args.table] / f"{args.chamber}.parquet"
+    asset = scale_methods()[method][1][SCALE_TABLES[args.table]]
+    path = _shared.storage().base / asset / f"{args.chamber}.parquet"
     with path.open("rb") as handle:
         print_table(pd.read_parquet(handle), args.format)
     return 0
-
-

@@ -164,18 +164,41 @@ def link_map(x: np.ndarray, y: np.ndarray, weights: np.ndarray, method: str = "m
     return my - b * mx, b
 
 
-def _runs(sessions: list[SessionDraws], min_bridges: int):
-    """Split the ordered sessions where adjacent ones share fewer than min_bridges
-    bridges: (runs as lists of positions, {position after a break: (count, previous)})."""
+def _runs(legislators: list[pd.DataFrame], min_bridges: int):
+    """Split the ordered sessions (their legislators frames) where adjacent ones share
+    fewer than min_bridges bridges: (runs as lists of positions, {position after a
+    break: bridge count})."""
     runs, breaks = [[0]], {}
-    for i in range(1, len(sessions)):
-        count = len(bridges(sessions[i - 1].legislators, sessions[i].legislators)[0])
+    for i in range(1, len(legislators)):
+        count = len(bridges(legislators[i - 1], legislators[i])[0])
         if count < min_bridges:
             runs.append([i])
             breaks[i] = count
         else:
             runs[-1].append(i)
     return runs, breaks
+
+
+def connected_run(legislators: dict[str, pd.DataFrame], min_bridges: int = MIN_BRIDGES):
+    """The sessions a common scale can hold: (the longest run of consecutive sessions, in
+    session order, each sharing at least `min_bridges` bridges with the one before (the
+    latest such run on a tie), {every other session: why it is left out}).
+    legislators: session -> its legislators (legislator_id, party)."""
+    order = session_order(legislators)
+    runs, breaks = _runs([legislators[s] for s in order], min_bridges)
+    chosen = max(runs, key=lambda run: (len(run), run[-1]))
+    left_out = {}
+    for run in runs:
+        if run is chosen:
+            continue
+        # the break between this run and the chosen one that lies next to this run
+        at = run[-1] + 1 if run[-1] < chosen[0] else run[0]
+        for i in run:
+            left_out[order[i]] = (
+                f"not linked: only {breaks[at]} legislator(s) served in both {order[at - 1]} and {order[at]} "
+                f"(at least {min_bridges} needed); the common scale runs {order[chosen[0]]}-{order[chosen[-1]]}"
+            )
+    return [order[i] for i in chosen], left_out
 
 
 def link_sessions(
@@ -204,20 +227,10 @@ def link_sessions(
     if not ordered:
         return CommonScale(order, [], {}, {}, left_out)
 
-    runs, breaks = _runs(ordered, min_bridges)
-    chosen = max(runs, key=lambda run: (len(run), run[-1]))
-    for run in runs:
-        if run is chosen:
-            continue
-        # the break between this run and the chosen one that lies next to this run
-        at = run[-1] + 1 if run[-1] < chosen[0] else run[0]
-        before, after = ordered[at - 1].session, ordered[at].session
-        for i in run:
-            left_out[ordered[i].session] = (
-                f"not linked: only {breaks[at]} legislator(s) served in both {before} and {after} "
-                f"(at least {min_bridges} needed); the common scale runs "
-                f"{ordered[chosen[0]].session}-{ordered[chosen[-1]].session}"
-            )
+    linked, unlinked = connected_run({s.session: s.legislators for s in ordered}, min_bridges)
+    left_out.update(unlinked)
+    position = {s.session: i for i, s in enumerate(ordered)}
+    chosen = [position[s] for s in linked]
 
     reference = ordered[chosen[0]]
     draws = {reference.session: _aligned(reference, n_draws, seed)}

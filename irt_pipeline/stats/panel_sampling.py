@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -107,13 +107,16 @@ def sample_bound(
     precondition: tuple[np.ndarray, np.ndarray] | None = None,
     nutpie_options: dict | None = None,
     progress=None,
+    keep_state: bool = True,
 ) -> Run:
     """Sample `bound` until the gates pass (stats/stopping.py), one run at
     settings.target_accept. initial_point(seed) -> (ndim,) start in x (default the
     model's own jittered starts); precondition: (center, scale) in x, to sample u =
     (x - center) / scale through the model's scaled callbacks (`spec` must have them:
     `logp_scaled`, `expand_scaled` attributes of its module); nutpie_options: extra
-    nutpie settings (initial_step, ...)."""
+    nutpie settings (initial_step, ...); keep_state: keep every draw's x (nutpie's
+    `store_unconstrained`) for the warm state (starts, mean, sd); without it those are
+    None (the trace then holds only the reported values: x is 10-20 times larger)."""
     import sys
 
     import nutpie
@@ -126,7 +129,7 @@ def sample_bound(
     logp, expand = spec.logp, spec.expand
     if precondition is not None:
         center, scale = (np.asarray(v, float) for v in precondition)
-        module = sys.modules[spec.logp.__module__]
+        module = spec_module(spec)
         logp, expand = module.nutpie_logp_scaled, module.nutpie_expand_scaled
         data = callbacks.KernelData.of(data.votes, data.ints, np.concatenate([data.floats, center, scale]))
         x_start = start
@@ -140,7 +143,7 @@ def sample_bound(
         compiled, chains=settings.chains, tune=settings.tune, draws=settings.max_draws, seed=settings.seed,
         cores=settings.cores or settings.chains, low_rank_modified_mass_matrix=settings.low_rank_mass_matrix,
         target_accept=settings.target_accept, progress_bar=False, blocking=False, return_raw_trace=True,
-        store_unconstrained=True, **(nutpie_options or {}),
+        store_unconstrained=keep_state, **(nutpie_options or {}),
     )
     captured = _Captured(sampler)
     idata, record = sample_until_clear(
@@ -153,20 +156,20 @@ def sample_bound(
     kept, starts, steps = [], [], []
     for batch in stat_batches:
         tuning = int(_column(batch, "tuning").sum())
-        u = _column(batch, "unconstrained_draw")[tuning: tuning + used]
-        x = center + scale * u if precondition is not None else u
-        kept.append(x)
-        starts.append(x[-STARTS_PER_CHAIN:])
         steps.append(float(_column(batch, "step_size")[tuning + used - 1]))
-    kept = np.concatenate(kept)
+        if keep_state:
+            u = _column(batch, "unconstrained_draw")[tuning: tuning + used]
+            x = center + scale * u if precondition is not None else u
+            kept.append(x)
+            starts.append(x[-STARTS_PER_CHAIN:])
+    kept = np.concatenate(kept) if keep_state else None
     n_steps = idata.sample_stats["n_steps"].values
     warm_steps = idata.warmup_sample_stats["n_steps"].values if "warmup_sample_stats" in idata.groups() else np.zeros(1)
-    record["postprocess"] = spec.postprocess(idata, bound)
-    if record["postprocess"].get("reflected_chains"):
-        raise NotImplementedError("a chain was reflected: its stored draws would need reflecting too")
+    record["postprocess"] = spec.postprocess(idata, bound)  # mean, sd, starts: of the draws as sampled
     return Run(
-        idata=idata, record=record, starts=np.concatenate(starts), step_size=np.array(steps),
-        mean=kept.mean(axis=0), sd=kept.std(axis=0), xi_mean=idata.posterior["xi"].mean(("chain", "draw")).values,
+        idata=idata, record=record, starts=np.concatenate(starts) if keep_state else None,
+        step_size=np.array(steps), mean=kept.mean(axis=0) if keep_state else None,
+        sd=kept.std(axis=0) if keep_state else None, xi_mean=idata.posterior["xi"].mean(("chain", "draw")).values,
         seconds=seconds,
         stats={
             "draws_used": used, "tune": settings.tune,
@@ -175,3 +178,67 @@ def sample_bound(
             "gradients": int(n_steps.sum() + warm_steps.sum()),
         },
     )
+
+
+def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progress=None, min_bridges: int | None = None):
+    """Posterior of the panel model `spec` (`stats/models/dynamic.py`) on a chamber's
+    sessions, as ArviZ InferenceData sampled until the gates pass.
+
+    matrices: session -> VoteMatrix. The panel is the longest run of consecutive sessions
+    (in session order) each sharing at least `min_bridges` (default the common scale's
+    MIN_BRIDGES) legislators with the one before, as the linking chooses its run: a
+    session outside it has no members through whom its scale could be placed against
+    the others', and is left out with the reason (`idata.attrs["left_out"]`, JSON).
+    A divergence restarts the sampling once at `settings.retry_target_accept`, as
+    `stats/sampling.py` does. Raises ValueError when no session is given. `attrs` record what `stats/sampling.py`'s
+    `sample` records for one session's posterior, and the panel's sessions.
+    """
+    import json
+
+    from irt_pipeline.stats import common_scale as cs
+    from irt_pipeline.stats.priors import describe
+
+    if not matrices:
+        raise ValueError("a panel needs at least one session")
+    sessions, left_out = cs.connected_run(
+        {s: m.legislators for s, m in matrices.items()}, cs.MIN_BRIDGES if min_bridges is None else min_bridges
+    )
+    began = time.perf_counter()
+    bound = spec.bind([matrices[s] for s in sessions], sessions)
+    compile_seconds = time.perf_counter() - began
+    runs = []
+    for target_accept in (settings.target_accept, settings.retry_target_accept):  # as `sampling.sample` retries
+        run = sample_bound(spec, bound, replace(settings, target_accept=target_accept), progress=progress,
+                           keep_state=False)  # no warm start reads it yet
+        runs.append({key: value for key, value in run.record.items() if key != "postprocess"}
+                    | {"target_accept": target_accept, "sampling_seconds": round(run.seconds, 3), **bound.attrs})
+        if run.record["stop"] != "divergence":
+            break
+    idata = run.idata
+    rule = spec_module(spec).panel_rule(bound.layout.panel.party)
+    idata.attrs.update(
+        model=spec.name,
+        xi_scale=spec.scale,
+        priors=json.dumps(describe(spec.priors)),
+        compile_seconds=round(compile_seconds, 3),
+        sampling_seconds=round(sum(r["sampling_seconds"] for r in runs), 3),
+        draws_used=int(runs[-1]["draws_used"]),
+        stop=runs[-1]["stop"],
+        sampling_runs=json.dumps(runs),
+        sampler_settings=json.dumps(settings.as_dict()),
+        sessions=",".join(sessions),
+        left_out=json.dumps(left_out),
+        gradient_evaluations=int(run.stats["gradients"]),
+        orientation_rule=rule.rule if rule is not None else "none: no pair of party poles sits in the panel",
+        orientation_poles=",".join(rule.poles or ()) if rule is not None else "",
+        **bound.attrs,
+        **run.record["postprocess"],
+    )
+    return idata
+
+
+def spec_module(spec: ModelSpec):
+    """The module that defines `spec` (its kernels and panel helpers)."""
+    import sys
+
+    return sys.modules[spec.module]

@@ -199,10 +199,12 @@ def sample_until_clear(
             break
         # Sleep until the next look or half a report's worth of draws is due at the rate
         # so far (the slack absorbs a busy machine's late wake-ups), and no longer than a
-        # quarter of the time so far (the first rates mislead).
+        # quarter of the time so far (the first rates mislead). Before the first draw
+        # there is no rate: a quarter of the time so far (a large panel's first tuning
+        # draws take seconds each: no need to look in every 10 ms meanwhile).
         rate = float(np.mean(tuning + kept)) / elapsed if elapsed > 0 else 0.0
         due = min(target, done + max(1, int(step / 2)))
-        wait = (due - done) / rate if rate else POLL_SECONDS[0]
+        wait = (due - done) / rate if rate else np.inf
         time.sleep(min(max(min(wait, 0.25 * elapsed), POLL_SECONDS[0]), POLL_SECONDS[1]))
     draw_batches = stat_batches = trace = None
     raw = sampler.wait() if _finished(sampler) else sampler.abort()  # nutpie's raw trace (return_raw_trace)

@@ -4,6 +4,7 @@ specification, the default first.
     hierarchical  party-level prior on the ideal points (the default)
     flat          no party in the prior
     2d            two dimensions (two_dimensional.py)
+    dynamic       a chamber's sessions in one posterior (`PANEL_MODELS`)
 
 Each module holds the model's priors (one table, read by its PyMC graph and its numba
 kernel), coordinates, starts, graph, kernel and post-processing, and exports its
@@ -21,6 +22,12 @@ MODELS: dict[str, ModelSpec] = {
     spec.key: spec for spec in (importlib.import_module(f"{__name__}.{name}").SPEC for name in MODULES)
 }
 DEFAULT = next(iter(MODELS))
+# Models of a chamber's whole panel of sessions (`bind` takes one vote matrix per session):
+# partitioned by chamber, they serve `irt-pipeline scale --method <key>` (assets/panel_models.py).
+PANEL_MODULES = ("dynamic",)
+PANEL_MODELS: dict[str, ModelSpec] = {
+    spec.key: spec for spec in (importlib.import_module(f"{__name__}.{name}").SPEC for name in PANEL_MODULES)
+}
 
 
 def spec_named(name, models=None) -> ModelSpec | None:
@@ -30,8 +37,8 @@ def spec_named(name, models=None) -> ModelSpec | None:
 
 def compile_all() -> None:
     """Compile every registered model's callbacks into the on-disk kernel cache."""
-    for spec in MODELS.values():
+    for spec in (*MODELS.values(), *PANEL_MODELS.values()):
         compile_module(spec.module)
 
 
-__all__ = ["DEFAULT", "MODELS", "Bound", "ModelSpec", "compile_all", "spec_named"]
+__all__ = ["DEFAULT", "MODELS", "PANEL_MODELS", "Bound", "ModelSpec", "compile_all", "spec_named"]

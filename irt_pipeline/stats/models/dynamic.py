@@ -98,6 +98,15 @@ SCALE = ("standardized over the panel: mean 0, sd 1 over every legislator-sessio
          "by the orientation rule over the panel's legislator-sessions")
 
 
+def panel_rule(parties):
+    """The built-in party-pole rule (`stats/orientation.py`'s `Orientation`: weights,
+    rule, poles) over the panel's legislator-sessions, or None where no pair of poles
+    sits in the panel."""
+    from irt_pipeline.stats.orientation import by_poles
+
+    return by_poles(np.asarray(parties).astype(str))
+
+
 def panel_orientation(parties) -> np.ndarray:
     """(N,) the orientation rule's r over the panel's legislator-sessions: the built-in
     party poles (`stats/orientation.py`; the pair with the most legislator-sessions), or
@@ -884,29 +893,58 @@ def postprocess(idata, bound: Bound) -> dict:
 
 def as_common_scale(xi_draws: np.ndarray, bound: Bound, matrices: Sequence[VoteMatrix]):
     """The posterior's positions as a `stats.common_scale.CommonScale` (its tables,
-    party gap and careers then apply unchanged): xi_draws (draws, N) in panel order.
-    Its links are identities (a = 0, b = 1): nothing is linked."""
+    party gap and careers then apply unchanged): xi_draws (draws, N) in panel order."""
+    panel: Panel = bound.layout.panel
+    return _scale(panel.sessions, xi_draws, panel.rows, [m.legislators for m in matrices], {})
+
+
+def scale_of_posterior(idata, legislators: dict[str, pd.DataFrame]):
+    """A stored posterior of this model as a `stats.common_scale.CommonScale`: every
+    draw (chains stacked) of each session's positions, in the order of that session's
+    `legislators` frame (legislator_id, legislator_name, party; session -> frame);
+    the sessions the fit left out (attrs "left_out") named with their reasons."""
+    import json
+
+    xi = idata.posterior["xi"]
+    draws = xi.stack(sample=("chain", "draw")).transpose("sample", "legislator_session").values
+    labels = [str(v).split("|", 1) for v in xi["legislator_session"].values]
+    sessions = tuple(idata.attrs["sessions"].split(","))
+    rows, frames = [0], []
+    columns = []
+    for session in sessions:
+        ids = [member for s, member in labels if s == session]
+        where = {member: i for i, (s, member) in enumerate(labels) if s == session}
+        frame = legislators[session].assign(legislator_id=lambda f: f["legislator_id"].astype(str))
+        frame = frame.set_index("legislator_id").loc[ids].reset_index()
+        columns += [where[member] for member in ids]
+        frames.append(frame)
+        rows.append(rows[-1] + len(ids))
+    return _scale(sessions, draws[:, columns], np.array(rows), frames, json.loads(idata.attrs.get("left_out", "{}")))
+
+
+def _scale(sessions, xi_draws: np.ndarray, rows: np.ndarray, frames, left_out: dict):
+    """CommonScale whose links are identities (a = 0, b = 1): nothing is linked, the
+    panel is one posterior. xi_draws: (draws, N) with session t's members at columns
+    rows[t]:rows[t + 1], in the order of frames[t]."""
     from irt_pipeline.stats import common_scale as cs
 
-    panel: Panel = bound.layout.panel
     draws, legislators, links = {}, {}, []
-    for t, (session, matrix) in enumerate(zip(panel.sessions, matrices)):
-        draws[session] = xi_draws[:, panel.rows[t]: panel.rows[t + 1]]
-        legislators[session] = matrix.legislators.reset_index(drop=True)
-        zeros = np.zeros(len(xi_draws))
-        links.append(cs.Link(session, panel.sessions[t - 1] if t else None, 0, zeros, zeros + 1.0))
-    return cs.CommonScale(list(panel.sessions), links, draws, legislators)
+    zeros = np.zeros(len(xi_draws))
+    for t, session in enumerate(sessions):
+        draws[session] = xi_draws[:, rows[t]: rows[t + 1]]
+        legislators[session] = frames[t].reset_index(drop=True)
+        links.append(cs.Link(session, sessions[t - 1] if t else None, 0, zeros, zeros + 1.0))
+    order = cs.session_order([*sessions, *left_out])
+    return cs.CommonScale(order, links, draws, legislators, dict(left_out))
 
 
-# Not registered in MODELS: `bind` takes a panel (a list of matrices), not one matrix,
-# so the sampling path and the assets need the panel-level wiring first (key, job and
-# version below are placeholders until then).
 SPEC = ModelSpec(
     name="dynamic_2pl",
     key="dynamic",
-    title="the dynamic 2PL model (a chamber's sessions in one posterior; research, not registered)",
-    version="0",
-    job="dynamic_chain",
+    title="the dynamic 2PL model (a chamber's sessions in one posterior)",
+    version="1",
+    job="dynamic_scale_job",
+    prefix="dynamic_",
     priors=PRIORS,
     gated=GATED,
     bind=bind,
