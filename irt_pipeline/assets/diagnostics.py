@@ -93,3 +93,27 @@ def judge_posterior(context, posterior, spec: ModelSpec, upstream: str):
             metadata={"value": float(g["value"]), "threshold": f"{g['op']} {g['threshold']:g}",
                       **({} if g.get("applies", True) else {"applies": f"no: {NOTHING_TO_JUDGE}"})},
         )
+
+
+def diagnostics_asset(spec: ModelSpec, partitions_def=session_chamber_partitions, **asset_args) -> dg.AssetsDefinition:
+    """The diagnostics stage of `spec` as an asset (`spec.asset("diagnostics")`, fed by
+    `spec.asset("posterior")`), its gates blocking checks on the same partitions;
+    asset_args: the rest of the asset's definition (group, automation)."""
+    name = spec.asset
+
+    @dg.asset(
+        name=name("diagnostics"),
+        ins={"posterior": dg.AssetIn(name("posterior"))},
+        io_manager_key="json_io",
+        code_version=versions.DIAGNOSTICS,
+        check_specs=gate_check_specs(name("diagnostics"), spec, partitions_def),
+        description=f"Convergence summary of {spec.title}'s posterior and its gates (blocking checks): "
+        + "; ".join(f"R-hat, bulk and tail ESS over {', '.join(v)}" for v in spec.gated.values())
+        + "; divergences; E-BFMI.",
+        partitions_def=partitions_def,
+        **asset_args,
+    )
+    def diagnostics(context: dg.AssetExecutionContext, posterior):
+        yield from judge_posterior(context, posterior, spec, upstream=name("posterior"))
+
+    return diagnostics

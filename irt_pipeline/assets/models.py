@@ -17,7 +17,7 @@ import pandas as pd
 
 from irt_pipeline import versions
 from irt_pipeline.assets._common import GROUP
-from irt_pipeline.assets.diagnostics import gate_check_specs, judge_posterior
+from irt_pipeline.assets.diagnostics import diagnostics_asset
 from irt_pipeline.assets.loo import leave_one_out
 from irt_pipeline.assets.posterior import fit_posterior
 from irt_pipeline.assets.posterior_predictive import check_predictions
@@ -55,20 +55,7 @@ def model_assets(spec: ModelSpec, automated: bool = False) -> dict[str, dg.Asset
     ) -> dg.Output:
         return fit_posterior(context, spec, vote_matrix, pca_init, sampler, storage)
 
-    @dg.asset(
-        name=name("diagnostics"),
-        ins={"posterior": dg.AssetIn(name("posterior"))},
-        io_manager_key="json_io",
-        code_version=versions.DIAGNOSTICS,
-        check_specs=gate_check_specs(name("diagnostics"), spec),
-        description=f"Convergence summary of {spec.title}'s posterior and its gates (blocking checks): "
-        + "; ".join(f"R-hat, bulk and tail ESS over {', '.join(v)}" for v in spec.gated.values())
-        + "; divergences; E-BFMI.",
-        **common,
-        **automation,
-    )
-    def diagnostics(context: dg.AssetExecutionContext, posterior):
-        yield from judge_posterior(context, posterior, spec, upstream=name("posterior"))
+    diagnostics = diagnostics_asset(spec, group_name=GROUP, **automation)
 
     @dg.asset(
         name=name("rankings"),

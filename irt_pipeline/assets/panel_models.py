@@ -26,7 +26,7 @@ import dagster as dg
 from irt_pipeline import versions
 from irt_pipeline.assets._lineage import landing_files_of
 from irt_pipeline.assets.common_scale import BY_CHAMBER, _by_session, scale_outputs
-from irt_pipeline.assets.diagnostics import gate_check_specs, judge_posterior
+from irt_pipeline.assets.diagnostics import diagnostics_asset
 from irt_pipeline.assets.posterior import posterior_fingerprint
 from irt_pipeline.assets.rankings import require_passed_gates
 from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts
@@ -120,19 +120,7 @@ def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
             data_version=versions.data_version(idata.attrs["posterior_id"]),
         )
 
-    @dg.asset(
-        name=name("diagnostics"),
-        ins={"posterior": dg.AssetIn(name("posterior"))},
-        io_manager_key="json_io",
-        code_version=versions.DIAGNOSTICS,
-        check_specs=gate_check_specs(name("diagnostics"), spec, chamber_partitions),
-        description=f"Convergence summary of {spec.title}'s posterior and its gates (blocking checks): "
-        + "; ".join(f"R-hat, bulk and tail ESS over {', '.join(v)}" for v in spec.gated.values())
-        + "; divergences; E-BFMI.",
-        **common,
-    )
-    def diagnostics(context: dg.AssetExecutionContext, posterior):
-        yield from judge_posterior(context, posterior, spec, upstream=name("posterior"))
+    diagnostics = diagnostics_asset(spec, chamber_partitions, group_name=GROUP)
 
     @dg.multi_asset(
         ins={"posterior": dg.AssetIn(name("posterior")), "diagnostics": dg.AssetIn(name("diagnostics")),

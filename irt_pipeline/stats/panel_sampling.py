@@ -117,7 +117,6 @@ def sample_bound(
     nutpie settings (initial_step, ...); keep_state: keep every draw's x (nutpie's
     `store_unconstrained`) for the warm state (starts, mean, sd); without it those are
     None (the trace then holds only the reported values: x is 10-20 times larger)."""
-    import sys
 
     import nutpie
 
@@ -190,13 +189,14 @@ def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progre
     session outside it has no members through whom its scale could be placed against
     the others', and is left out with the reason (`idata.attrs["left_out"]`, JSON).
     A divergence restarts the sampling once at `settings.retry_target_accept`, as
-    `stats/sampling.py` does. Raises ValueError when no session is given. `attrs` record what `stats/sampling.py`'s
-    `sample` records for one session's posterior, and the panel's sessions.
+    `stats/sampling.py` does. Raises ValueError when no session is given. `attrs` record
+    what `stats/sampling.py`'s `sample` records for one session's posterior, the panel's
+    sessions and the gradients evaluated (every run, tuning included).
     """
     import json
 
     from irt_pipeline.stats import common_scale as cs
-    from irt_pipeline.stats.priors import describe
+    from irt_pipeline.stats.sampling import run_attrs
 
     if not matrices:
         raise ValueError("a panel needs at least one session")
@@ -211,24 +211,17 @@ def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progre
         run = sample_bound(spec, bound, replace(settings, target_accept=target_accept), progress=progress,
                            keep_state=False)  # no warm start reads it yet
         runs.append({key: value for key, value in run.record.items() if key != "postprocess"}
-                    | {"target_accept": target_accept, "sampling_seconds": round(run.seconds, 3), **bound.attrs})
+                    | {"target_accept": target_accept, "sampling_seconds": round(run.seconds, 3),
+                       "gradients": run.stats["gradients"], **bound.attrs})
         if run.record["stop"] != "divergence":
             break
     idata = run.idata
     rule = spec_module(spec).panel_rule(bound.layout.panel.party)
     idata.attrs.update(
-        model=spec.name,
-        xi_scale=spec.scale,
-        priors=json.dumps(describe(spec.priors)),
-        compile_seconds=round(compile_seconds, 3),
-        sampling_seconds=round(sum(r["sampling_seconds"] for r in runs), 3),
-        draws_used=int(runs[-1]["draws_used"]),
-        stop=runs[-1]["stop"],
-        sampling_runs=json.dumps(runs),
-        sampler_settings=json.dumps(settings.as_dict()),
+        **run_attrs(spec, settings, runs, compile_seconds),
         sessions=",".join(sessions),
         left_out=json.dumps(left_out),
-        gradient_evaluations=int(run.stats["gradients"]),
+        gradient_evaluations=int(sum(r["gradients"] for r in runs)),
         orientation_rule=rule.rule if rule is not None else "none: no pair of party poles sits in the panel",
         orientation_poles=",".join(rule.poles or ()) if rule is not None else "",
         **bound.attrs,

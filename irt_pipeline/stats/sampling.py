@@ -219,6 +219,20 @@ def sample(
     extra = spec.postprocess(idata, bound)
     reflected.update(json.loads(extra.pop("reflected_draws", "{}")))
     idata.attrs.update(
+        **run_attrs(spec, settings, runs, compile_seconds),
+        reflected_draws=json.dumps(reflected),  # per chain, draws put on the rule's side (and dim 2's)
+        **bound.attrs,
+        **extra,
+    )
+    return idata
+
+
+def run_attrs(spec: ModelSpec, settings: SamplerSettings, runs: list[dict], compile_seconds: float) -> dict:
+    """What every posterior records of its sampling (`idata.attrs`): the model, its
+    scale and priors, the seconds, draws used and why sampling stopped (of the last of
+    `runs`, the sampling runs' records: a divergence's retry after the first), and the
+    settings."""
+    return dict(
         model=spec.name,
         xi_scale=spec.scale,
         priors=json.dumps(describe(spec.priors)),
@@ -228,8 +242,4 @@ def sample(
         stop=runs[-1]["stop"],
         sampling_runs=json.dumps(runs),
         sampler_settings=json.dumps(settings.as_dict()),  # netCDF attrs hold no bools
-        reflected_draws=json.dumps(reflected),  # per chain, draws put on the rule's side (and dim 2's)
-        **bound.attrs,
-        **extra,
     )
-    return idata
