@@ -9,6 +9,8 @@ and a fifth session that shares no member with the others.
   the unbridged session is left out and named; the posterior names the landing files of
   the sessions it holds; `irt-pipeline scale --method dynamic` prints the stored table;
   a second run samples nothing (the posterior cache).
+- The scale refuses a stored posterior fitted to other vote matrices than those stored
+  now (a session's votes changed since), naming the session.
 - A posterior that fails its gates (a sampler far too short) publishes no scale, and the
   scale stored before is left as it was.
 """
@@ -22,7 +24,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 from simulated import drifting_careers, landing_rows
-from test_automation import CHAMBER, materialize
+from test_automation import CHAMBER, change_one_vote, materialize
 
 from irt_pipeline import cli
 from irt_pipeline.assets import COMMON
@@ -120,8 +122,20 @@ def test_the_dynamic_scale_fits_every_session_once_gated_and_serves_the_scale(
     assert json.loads(summary)["method"] == "dynamic" and json.loads(summary)["left_out"] == left_out
     assert calls == [1], "a second run refit the panel"
 
-    # a posterior that fails its gates publishes nothing; the stored scale stays
+    # a session's votes change: the stored posterior no longer publishes a scale
     before = (storage_root / "dynamic_scale" / f"{CHAMBER}.parquet").read_bytes()
+    change_one_vote(storage_root, SESSIONS[0])
+    assert materialize(instance, defs, COMMON[:2], SESSIONS[0]).success
+    stale = defs.resolve_job_def("dynamic_scale_job").execute_in_process(
+        instance=instance, partition_key=CHAMBER, raise_on_error=False,
+        asset_selection=[dg.AssetKey("dynamic_scale"), dg.AssetKey("dynamic_careers")],
+    )
+    assert not stale.success
+    (failure,) = cli.run_failures(stale)
+    assert f"fitted to other vote matrices of {SESSIONS[0]} than those stored now" in failure
+    assert (storage_root / "dynamic_scale" / f"{CHAMBER}.parquet").read_bytes() == before
+
+    # a posterior that fails its gates publishes nothing; the stored scale stays
     short = make_definitions(root=str(storage_root), sampler=Sampler(chains=2, tune=30, draws=30, max_draws=30))
     failed = run_dynamic(instance, short)
     assert not failed.success

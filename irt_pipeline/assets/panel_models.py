@@ -142,14 +142,16 @@ def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
     )
     def scale(context: dg.AssetExecutionContext, posterior, diagnostics: dict, vote_matrix):
         chamber = context.partition_key
-        require_passed_gates(diagnostics, posterior, spec, f"chamber={chamber}", action="publish a scale")
         from irt_pipeline.stats.panel_sampling import spec_module
 
-        legislators = {s: m.legislators for s, m in _matrices(context, vote_matrix).items()}
-        missing = [s for s in posterior.attrs["sessions"].split(",") if s not in legislators]
-        if missing:
-            raise dg.Failure(description=f"chamber={chamber}: the posterior holds sessions whose vote matrix is no "
-                             f"longer stored ({', '.join(missing)}); rematerialize {name('posterior')}")
+        require_passed_gates(diagnostics, posterior, spec, f"chamber={chamber}", action="publish a scale")
+        matrices = _matrices(context, vote_matrix)
+        held = json.loads(posterior.attrs["vote_matrices"])
+        stale = [s for s, digest in held.items() if s not in matrices or matrices[s].digest() != digest]
+        if stale:
+            raise dg.Failure(description=f"chamber={chamber}: the stored {name('posterior')} was fitted to other vote "
+                             f"matrices of {', '.join(stale)} than those stored now; rematerialize {name('posterior')}")
+        legislators = {s: matrices[s].legislators for s in held}
         scale = spec_module(spec).scale_of_posterior(posterior, legislators)
         poles = tuple(filter(None, posterior.attrs.get("orientation_poles", "").split(","))) or None
         yield from scale_outputs(

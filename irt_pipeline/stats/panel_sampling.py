@@ -220,6 +220,7 @@ def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progre
     idata.attrs.update(
         **run_attrs(spec, settings, runs, compile_seconds),
         sessions=",".join(sessions),
+        vote_matrices=json.dumps({s: matrices[s].digest() for s in sessions}),  # what the draws are of
         left_out=json.dumps(left_out),
         gradient_evaluations=int(sum(r["gradients"] for r in runs)),
         orientation_rule=rule.rule if rule is not None else "none: no pair of party poles sits in the panel",
