@@ -20,6 +20,7 @@ Prints markdown; writes every number to bench/out/dynamic_senates.json.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import json
 import os
 import sys
@@ -62,7 +63,8 @@ def run(args) -> dict:
     congresses = congress_list(args.congresses)
     sessions = [str(c) for c in congresses]
     matrices = {s: senate_matrix(c) for s, c in zip(sessions, congresses)}
-    settings = SamplerSettings() if args.seed is None else SamplerSettings(seed=args.seed)  # the defaults
+    settings = SamplerSettings(low_rank_mass_matrix=args.low_rank)  # the defaults
+    settings = settings if args.seed is None else replace(settings, seed=args.seed)
     cpu, began = time.process_time(), time.perf_counter()
     idata = fit_panel(PANEL_MODELS["dynamic"], matrices, settings,
                       progress=lambda p: print(describe_progress(p), file=sys.stderr, flush=True))
@@ -140,11 +142,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--congresses", default="110-118")
     parser.add_argument("--seed", type=int, default=None, help="default: the sampler's default seed")
+    parser.add_argument("--low-rank", action="store_true", help="nutpie's low-rank modified mass matrix")
+    parser.add_argument("--out", default=str(OUT / "dynamic_senates.json"))
     args = parser.parse_args(argv)
     report = run(args)
     report["load"] = repr(os.getloadavg())
     OUT.mkdir(exist_ok=True)
-    (OUT / "dynamic_senates.json").write_text(json.dumps(report, indent=2))
+    report["low_rank_mass_matrix"] = args.low_rank
+    Path(args.out).write_text(json.dumps(report, indent=2))
     print(table(report))
     return 0
 
