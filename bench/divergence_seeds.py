@@ -8,8 +8,8 @@ Reads the vote matrix and PCA start stored by bench/validate_chambers.py
 (bench/out/validate_root), binds the model as the pipeline does (orientation from the
 stored start) and samples 4 chains of 300 tuning and `--draws` kept draws per seed and
 target_accept. Prints per run: divergences, mean leapfrog steps per draw, seconds; for
-each divergence the coordinate of x that moved most in the diverging step and the
-reported values of the roll call it belongs to. Every number goes to
+each divergence the coordinate of x that moved most in the diverging step (its block
+and element: beta[29] is roll call 29 of the vote matrix) and by how much. Every number goes to
 bench/out/divergence_seeds.json.
 """
 
@@ -44,8 +44,10 @@ def run(args) -> list[dict]:
     weights = pca.set_index("legislator_id").loc[list(ids), "orientation"].to_numpy(float)
     bound = spec.bind(matrix, np.asarray(spec.start_scores(pca, ids), float), weights)
     compiled = compile_kernel(spec, bound, SamplerSettings().seed)
-    names = {i: name for name, where in bound.coordinates.items()
-             for i in (range(where.start, where.stop) if isinstance(where, slice) else [where])}
+    names = {}  # x index -> "name[k]" (k: the element of that coordinate block)
+    for name, where in bound.coordinates.items():
+        span = range(where.start, where.stop) if isinstance(where, slice) else [where]
+        names.update({i: f"{name}[{k}]" for k, i in enumerate(span)})
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
         for target in (float(t) for t in args.target_accepts.split(",")):
@@ -83,7 +85,7 @@ def main(argv=None) -> int:
     print("| seed | target_accept | divergences | leapfrog steps per draw | seconds | where (chain, draw: coordinate) |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        where = "; ".join(f"{w['chain']}, {w['draw']}: {w['coordinate']}[{w['index']}]" for w in r["where"]) or ""
+        where = "; ".join(f"{w['chain']}, {w['draw']}: {w['coordinate']} (moved {w['moved']:.0f})" for w in r["where"])
         print(f"| {r['seed']} | {r['target_accept']} | {r['divergences']} | {r['leapfrog_per_draw']:.1f} | {r['seconds']} | {where} |")
     return 0
 
