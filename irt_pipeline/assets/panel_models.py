@@ -25,7 +25,7 @@ import dagster as dg
 
 from irt_pipeline import versions
 from irt_pipeline.assets._lineage import landing_files_of
-from irt_pipeline.assets.common_scale import BY_CHAMBER, _by_session, scale_outputs
+from irt_pipeline.assets.common_scale import BY_CHAMBER, GROUP, _by_session, scale_outputs
 from irt_pipeline.assets.diagnostics import diagnostics_asset
 from irt_pipeline.assets.posterior import posterior_fingerprint
 from irt_pipeline.assets.rankings import require_passed_gates
@@ -35,12 +35,6 @@ from irt_pipeline.partitions import chamber_partitions, session_chamber_partitio
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.models.spec import ModelSpec
 from irt_pipeline.stats.sampling import code_fingerprint
-
-GROUP = "across_sessions"
-
-
-def _matrices(context, vote_matrix) -> dict:
-    return dict(_by_session(context, "vote_matrix", vote_matrix))
 
 
 def landing_files(context, sessions: list[str]) -> list[dict]:
@@ -76,7 +70,7 @@ def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
         from irt_pipeline.stats.stopping import describe_progress
 
         chamber = context.partition_key
-        matrices = _matrices(context, vote_matrix)
+        matrices = _by_session(context, "vote_matrix", vote_matrix)
         if not matrices:
             raise dg.Failure(description=f"chamber={chamber}: no session has a vote matrix (run the sessions' chains)")
         settings = sampler.settings()
@@ -145,7 +139,7 @@ def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
         from irt_pipeline.stats.panel_sampling import spec_module
 
         require_passed_gates(diagnostics, posterior, spec, f"chamber={chamber}", action="publish a scale")
-        matrices = _matrices(context, vote_matrix)
+        matrices = _by_session(context, "vote_matrix", vote_matrix)
         held = json.loads(posterior.attrs["vote_matrices"])
         stale = [s for s, digest in held.items() if s not in matrices or matrices[s].digest() != digest]
         if stale:
