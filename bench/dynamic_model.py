@@ -5,6 +5,7 @@ starts and recovery on simulated panels (irt_pipeline_tests/simulated_panel.py).
     python bench/dynamic_model.py sample --sessions 6      # a gated run, counts and times
     python bench/dynamic_model.py warm --sessions 6        # warm against cold, +5% votes
     python bench/dynamic_model.py recovery                 # 20 sessions: dynamic vs linking
+    python bench/dynamic_model.py recovery --dynamic-only  # the dynamic model alone
 
 Prints markdown; writes every number to bench/out/dynamic_<command>.json. Run under
 `nice -n 10`; timings are ratios within one run (say how busy the machine was).
@@ -300,10 +301,11 @@ def warm_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def fit_both(matrices, truth, seed: int, settings=None) -> dict:
+def fit_both(matrices, truth, seed: int, settings=None, linking: bool = True) -> dict:
     """The dynamic model and today's linking (per-session hierarchical posteriors, then
     stats/common_scale.py's mean-sigma with the bootstrap) on the same votes: each one's
-    scorecard against the truth, the gates and the seconds."""
+    scorecard against the truth, the gates and the seconds (linking=False: the dynamic
+    model only)."""
     from simulated_panel import scorecard
 
     from irt_pipeline.stats import common_scale as cs
@@ -321,6 +323,10 @@ def fit_both(matrices, truth, seed: int, settings=None) -> dict:
     dynamic_seconds = time.perf_counter() - began
     xi = run.idata.posterior["xi"].values.reshape(-1, bound.layout.panel.rows[-1])
     dynamic_scale = dynamic.as_common_scale(xi, bound, matrices)
+    dynamic_card = {**scorecard(dynamic_scale, truth), "stop": run.record["stop"], "draws_used": run.stats["draws_used"],
+                    "seconds": dynamic_seconds, "omega": float(run.idata.posterior["omega"].mean())}
+    if not linking:
+        return {"dynamic": dynamic_card}
     began = time.perf_counter()
     draws, gates = [], []
     for session, matrix in zip(sessions, matrices):
@@ -331,8 +337,7 @@ def fit_both(matrices, truth, seed: int, settings=None) -> dict:
     linked = cs.link_sessions(draws)
     linking_seconds = time.perf_counter() - began
     return {
-        "dynamic": {**scorecard(dynamic_scale, truth), "stop": run.record["stop"], "draws_used": run.stats["draws_used"],
-                    "seconds": dynamic_seconds, "omega": float(run.idata.posterior["omega"].mean())},
+        "dynamic": dynamic_card,
         "linking": {**scorecard(linked, truth, reference=linked.reference), "per_session_stops": gates,
                     "seconds": linking_seconds},
     }
@@ -351,7 +356,7 @@ def recovery(args) -> dict:
         if args.scenario_only and scenario != args.scenario_only:
             continue
         matrices, truth = panel(n_sessions=20, n_seats=args.seats, n_roll_calls=args.roll_calls, seed=args.seed, **options)
-        out[scenario] = fit_both(matrices, truth, args.seed)
+        out[scenario] = fit_both(matrices, truth, args.seed, linking=not args.dynamic_only)
         print(json.dumps({scenario: out[scenario]}), file=sys.stderr, flush=True)
     return {"seats": args.seats, "roll_calls": args.roll_calls, "scenarios": out}
 
@@ -382,6 +387,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seats", type=int, default=60)
     parser.add_argument("--roll-calls", type=int, default=200)
     parser.add_argument("--scenario-only", choices=["growth", "drift"])
+    parser.add_argument("--dynamic-only", action="store_true", help="recovery: skip the linking's per-session fits")
     parser.add_argument("--scenario", choices=["votes", "session"], default="votes")
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)

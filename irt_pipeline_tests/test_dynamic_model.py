@@ -149,6 +149,11 @@ def test_single_precision_is_the_double_density_up_to_float32_rounding():
         np.testing.assert_array_less(np.abs(grad_single - grad_double), 5e-5 * (1 + np.abs(grad_double)))
 
 
+def gauge_logp(w):
+    """The gauge's density at w, up to a constant: w ~ N(0, 1) iid (PRIORS)."""
+    return -0.5 * np.sum(w**2)
+
+
 def test_the_gauge_is_inert():
     """An affine move of w leaves xi and every model term alone: the density changes by
     the gauge's own density only."""
@@ -163,7 +168,49 @@ def test_the_gauge_is_inert():
         moved[c] = panel.to_c(-0.4 + 2.3 * w)
         np.testing.assert_allclose(bound.layout.reported(moved)["xi"], bound.layout.reported(x)["xi"], atol=1e-12)
         change = kernel_logp(bound, moved)[0] - kernel_logp(bound, x)[0]
-        assert change == pytest.approx(-0.5 * np.sum((-0.4 + 2.3 * w) ** 2) + 0.5 * np.sum(w**2), abs=1e-9)
+        assert change == pytest.approx(gauge_logp(-0.4 + 2.3 * w) - gauge_logp(w), abs=1e-9)
+
+
+def test_a_sessions_shift_and_stretch_reach_only_the_walk_and_the_entry_level():
+    """Roll calls read each session's positions standardized within it: shifting and
+    stretching one session's positions (centered coordinates: w = B c directly) leaves
+    the gradient of every roll call's coordinates and discrimination scale unchanged,
+    and the density changes by exactly the walk's, the entry level's and the gauge's
+    change (computed here from the positions, not the kernel)."""
+    from scipy import stats as st
+
+    matrices, sessions = small_panel(7)
+    bound = bound_of(matrices, sessions)  # centered
+    layout, panel, c = bound.layout, bound.layout.panel, bound.coordinates["c"]
+    s = layout.slices()
+    rows = slice(panel.rows[1], panel.rows[2])
+    rng = np.random.default_rng(8)
+    x = bound.start(rng)
+
+    def placement_terms(x):
+        """log densities that see where sessions sit: gauge, walk, entry level."""
+        w = panel.to_w(x[c])
+        xi = (w - w.mean()) / w.std()
+        omega = np.exp(x[s["omega_log__"]])
+        mu, sigma = x[s["mu_party"]], np.exp(x[s["sigma_party_log__"]])
+        grouped = panel.entrant_unit >= 0
+        unit = panel.entrant_unit[grouped]
+        return (
+            gauge_logp(w)
+            + st.norm.logpdf(xi[panel.link_cur], xi[panel.link_prev], omega * np.sqrt(panel.link_dt)).sum()
+            + st.norm.logpdf(xi[panel.entrant[grouped]], mu[unit], sigma[panel.units[unit, 0]]).sum()
+            + st.norm.logpdf(xi[panel.entrant[~grouped]], 0.0, 2.0).sum()
+        )
+
+    w = panel.to_w(x[c])
+    w[rows] = 0.7 + 1.6 * w[rows]
+    moved = x.copy()
+    moved[c] = panel.to_c(w)
+    (before, grad_before), (after, grad_after) = kernel_logp(bound, x), kernel_logp(bound, moved)
+    roll_calls = np.r_[s["a"], s["tau_log__"], s["beta"]]
+    np.testing.assert_allclose(grad_after[roll_calls], grad_before[roll_calls], rtol=1e-9, atol=1e-9)
+    assert after - before == pytest.approx(placement_terms(moved) - placement_terms(x), abs=1e-8)
+    assert abs(after - before) > 1.0  # the move is seen (by the walk and the gauge)
 
 
 def test_the_position_coordinates_are_each_careers_orthonormal_dct():

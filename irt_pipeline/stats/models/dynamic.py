@@ -14,15 +14,23 @@ with the priors of `PRIORS`:
     omega            ~ PRIORS["omega"]          the step sd per session
     xi_{i,t}         ~ Normal(xi_{i,s}, omega sqrt(t - s))   s: the member's previous
                      session (t - s > 1 across a gap in service)
+    eta_i            = (xi_i - mean_t xi) / sd_t xi   a position standardized within
+                     its session t (mean and population sd over the session's members)
     alpha_j          ~ PRIORS["alpha"];  beta_j ~ Normal(0, tau_t(j))
     tau_t            ~ PRIORS["tau"]            per session
-    logit P(Yea_ij)  = beta_j xi_i - alpha_j    observed votes only
+    logit P(Yea_ij)  = beta_j eta_i - alpha_j   observed votes only
 
-Identification. Within a session the likelihood is unchanged by xi -> a_t + b_t xi (the
-session's alpha, beta and tau compensating), so the votes alone say nothing about how
-one session's scale sits against another's: the walk does, by preferring the placement
-in which continuing members move least. The panel-wide standardization fixes the one
-location and scale left, in every draw, with no session privileged. The sign: the
+Identification. A session's roll calls read its positions in the session's own units
+(eta, as each per-session model reads its standardized positions, with the same
+priors), so the likelihood and the roll calls' priors are unchanged by xi -> a_t + b_t
+xi within any session t: nothing but the walk and the entry level places one session
+against another, preferring the placement in which continuing members move least. The
+panel-wide standardization fixes the one location and scale left, in every draw, with
+no session privileged. (With the roll calls in panel units, as in version 1, their
+priors placed the sessions too: alpha ~ N(0, 5) preferred the shift that centres a
+session's cutpoints, tau_t's prior the stretch that shrinks its discriminations; and a
+session's stretch moved every position, cutpoint and discrimination of the session at
+once, the direction the sampler was slowest along: docs/dynamic_model.md.) The sign: the
 likelihood, the walk and the party level are unchanged by xi -> -xi, beta -> -beta,
 mu -> -mu; chains start oriented and `orient_chains` reflects any chain the
 orientation rule says is the mirror image.
@@ -380,6 +388,12 @@ def aligned_scores(matrices: Sequence[VoteMatrix], scores: Sequence[np.ndarray],
     return out
 
 
+def standardized(v: np.ndarray) -> np.ndarray:
+    """(v - mean v) / sd v (population sd): a session's positions in the units its roll
+    calls are read in."""
+    return (v - v.mean()) / v.std()
+
+
 def session_scores(matrices: Sequence[VoteMatrix]) -> list[np.ndarray]:
     """Each session's first principal component, standardized (stats/pca.py)."""
     from irt_pipeline.stats.pca import pca_scores
@@ -436,7 +450,7 @@ def bind(
         xi = np.concatenate(aligned_scores(matrices, scores, panel_orientation(panel.party)))
     xi = np.asarray(xi, float)
     if items is None:
-        fits = [item_logits(m.votes, xi[panel.rows[t]: panel.rows[t + 1]]) for t, m in enumerate(matrices)]
+        fits = [item_logits(m.votes, standardized(xi[panel.rows[t]: panel.rows[t + 1]])) for t, m in enumerate(matrices)]
         items = (np.concatenate([f[0] for f in fits]), np.concatenate([f[1] for f in fits]))
     layout = Layout(panel, cutpoint_shear(*items) if shear is None else np.asarray(shear, float), noncentered)
     floats = np.concatenate([
@@ -535,7 +549,7 @@ def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: 
         ids = [str(r) for r in matrix.roll_calls["roll_call_id"]]
         new = np.array([f"a:{r}" not in old_index for r in ids])
         if new.any():
-            a_new, b_new = item_logits(matrix.votes[:, new], xi[panel.rows[t]: panel.rows[t + 1]])
+            a_new, b_new = item_logits(matrix.votes[:, new], standardized(xi[panel.rows[t]: panel.rows[t + 1]]))
             alpha[j + np.flatnonzero(new)], beta[j + np.flatnonzero(new)] = a_new, b_new
             shear[j + np.flatnonzero(new)] = cutpoint_shear(a_new, b_new)
         for q in np.flatnonzero(~new):
@@ -626,7 +640,10 @@ def graph(matrices: Sequence[VoteMatrix], bound: Bound):
         pm.Potential("entry_prior", entry)
         steps = pm.Normal.dist(xi[panel.link_prev], omega * np.sqrt(panel.link_dt))
         pm.Potential("walk", pm.logp(steps, xi[panel.link_cur]).sum())
-        pm.Bernoulli("y", logit_p=beta[cols] * xi[rows] - alpha[cols], observed=ys, dims="vote")
+        eta = pt.concatenate([  # each session's positions standardized within it
+            (xi[r0:r1] - xi[r0:r1].mean()) / xi[r0:r1].std() for r0, r1 in zip(panel.rows[:-1], panel.rows[1:])
+        ])
+        pm.Bernoulli("y", logit_p=beta[cols] * eta[rows] - alpha[cols], observed=ys, dims="vote")
     return model
 
 
@@ -793,7 +810,11 @@ def logp_grad(x, grad, votes, ints, floats):
         lp += items_lp
         grad[p + m + s] = g_log_tau
         block = votes[0, cells[s]: cells[s + 1]].reshape((r1 - r0, j1 - j0))
-        lp += k.twopl_loglik(block, xi[r0:r1], alpha[j0:j1], beta_s, grad_xi[r0:r1], a_grad, b_grad)
+        eta = np.empty(r1 - r0)  # the session's positions standardized within it
+        d_s = k.standardize(xi[r0:r1], eta)
+        grad_eta = np.zeros(r1 - r0)
+        lp += k.twopl_loglik(block, eta, alpha[j0:j1], beta_s, grad_eta, a_grad, b_grad)
+        k.standardize_backward(grad_eta, eta, d_s, grad_xi[r0:r1])
         for j in range(j1 - j0):
             b_grad[j] += shear[j0 + j] * a_grad[j]
 
@@ -942,7 +963,7 @@ SPEC = ModelSpec(
     name="dynamic_2pl",
     key="dynamic",
     title="the dynamic 2PL model (a chamber's sessions in one posterior)",
-    version="1",
+    version="2",  # 2: roll calls read each session's standardized positions
     job="dynamic_scale_job",
     prefix="dynamic_",
     priors=PRIORS,
