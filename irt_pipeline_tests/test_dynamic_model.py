@@ -314,3 +314,62 @@ def test_a_warm_start_keeps_every_stored_coordinate_and_starts_the_new_ones():
     # stored roll calls keep their shear, so a and beta mean what they meant
     shear = dict(zip(bound.coords["roll_call"], bound.layout.shear))
     assert all(shear[r] == c for r, c in zip(previous.coords["roll_call"], previous.layout.shear))
+
+
+def relabeled(matrix: VoteMatrix, labels: dict) -> VoteMatrix:
+    """The matrix with its party labels replaced (`labels`: old -> new; "" blanks them all)."""
+    party = matrix.legislators["party"]
+    party = party.map(labels).fillna(party) if isinstance(labels, dict) else party.map(lambda _: labels)
+    return VoteMatrix(matrix.legislators.assign(party=party), matrix.roll_calls, matrix.votes)
+
+
+def test_each_session_keeps_its_own_orientation_rule_and_a_panel_without_one_is_refused():
+    """A panel across two eras is oriented by each session's own pair of party poles
+    (every session weighs, not only those of the commonest pair); declarations
+    (orientation.csv's rows, as a session's partition reads them) decide where they name
+    members and turn the whole scale; chains on the wrong side are the ones reflected; a
+    nonpartisan panel with no declaration is refused, naming the file to write."""
+    from simulated_panel import on_panel_scale, panel
+
+    from irt_pipeline.errors import BadInput
+    from irt_pipeline.stats.orientation import orientation
+
+    matrices, truth = panel(n_sessions=4, n_seats=40, n_roll_calls=80, seed=9, still_sd=0.0, mover_share=0.0)
+    sessions = sorted(truth["session"].unique())
+    rows = np.cumsum([0] + [m.shape[0] for m in matrices])
+    z = on_panel_scale(truth)  # Republicans positive, as the Federalists are in DW-NOMINATE's sign
+    eras = [relabeled(m, {"Republican": "Federalist", "Democrat": "Democratic-Republican"}) if t < 2 else m
+            for t, m in enumerate(matrices)]
+    rule = dynamic.panel_rule(eras, sessions)
+    assert all(np.any(rule.weights[rows[t]: rows[t + 1]]) for t in range(4))
+    assert rule.weights[rule.weights > 0].sum() == pytest.approx(1.0)
+    assert rule.weights[rule.weights < 0].sum() == pytest.approx(-1.0)
+    assert "Federalist (+) against Democratic-Republican (-) (2 of 4 sessions)" in rule.rule
+    bound = dynamic.bind(eras, sessions, orientation=rule)
+    start = bound.layout.reported(bound.start(np.random.default_rng(0)))["xi"]
+    assert np.corrcoef(start, z)[0, 1] > 0.95
+    assert bound.attrs["orientation_rule"] == rule.rule and np.array_equal(bound.orientation, rule.weights)
+    draws = np.stack([np.tile(start, (5, 1)), np.tile(-start, (5, 1))])  # (chains, draws, N): chain 1 mirrored
+    assert dynamic.reflected_chains(draws, bound.orientation) == [1]
+
+    # a Democrat declared on the positive side in every session turns the scale
+    democrat = truth.loc[truth["party"] == "Democrat"].groupby("legislator_id").size().idxmax()
+    declared = [{"session": "*", "chamber": "Senate", "legislator_id": democrat, "side": "+"}]
+    rules = {s: orientation(m.legislators["legislator_id"], m.legislators["party"], s, "Senate", declared)
+             for s, m in zip(sessions, matrices)}
+    turned = dynamic.panel_rule(matrices, sessions, rules)
+    assert "declared in orientation.csv" in turned.rule and turned.poles is None
+    bound = dynamic.bind(matrices, sessions, orientation=turned)
+    assert np.corrcoef(bound.layout.reported(bound.start(np.random.default_rng(0)))["xi"], z)[0, 1] < -0.95
+
+    # nonpartisan: refused without a declaration; a declaration in one session orients it
+    blank = [relabeled(m, "") for m in matrices]
+    with pytest.raises(BadInput, match="orientation.csv") as refused:
+        dynamic.panel_rule(blank, sessions, where="chamber=Senate")
+    assert refused.value.where == "chamber=Senate"
+    one = {s: None for s in sessions}
+    one[sessions[1]] = orientation(blank[1].legislators["legislator_id"], blank[1].legislators["party"], sessions[1],
+                                   "Senate", [dict(declared[0], session=sessions[1])])
+    partial = dynamic.panel_rule(blank, sessions, one)
+    assert np.flatnonzero(partial.weights).tolist() == [rows[1] + list(blank[1].legislators["legislator_id"]).index(democrat)]
+    assert f"no rule in {sessions[0]}, {sessions[2]}, {sessions[3]}" in partial.rule

@@ -12,7 +12,8 @@ and a fifth session that shares no member with the others.
 - The scale refuses a stored posterior fitted to other vote matrices than those stored
   now (a session's votes changed since), naming the session.
 - A posterior that fails its gates (a sampler far too short) publishes no scale, and the
-  scale stored before is left as it was.
+  scale stored before is left as it was; the panel's orientation follows orientation.csv
+  (a Democrat declared on the positive side turns the scale).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import importlib
 import json
 
+import arviz as az
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -135,7 +137,11 @@ def test_the_dynamic_scale_fits_every_session_once_gated_and_serves_the_scale(
     assert f"fitted to other vote matrices of {SESSIONS[0]} than those stored now" in failure
     assert (storage_root / "dynamic_scale" / f"{CHAMBER}.parquet").read_bytes() == before
 
-    # a posterior that fails its gates publishes nothing; the stored scale stays
+    # a posterior that fails its gates publishes nothing; the stored scale stays. Its
+    # orientation follows orientation.csv, as every session's does: a Democrat declared
+    # on the positive side turns the scale
+    democrat = TRUTH.loc[TRUTH["party"] == "Democrat"].groupby("legislator_id").size().idxmax()
+    (storage_root / "orientation.csv").write_text(f"session,chamber,legislator_id,side\n*,{CHAMBER},{democrat},+\n")
     short = make_definitions(root=str(storage_root), sampler=Sampler(chains=2, tune=30, draws=30, max_draws=30))
     failed = run_dynamic(instance, short)
     assert not failed.success
@@ -144,3 +150,9 @@ def test_the_dynamic_scale_fits_every_session_once_gated_and_serves_the_scale(
     assert set(materialized(failed)) == {"dynamic_posterior", "dynamic_diagnostics"}
     assert (storage_root / "dynamic_scale" / f"{CHAMBER}.parquet").read_bytes() == before
     assert len(calls) >= 2
+    declared = materialized(failed)["dynamic_posterior"]
+    assert "declared in" in declared["orientation"].value and "orientation.csv" in declared["orientation"].value
+    xi = az.from_netcdf(declared["cache_entry"].value).posterior["xi"].mean(("chain", "draw")).to_series()
+    party = TRUTH.set_index(["session", "legislator_id"])["party"]
+    means = xi.groupby([party[tuple(label.split("|", 1))] for label in xi.index]).median()
+    assert means["Democrat"] > 0 > means["Republican"], means

@@ -15,8 +15,6 @@ belong to its posterior, or that bridges to the others through too few legislato
 left out and named in the metadata. Posteriors load one at a time (netcdf_lazy_io).
 """
 
-from collections import Counter
-
 import dagster as dg
 import pandas as pd
 
@@ -27,6 +25,7 @@ from irt_pipeline.automation import across_sessions_condition
 from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
 from irt_pipeline.stats import common_scale as cs
 from irt_pipeline.stats.models import DEFAULT, MODELS
+from irt_pipeline.stats.orientation import most_named
 
 GROUP = "across_sessions"
 SPEC = MODELS[DEFAULT]  # the model whose per-session posteriors are linked
@@ -93,8 +92,7 @@ def chamber_poles(recorded: list[str]) -> tuple[str, str] | None:
     """The party poles of the chamber's party chart: the pair the linked sessions'
     orientation rules name most often (`orientation_poles`, "conservative,liberal"), or
     None where none names a pair (declared orientations: no party chart)."""
-    pairs = Counter(tuple(p.split(",")) for p in recorded if p)
-    return pairs.most_common(1)[0][0] if pairs else None
+    return most_named(p.split(",") for p in recorded if p)
 
 
 def _table(frame: pd.DataFrame) -> str:

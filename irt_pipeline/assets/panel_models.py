@@ -5,7 +5,9 @@ posterior, partitioned by chamber alone and fed by every session's vote matrix.
         -> {key}_scale, {key}_careers
 
 - {key}_posterior: the draws (NetCDF) through the posterior cache, keyed by every
-  session's vote matrix digest, the sampler settings and the model's code; the sessions
+  session's vote matrix digest and orientation rule (orientation.csv, else the party
+  poles, as the session's pca_init decides it), the sampler settings and the model's
+  code; the sessions
   that share too few members with the rest are left out and named (as the linking
   leaves them out). Its metadata names every landing file it was computed from.
 - {key}_diagnostics: the convergence summary and the model's gates as blocking checks
@@ -27,10 +29,12 @@ from irt_pipeline import versions
 from irt_pipeline.assets._lineage import landing_files_of
 from irt_pipeline.assets.common_scale import BY_CHAMBER, GROUP, _by_session, scale_outputs
 from irt_pipeline.assets.diagnostics import diagnostics_asset
+from irt_pipeline.assets.pca_init import declarations, partition_orientation
 from irt_pipeline.assets.posterior import posterior_fingerprint
 from irt_pipeline.assets.rankings import require_passed_gates
 from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts
 from irt_pipeline.deploy import MCMC_OP_TAGS
+from irt_pipeline.errors import BadInput
 from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.models.spec import ModelSpec
@@ -45,6 +49,23 @@ def landing_files(context, sessions: list[str]) -> list[dict]:
         if session_chamber_partitions.get_partition_key_from_str(str(key)).keys_by_dimension["session"] in sessions:
             files += landing_files_of(context.instance, "vote_matrix", str(key)) or []
     return files
+
+
+def session_rules(storage: Storage, matrices: dict, chamber: str) -> dict:
+    """session -> its partition's orientation rule (orientation.csv, else the built-in
+    party poles: `pca_init.partition_orientation`), None where none decides (the panel
+    weighs that session nothing). A bad orientation.csv fails the step, naming it."""
+    try:
+        declared = declarations(storage)
+    except BadInput as exc:
+        raise dg.Failure(description=str(exc)) from None
+    rules = {}
+    for session, matrix in sorted(matrices.items()):
+        try:
+            rules[session] = partition_orientation(storage, matrix, session, chamber, "", declared)
+        except BadInput:
+            rules[session] = None
+    return rules
 
 
 def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
@@ -74,22 +95,27 @@ def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
         if not matrices:
             raise dg.Failure(description=f"chamber={chamber}: no session has a vote matrix (run the sessions' chains)")
         settings = sampler.settings()
+        rules = session_rules(storage, matrices, chamber)
 
         def fit():
             def progress(state: dict) -> None:
                 context.log.info(f"{name('posterior')} {describe_progress(state)}")
 
-            idata = fit_panel(spec, matrices, settings, progress=progress)
+            idata = fit_panel(spec, matrices, settings, progress=progress, rules=rules, where=f"chamber={chamber}")
             idata.attrs.update(posterior_id=posterior_fingerprint(idata))
             return idata
 
         parts = key_parts(
             spec.name,
             f"{context.assets_def.code_versions_by_key[context.asset_key]}+{code_fingerprint(spec)}",
-            {session: matrix.digest() for session, matrix in sorted(matrices.items())},
+            {session: matrix.digest() for session, matrix in sorted(matrices.items())}
+            | {"orientation": versions.digest({s: None if r is None else r.weights.tolist() for s, r in rules.items()})},
             settings.as_dict(),
         )
-        idata, cached = fit_or_reuse(storage.base, name("posterior"), parts, fit, force=force_refit(context))
+        try:
+            idata, cached = fit_or_reuse(storage.base, name("posterior"), parts, fit, force=force_refit(context))
+        except BadInput as exc:  # no session of the panel has an orientation rule
+            raise dg.Failure(description=str(exc)) from None
         context.log.info(f"{name('posterior')} cache {cached.status}: {cached.path}")
         idata.attrs["partition"] = f"chamber={chamber}"
         return dg.Output(

@@ -19,17 +19,24 @@ from irt_pipeline.stats.orientation import DECLARATIONS, orientation, read_decla
 from irt_pipeline.stats.pca import pca_scores
 
 
-def partition_orientation(storage: Storage, matrix: VoteMatrix, session: str, chamber: str, where: str):
-    """The partition's Orientation, from `{root}/orientation.csv` where it exists (read
-    and checked: a bad file is refused, naming it) and the built-in party poles."""
+def declarations(storage: Storage) -> tuple[list[dict] | None, str]:
+    """(rows, path) of `{root}/orientation.csv` (rows None where it does not exist), read
+    and checked: a bad file is refused (BadInput naming it)."""
     path = storage.base / DECLARATIONS
-    rows = None
-    if path.exists():
-        with path.open("r", encoding="utf-8") as handle:
-            rows = read_declarations(handle, str(path))
+    if not path.exists():
+        return None, str(path)
+    with path.open("r", encoding="utf-8") as handle:
+        return read_declarations(handle, str(path)), str(path)
+
+
+def partition_orientation(storage: Storage, matrix: VoteMatrix, session: str, chamber: str, where: str,
+                          declared=None):
+    """The partition's Orientation, from `{root}/orientation.csv` where it exists and
+    the built-in party poles (declared: `declarations(storage)` when already read)."""
+    rows, path = declarations(storage) if declared is None else declared
     return orientation(
         matrix.legislators["legislator_id"], matrix.legislators["party"], session, chamber, rows,
-        declarations_path=str(path), where=where,
+        declarations_path=path, where=where,
     )
 
 

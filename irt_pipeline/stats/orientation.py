@@ -25,7 +25,6 @@ the chamber's mean at 0, a declaration of one side only reads "their mean is pos
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,6 +176,16 @@ def by_poles(parties) -> Orientation | None:
         return orientation(np.arange(len(parties)).astype(str), parties, "", "")
     except BadInput:
         return None
+
+
+def most_named(poles) -> tuple[str, str] | None:
+    """Of several rules' poles ((conservative, liberal) or None each), the pair named
+    most often (the first named among equals), or None where none names a pair: the
+    pair a chart over several sessions contrasts."""
+    from collections import Counter
+
+    pairs = Counter(tuple(pair) for pair in poles if pair)
+    return pairs.most_common(1)[0][0] if pairs else None
 
 
 def fold_draws(posterior, weights: np.ndarray, odd, var: str = "xi") -> list[int]:

@@ -179,7 +179,8 @@ def sample_bound(
     )
 
 
-def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progress=None, min_bridges: int | None = None):
+def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progress=None, min_bridges: int | None = None,
+              rules: dict | None = None, where: str = ""):
     """Posterior of the panel model `spec` (`stats/models/dynamic.py`) on a chamber's
     sessions, as ArviZ InferenceData sampled until the gates pass.
 
@@ -188,8 +189,12 @@ def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progre
     MIN_BRIDGES) legislators with the one before, as the linking chooses its run: a
     session outside it has no members through whom its scale could be placed against
     the others', and is left out with the reason (`idata.attrs["left_out"]`, JSON).
-    A divergence restarts the sampling once at `settings.retry_target_accept`, as
-    `stats/sampling.py` does. Raises ValueError when no session is given. `attrs` record
+    rules: session -> that session's orientation rule (`stats/orientation.py`'s
+    Orientation or None; default each session's built-in party poles), which orient the
+    panel together (`panel_rule`). A divergence restarts the sampling once at
+    `settings.retry_target_accept`, as `stats/sampling.py` does. Raises ValueError when
+    no session is given, BadInput (`where`) when no session of the panel has an
+    orientation rule. `attrs` record
     what `stats/sampling.py`'s `sample` records for one session's posterior, the panel's
     sessions and the gradients evaluated (every run, tuning included).
     """
@@ -203,8 +208,10 @@ def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progre
     sessions, left_out = cs.connected_run(
         {s: m.legislators for s, m in matrices.items()}, cs.MIN_BRIDGES if min_bridges is None else min_bridges
     )
+    module = spec_module(spec)
+    rule = module.panel_rule([matrices[s] for s in sessions], sessions, rules, where=where)
     began = time.perf_counter()
-    bound = spec.bind([matrices[s] for s in sessions], sessions)
+    bound = spec.bind([matrices[s] for s in sessions], sessions, orientation=rule)
     compile_seconds = time.perf_counter() - began
     runs = []
     for target_accept in (settings.target_accept, settings.retry_target_accept):  # as `sampling.sample` retries
@@ -216,15 +223,12 @@ def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progre
         if run.record["stop"] != "divergence":
             break
     idata = run.idata
-    rule = spec_module(spec).panel_rule(bound.layout.panel.party)
     idata.attrs.update(
         **run_attrs(spec, settings, runs, compile_seconds),
         sessions=",".join(sessions),
         vote_matrices=json.dumps({s: matrices[s].digest() for s in sessions}),  # what the draws are of
         left_out=json.dumps(left_out),
         gradient_evaluations=int(sum(r["gradients"] for r in runs)),
-        orientation_rule=rule.rule if rule is not None else "none: no pair of party poles sits in the panel",
-        orientation_poles=",".join(rule.poles or ()) if rule is not None else "",
         **bound.attrs,
         **run.record["postprocess"],
     )

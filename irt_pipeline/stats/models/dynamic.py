@@ -73,7 +73,6 @@ from irt_pipeline.stats.jit import njit
 from irt_pipeline.stats.matrix import VoteMatrix
 from irt_pipeline.stats.models.spec import Bound, ModelSpec
 from irt_pipeline.stats.parties import MIN_PARTY_MEMBERS, party_groups
-from irt_pipeline.stats.pca import default_weights
 from irt_pipeline.stats.priors import Gamma, HalfNormal, KernelPriors, Normal, logp
 from irt_pipeline.stats.starts import cutpoint_shear, item_logits, jittered_items
 
@@ -106,21 +105,39 @@ SCALE = ("standardized over the panel: mean 0, sd 1 over every legislator-sessio
          "by the orientation rule over the panel's legislator-sessions")
 
 
-def panel_rule(parties):
-    """The built-in party-pole rule (`stats/orientation.py`'s `Orientation`: weights,
-    rule, poles) over the panel's legislator-sessions, or None where no pair of poles
-    sits in the panel."""
-    from irt_pipeline.stats.orientation import by_poles
+def panel_rule(matrices: Sequence[VoteMatrix], sessions: Sequence[str] | None = None, rules: dict | None = None,
+               where: str = ""):
+    """The orientation rule over a panel's legislator-sessions (`stats/orientation.py`'s
+    Orientation; weights: (N,) r in panel order). Every session keeps its own rule
+    (`rules`: session -> Orientation or None, as the session's partition decides it:
+    its declarations in orientation.csv, else the built-in party poles; default the
+    built-in poles of each session), its r divided by the number of sessions that have
+    one: r . xi > 0 reads "over the sessions, the positive side sits above the negative
+    side on average", and a panel across eras is oriented by each era's own pair of
+    parties. A session without a rule weighs nothing (the walk places it). poles: the
+    pair the sessions' rules name most often (the party chart's). Raises BadInput
+    (`where`) when no session has a rule: the scale's sign would be arbitrary."""
+    from collections import Counter
 
-    return by_poles(np.asarray(parties).astype(str))
+    from irt_pipeline.errors import BadInput
+    from irt_pipeline.stats.orientation import DECLARATIONS, Orientation, by_poles, most_named
 
-
-def panel_orientation(parties) -> np.ndarray:
-    """(N,) the orientation rule's r over the panel's legislator-sessions: the built-in
-    party poles (`stats/orientation.py`; the pair with the most legislator-sessions), or
-    zeros (no orientation) where no pair of poles sits in the panel. Declarations
-    (orientation.csv) are not read yet: they are per partition."""
-    return default_weights(np.asarray(parties).astype(str))
+    sessions = [str(s) for s in (sessions if sessions is not None else range(len(matrices)))]
+    if rules is None:
+        rules = {s: by_poles(m.legislators["party"].astype(str).to_numpy()) for s, m in zip(sessions, matrices)}
+    decided = [s for s in sessions if rules.get(s) is not None]
+    if not decided:
+        raise BadInput(where or "panel", f"no session of the panel ({', '.join(sessions)}) has an orientation rule "
+                       f"(no pair of party poles sits in any, none is declared): declare which legislators are on "
+                       f"the positive side in {DECLARATIONS} (columns session,chamber,legislator_id,side)")
+    weights = np.concatenate([
+        rules[s].weights / len(decided) if s in decided else np.zeros(m.shape[0]) for s, m in zip(sessions, matrices)
+    ])
+    texts = Counter(rules[s].rule for s in decided)
+    rule = "each session's own rule, " + "; ".join(f"{text} ({n} of {len(sessions)} sessions)" for text, n in texts.items())
+    if len(decided) < len(sessions):
+        rule += f"; no rule in {', '.join(s for s in sessions if s not in decided)} (placed by the walk)"
+    return Orientation(weights, rule, most_named(rules[s].poles for s in decided))
 
 
 def dct_basis(t: int) -> np.ndarray:
@@ -365,7 +382,7 @@ def aligned_scores(matrices: Sequence[VoteMatrix], scores: Sequence[np.ndarray],
     onto it by mean-sigma through them (chained from the first; a session sharing fewer
     than MIN_BRIDGES members keeps its own scale); then the whole panel standardized
     and oriented so that r . scores >= 0 (orientation: (N,) the rule's r, default
-    `panel_orientation` of the matrices' parties). Point estimates only: the sampler's
+    `panel_rule` of the matrices' own party poles). Point estimates only: the sampler's
     start."""
     out = [np.asarray(scores[0], float).copy()]
     for prev_matrix, matrix, score in zip(matrices[:-1], matrices[1:], scores[1:]):
@@ -382,7 +399,7 @@ def aligned_scores(matrices: Sequence[VoteMatrix], scores: Sequence[np.ndarray],
     flat = np.concatenate(out)
     out = [(s - flat.mean()) / flat.std() for s in out]
     if orientation is None:
-        orientation = panel_orientation(np.concatenate([m.legislators["party"].to_numpy() for m in matrices]))
+        orientation = panel_rule(matrices).weights
     if np.concatenate(out) @ orientation < 0:
         out = [-s for s in out]
     return out
@@ -435,7 +452,7 @@ def start_values(panel: Panel, xi: np.ndarray, items, rng: np.random.Generator) 
 
 def bind(
     matrices: Sequence[VoteMatrix], sessions: Sequence[str], scores=None, time=None, *,
-    xi=None, items=None, shear=None, noncentered: bool = True,
+    xi=None, items=None, shear=None, noncentered: bool = True, orientation=None,
 ) -> Bound:
     """The model on a panel: `matrices` one per session of `sessions` (time order).
 
@@ -443,11 +460,14 @@ def bind(
     `scores`, default each session's PCA pc1, aligned by `aligned_scores`); items:
     (alpha, beta) (M,) each (default: `item_logits` per session on xi); shear: (M,)
     the cutpoints of the coordinates (default `cutpoint_shear` of items). A warm start
-    (`warm_bind`) passes all three from a stored posterior."""
+    (`warm_bind`) passes all three from a stored posterior. orientation: the panel's
+    rule (`panel_rule`; default each session's built-in party poles): the chains start
+    on its side and `postprocess` reflects any that is not."""
     panel = build_panel(matrices, sessions, time)
+    rule = panel_rule(matrices, sessions) if orientation is None else orientation
     if xi is None:
         scores = session_scores(matrices) if scores is None else scores
-        xi = np.concatenate(aligned_scores(matrices, scores, panel_orientation(panel.party)))
+        xi = np.concatenate(aligned_scores(matrices, scores, rule.weights))
     xi = np.asarray(xi, float)
     if items is None:
         fits = [item_logits(m.votes, standardized(xi[panel.rows[t]: panel.rows[t + 1]])) for t, m in enumerate(matrices)]
@@ -474,7 +494,9 @@ def bind(
         start=lambda rng: layout.unconstrained(start_values(panel, xi, items, rng)),
         kernel_data=callbacks.KernelData.of(stacked_votes(matrices), panel.ints(noncentered), floats),
         layout=layout,
-        attrs={"coordinates": "dct, non-centered steps" if noncentered else "dct, centered"},
+        attrs={"coordinates": "dct, non-centered steps" if noncentered else "dct, centered",
+               "orientation_rule": rule.rule, "orientation_poles": ",".join(rule.poles or ())},
+        orientation=rule.weights,
     )
 
 
@@ -497,7 +519,8 @@ def coordinate_labels(bound: Bound) -> np.ndarray:
     )
 
 
-def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: Sequence[str], time=None):
+def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: Sequence[str], time=None,
+              orientation=None):
     """The model on a grown panel (more votes in a session, a new session, new members),
     started from a stored posterior of `previous`: (bound, initial_point(seed),
     (center, scale)) for `panel_sampling.sample_bound`.
@@ -512,7 +535,8 @@ def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: 
     members (or at the member's latest stored position), new roll calls at
     `item_logits` on those positions. center, scale: the preconditioning (the stored
     mean and sd, or for a new coordinate its start and the median stored sd of its
-    kind). Nothing is recomputed for the stored sessions (no PCA, no item fits)."""
+    kind). Nothing is recomputed for the stored sessions (no PCA, no item fits).
+    orientation: the grown panel's rule, as `bind` takes it."""
     old_labels = coordinate_labels(previous)
     old_index = {label: i for i, label in enumerate(old_labels)}
     old_rows = {label: i for i, label in enumerate(previous.coords["legislator_session"])}
@@ -558,7 +582,7 @@ def warm_bind(previous: Bound, state, matrices: Sequence[VoteMatrix], sessions: 
             beta[j + q], shear[j + q] = b, old_shear[ids[q]]
         j += len(ids)
     bound = bind(matrices, sessions, time=time, xi=xi, items=(alpha, beta), shear=shear,
-                 noncentered=previous.layout.noncentered)
+                 noncentered=previous.layout.noncentered, orientation=orientation)
     labels_new = coordinate_labels(bound)
     where = np.array([old_index.get(label, -1) for label in labels_new])
     found = where >= 0
@@ -908,7 +932,7 @@ def orient_chains(idata, orientation) -> list[int]:
 
 
 def postprocess(idata, bound: Bound) -> dict:
-    flipped = orient_chains(idata, panel_orientation(bound.layout.panel.party))
+    flipped = orient_chains(idata, bound.orientation)
     return {"reflected_chains": ",".join(str(c) for c in flipped)}
 
 
