@@ -66,11 +66,10 @@ def _reading(manager, context, path, load):
 
 def _partition_of(context) -> tuple[str | None, str | None]:
     """(session, chamber) of the one partition an input context loads, else (None, None)."""
-    from irt_pipeline.partitions import session_chamber_partitions
+    from irt_pipeline.partitions import split_key
 
     try:
-        key = session_chamber_partitions.get_partition_key_from_str(str(context.asset_partition_key))
-        return key.keys_by_dimension["session"], key.keys_by_dimension["chamber"]
+        return split_key(context.asset_partition_key)
     except Exception:  # noqa: BLE001 - no context, several partitions, another definition
         return None, None
 

@@ -52,9 +52,14 @@ def partition_key(session: str, chamber: str) -> dg.MultiPartitionKey:
     )
 
 
+def split_key(key) -> tuple[str, str]:
+    """(session, chamber) of a session x chamber partition key (a MultiPartitionKey or
+    its string form)."""
+    if not isinstance(key, dg.MultiPartitionKey):
+        key = session_chamber_partitions.get_partition_key_from_str(str(key))
+    return key.keys_by_dimension["session"], key.keys_by_dimension["chamber"]
+
+
 def session_and_chamber(context) -> tuple[str, str]:
     """(session, chamber) of the partition an asset or check is running for."""
-    key = context.partition_key
-    if not isinstance(key, dg.MultiPartitionKey):
-        key = session_chamber_partitions.get_partition_key_from_str(key)
-    return key.keys_by_dimension["session"], key.keys_by_dimension["chamber"]
+    return split_key(context.partition_key)

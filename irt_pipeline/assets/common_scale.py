@@ -22,7 +22,7 @@ from irt_pipeline import versions
 from irt_pipeline.assets._common import frame_digest
 from irt_pipeline.assets.rankings import posterior_legislators, require_passed_gates
 from irt_pipeline.automation import across_sessions_condition
-from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
+from irt_pipeline.partitions import chamber_partitions, split_key
 from irt_pipeline.stats import common_scale as cs
 from irt_pipeline.stats.models import DEFAULT, MODELS
 from irt_pipeline.stats.orientation import most_named
@@ -44,10 +44,7 @@ def _by_session(context, name: str, loaded) -> dict:
         return {}
     if len(keys) == 1:
         loaded = {keys[0]: loaded}
-    return {
-        session_chamber_partitions.get_partition_key_from_str(str(key)).keys_by_dimension["session"]: value
-        for key, value in loaded.items()
-    }
+    return {split_key(key)[0]: value for key, value in loaded.items()}
 
 
 def session_draws(session: str, idata) -> cs.SessionDraws:

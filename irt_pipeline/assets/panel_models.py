@@ -35,7 +35,7 @@ from irt_pipeline.assets.rankings import require_passed_gates
 from irt_pipeline.cache import fit_or_reuse, force_refit, key_parts
 from irt_pipeline.deploy import MCMC_OP_TAGS
 from irt_pipeline.errors import BadInput
-from irt_pipeline.partitions import chamber_partitions, session_chamber_partitions
+from irt_pipeline.partitions import chamber_partitions, split_key
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.models.spec import ModelSpec
 from irt_pipeline.stats.sampling import code_fingerprint
@@ -46,7 +46,7 @@ def landing_files(context, sessions: list[str]) -> list[dict]:
     posterior holds), as each vote matrix's materialization names them."""
     files = []
     for key in context.asset_partition_keys_for_input("vote_matrix"):
-        if session_chamber_partitions.get_partition_key_from_str(str(key)).keys_by_dimension["session"] in sessions:
+        if split_key(key)[0] in sessions:
             files += landing_files_of(context.instance, "vote_matrix", str(key)) or []
     return files
 
