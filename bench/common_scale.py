@@ -100,22 +100,16 @@ def dw_nominate(congresses: list[int]) -> "pd.DataFrame":
     return pd.concat(frames, ignore_index=True)
 
 
-def gap_series(table, column: str) -> "pd.Series":
-    """Per session: median of `column` over Republicans minus over Democrats."""
-    medians = table.groupby(["session", "party"])[column].median().unstack()
-    return medians["Republican"] - medians["Democrat"]
-
-
 def compare(table, label: str) -> dict:
     """Pooled r with DW-NOMINATE and the party-gap series of one scored table (columns
     session, party, score, nominate_dim1)."""
     import numpy as np
 
-    from irt_pipeline.stats.common_scale import session_order
+    from irt_pipeline.stats import common_scale as cs
 
-    order = session_order(table["session"].unique())
-    gap = gap_series(table, "score").reindex(order)
-    dw_gap = gap_series(table, "nominate_dim1").reindex(order)
+    order = cs.session_order(table["session"].unique())
+    gap = cs.table_gap(table, "Republican", "Democrat", "score").reindex(order)
+    dw_gap = cs.table_gap(table, "Republican", "Democrat", "nominate_dim1").reindex(order)
     return {
         "scale": label,
         "legislator_sessions": len(table),
@@ -170,7 +164,7 @@ def simulated_variants(seeds=range(5), drifts=(0.0, 0.08, 0.16)) -> list[dict]:
                     r.append(np.corrcoef(table["position_mean"], z)[0, 1])
                     rmse.append(np.sqrt(np.mean((table["position_mean"] - z) ** 2)))
                     coverage.append(np.mean((table["position_hdi_low"] <= z) & (z <= table["position_hdi_high"])))
-                    true_gap = gap_series(table.assign(z=z), "z").to_numpy()
+                    true_gap = cs.table_gap(table.assign(z=z), "Republican", "Democrat", "z").to_numpy()
                     gap = cs.party_gap(scale, "Republican", "Democrat")
                     gap_coverage.append(np.mean((gap["gap_hdi_low"] <= true_gap) & (true_gap <= gap["gap_hdi_high"])))
                     width.append(gap["gap_hdi_high"].iloc[-1] - gap["gap_hdi_low"].iloc[-1])

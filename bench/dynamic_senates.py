@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import OUT, voteview_files  # noqa: E402
@@ -45,11 +44,6 @@ def senate_matrix(congress: int):
     rows = rows[rows["chamber"] == "Senate"] if "chamber" in rows else rows
     matrix, _ = build_vote_matrix(rows, where=str(votes))
     return matrix
-
-
-def gaps(table: pd.DataFrame, column: str, how: str) -> pd.Series:
-    values = table.groupby(["session", "party"])[column].agg(how).unstack()
-    return values["Republican"] - values["Democrat"]
 
 
 def run(args) -> dict:
@@ -95,8 +89,8 @@ def run(args) -> dict:
         "reflected_chains": idata.attrs.get("reflected_chains", ""),
     }
     for how in ("median", "mean"):
-        gap = gaps(scored, "score", how).reindex(sessions)
-        dw = gaps(scored, "nominate_dim1", how).reindex(sessions)
+        gap = cs.table_gap(scored, "Republican", "Democrat", "score", how).reindex(sessions)
+        dw = cs.table_gap(scored, "Republican", "Democrat", "nominate_dim1", how).reindex(sessions)
         out[f"gap_{how}"] = {
             "dynamic": {s: float(v) for s, v in gap.items()},
             "dw_nominate": {s: float(v) for s, v in dw.items()},

@@ -110,12 +110,6 @@ def on_panel_scale(truth: pd.DataFrame) -> np.ndarray:
     return (z - z.mean()) / z.std()
 
 
-def party_gaps(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Per session: median of `column` over Republicans minus over Democrats."""
-    medians = frame.groupby(["session", "party"])[column].median().unstack()
-    return medians["Republican"] - medians["Democrat"]
-
-
 def in_units(truth: pd.DataFrame, reference: str | None = None) -> pd.Series:
     """z_true standardized the way a method reports: over the `reference` session's
     members (the linking) or over every legislator-session (the dynamic model); indexed
@@ -139,7 +133,7 @@ def scorecard(scale, truth: pd.DataFrame, reference: str | None = None, mover: s
     covered = (table["position_hdi_low"] <= table["z"]) & (table["z"] <= table["position_hdi_high"])
     sessions = list(dict.fromkeys(table["session"]))
     sd = table.groupby("session")["position_sd"].median()
-    true_gap = party_gaps(table, "z").reindex(sessions)
+    true_gap = cs.table_gap(table, "Republican", "Democrat", "z").reindex(sessions)
     gap = cs.party_gap(scale, "Republican", "Democrat").set_index("session").reindex(sessions)
     gap_covered = (gap["gap_hdi_low"] <= true_gap) & (true_gap <= gap["gap_hdi_high"])
     first, last = sessions[0], sessions[-1]

@@ -144,3 +144,46 @@ def test_regression_linking_is_attenuated_which_is_why_mean_sigma_is_used():
     assert cs.links_table(regression)["b_mean"].iloc[1:].lt(cs.links_table(mean_sigma)["b_mean"].iloc[1:]).all()
     with pytest.raises(ValueError, match="unknown linking method"):
         cs.link_sessions(simulated_posteriors(truth, seed=0), method="ols")
+
+
+def nominate_table(voteview, congresses) -> pd.DataFrame:
+    """DW-NOMINATE's first dimension of the shared Senates as a legislator-sessions table."""
+    frames = []
+    for congress in congresses:
+        members = pd.read_csv(voteview / f"S{congress:03d}_members.csv")
+        members = members[(members["chamber"] == "Senate") & members["party_code"].isin([100, 200])]
+        frames.append(pd.DataFrame({
+            "session": str(congress), "legislator_id": members["icpsr"].astype(str),
+            "party": members["party_code"].map({100: "Democrat", 200: "Republican"}),
+            "position_mean": members["nominate_dim1"],
+        }).dropna())
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_agreement_of_two_scales_names_the_session_they_place_differently(shared_voteview):
+    """Two scales of one chamber, each in its own units: a session mapped by its own
+    shift and stretch agrees within itself (r = 1) but its party gap, relative to the
+    other sessions', parts from the other scale's, and that session is named; a session
+    mirrored shows r = -1; scales with nothing in common are refused."""
+    poles = ("Republican", "Democrat")
+    dw = nominate_table(shared_voteview, range(110, 115))
+    per_session, same = cs.agreement(dw, dw, poles)
+    assert same["pooled_r"] == pytest.approx(1.0) and per_session["r"].to_numpy() == pytest.approx(1.0)
+    assert same["gap_r"] == pytest.approx(1.0) and same["gap_change"] == pytest.approx(same["gap_change_other"])
+    gaps = cs.table_gap(dw, *poles)
+    assert list(gaps.index) == [str(c) for c in range(110, 115)] and (gaps > 0.5).all()
+
+    shift = {"110": (0.0, 1.0), "111": (0.3, 1.0), "112": (-0.2, 1.6), "113": (0.1, 1.0), "114": (0.0, 1.0)}
+    moved = dw.assign(position_mean=[shift[s][0] + shift[s][1] * x for s, x in zip(dw["session"], dw["position_mean"])])
+    per_session, summary = cs.agreement(dw, moved, poles)
+    assert per_session["r"].to_numpy() == pytest.approx(1.0)
+    assert summary["pooled_r"] < 0.99 and summary["most_different_session"] == "112"
+    relative = per_session.set_index("session")
+    assert relative.loc["112", "gap_other"] / relative.loc["112", "gap"] == pytest.approx(1.6 / (1.6 + 4) * 5, rel=0.05)
+
+    mirrored = dw.assign(position_mean=np.where(dw["session"] == "113", -1.0, 1.0) * dw["position_mean"])
+    per_session, summary = cs.agreement(dw, mirrored, None)
+    assert per_session.set_index("session").loc["113", "r"] == pytest.approx(-1.0) and summary["min_session_r"] == pytest.approx(-1.0)
+    assert summary["gap_r"] is None and "gap" not in per_session
+    with pytest.raises(ValueError, match="share no legislator-session"):
+        cs.agreement(dw[dw["session"] == "110"], dw[dw["session"] == "111"], poles)

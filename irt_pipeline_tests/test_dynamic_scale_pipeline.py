@@ -8,7 +8,8 @@ and a fifth session that shares no member with the others.
   and its scale has the columns of the linking's; the positions recover the truth;
   the unbridged session is left out and named; the posterior names the landing files of
   the sessions it holds; `irt-pipeline scale --method dynamic` prints the stored table;
-  a second run samples nothing (the posterior cache).
+  a second run samples nothing (the posterior cache); the scale's metadata says how it
+  agrees with the linking's stored scale (here stood in for by the truth).
 - The scale refuses a stored posterior fitted to other vote matrices than those stored
   now (a session's votes changed since), naming the session.
 - A posterior that fails its gates (a sampler far too short) publishes no scale, and the
@@ -25,6 +26,7 @@ import arviz as az
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pytest
 from simulated import drifting_careers, landing_rows
 from test_automation import CHAMBER, change_one_vote, materialize
 
@@ -74,6 +76,9 @@ def test_the_dynamic_scale_fits_every_session_once_gated_and_serves_the_scale(
 ):
     defs = make_definitions(root=str(storage_root), sampler=SAMPLER)
     land_sessions(instance, storage_root, defs)
+    # the linking's scale as stored, stood in for by the truth: the dynamic scale says how it agrees
+    (storage_root / "common_scale").mkdir()
+    TRUTH.rename(columns={"z_true": "position_mean"}).to_parquet(storage_root / "common_scale" / f"{CHAMBER}.parquet")
     calls = []
     real = PANEL.sample_bound
     monkeypatch.setattr(PANEL, "sample_bound", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -107,6 +112,11 @@ def test_the_dynamic_scale_fits_every_session_once_gated_and_serves_the_scale(
     assert covered.mean() >= 0.85
     sd = table.groupby("session")["position_sd"].median()
     assert sd[SESSIONS[-1]] <= 1.5 * sd[SESSIONS[0]]  # no piling up of uncertainty along the panel
+    agreement = metadata["dynamic_scale"]["agreement_with_linking"].value
+    assert agreement["legislator_sessions"] == len(table) and agreement["sessions"] == 4
+    assert agreement["pooled_r"] == pytest.approx(np.corrcoef(table["position_mean"], z)[0, 1], abs=1e-9)
+    assert agreement["min_session_r"] >= 0.85 and agreement["most_different_session"] in SESSIONS
+    assert all(f"| {s} " in metadata["dynamic_scale"]["agreement_by_session"].value for s in SESSIONS)
     careers = pd.read_parquet(storage_root / "dynamic_careers" / f"{CHAMBER}.parquet")
     assert list(careers.columns) == cs.CAREER_COLUMNS and careers["sessions"].sum() == len(table)
     assert calls == [1]
@@ -156,3 +166,23 @@ def test_the_dynamic_scale_fits_every_session_once_gated_and_serves_the_scale(
     party = TRUTH.set_index(["session", "legislator_id"])["party"]
     means = xi.groupby([party[tuple(label.split("|", 1))] for label in xi.index]).median()
     assert means["Democrat"] > 0 > means["Republican"], means
+
+
+def test_an_agreement_that_cannot_be_computed_says_undetermined_and_why(storage_root):
+    """No linking stored, a stored file that is not a table, a table of other
+    legislators: each says "undetermined" with the reason, never a figure."""
+    from irt_pipeline.assets.panel_models import linking_agreement
+    from irt_pipeline.resources import Storage
+
+    storage = Storage(root=str(storage_root))
+    table = TRUTH.rename(columns={"z_true": "position_mean"})
+    poles = ("Republican", "Democrat")
+    missing = linking_agreement(storage, CHAMBER, table, poles)["agreement_with_linking"]
+    assert missing.startswith("undetermined:") and f"common_scale/{CHAMBER}.parquet is not stored" in missing
+    stored = storage_root / "common_scale" / f"{CHAMBER}.parquet"
+    stored.parent.mkdir()
+    stored.write_bytes(b"not parquet")
+    assert linking_agreement(storage, CHAMBER, table, poles)["agreement_with_linking"].startswith("undetermined:")
+    table.assign(legislator_id="other-" + table["legislator_id"]).to_parquet(stored)
+    other = linking_agreement(storage, CHAMBER, table, poles)["agreement_with_linking"]
+    assert other == "undetermined: the two scales share no legislator-session"

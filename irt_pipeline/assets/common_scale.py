@@ -153,12 +153,14 @@ def common_scale(context: dg.AssetExecutionContext, posterior, diagnostics):
 
 
 def scale_outputs(
-    scale: cs.CommonScale, chamber: str, poles, metadata: dict, names=("common_scale", "careers"), where: str = ""
+    scale: cs.CommonScale, chamber: str, poles, metadata: dict, names=("common_scale", "careers"), where: str = "",
+    compare=None,
 ):
     """The two outputs of a chamber's scale (`names`: the legislator-sessions table and
     the careers), with the polarization chart, the trajectories and the sessions left
     out in their metadata; `metadata`: what the method adds (how the sessions were put
-    on one scale); `where`: the chart title's words for the scale."""
+    on one scale); `where`: the chart title's words for the scale; compare: table ->
+    metadata of the table's agreement with another scale (None: none)."""
     from irt_pipeline import plots
 
     table = cs.legislator_sessions(scale)
@@ -193,6 +195,7 @@ def scale_outputs(
             "polarization_chart": dg.MetadataValue.md(polarization),
             "trajectories": dg.MetadataValue.md(plots.markdown_image(trajectories, f"trajectories, {chamber}")),
             "poles": dg.MetadataValue.json(list(poles or ())),  # (conservative, liberal); [] when none
+            **(compare(table) if compare else {}),
         },
         data_version=versions.data_version(frame_digest(table)),
     )

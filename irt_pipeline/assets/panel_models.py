@@ -14,7 +14,9 @@ posterior, partitioned by chamber alone and fed by every session's vote matrix.
   (R-hat, bulk and tail ESS over every position, omega, the party level and the
   roll calls' scale; divergences; E-BFMI), as for a session's posterior.
 - {key}_scale, {key}_careers: the columns of `common_scale` and `careers`, only from a
-  posterior that passed its gates.
+  posterior that passed its gates; the scale's metadata says how it agrees with the
+  linking's stored `common_scale` (per session: r, each one's relative party gap), or
+  "undetermined" and why.
 
 Run on request (`irt-pipeline scale --method dynamic`, the model's job): refitting a
 chamber's whole panel whenever one session changes is a cost automation should not
@@ -27,7 +29,7 @@ import dagster as dg
 
 from irt_pipeline import versions
 from irt_pipeline.assets._lineage import landing_files_of
-from irt_pipeline.assets.common_scale import BY_CHAMBER, GROUP, _by_session, scale_outputs
+from irt_pipeline.assets.common_scale import BY_CHAMBER, GROUP, _by_session, _table, scale_outputs
 from irt_pipeline.assets.diagnostics import diagnostics_asset
 from irt_pipeline.assets.pca_init import declarations, partition_orientation
 from irt_pipeline.assets.posterior import posterior_fingerprint
@@ -39,6 +41,8 @@ from irt_pipeline.partitions import chamber_partitions, split_key
 from irt_pipeline.resources import Sampler, Storage
 from irt_pipeline.stats.models.spec import ModelSpec
 from irt_pipeline.stats.sampling import code_fingerprint
+
+LINKING = "common_scale"  # the linking's legislator-sessions asset, compared with in the metadata
 
 
 def landing_files(context, sessions: list[str]) -> list[dict]:
@@ -66,6 +70,29 @@ def session_rules(storage: Storage, matrices: dict, chamber: str) -> dict:
         except BadInput:
             rules[session] = None
     return rules
+
+
+def linking_agreement(storage: Storage, chamber: str, table, poles) -> dict:
+    """Metadata: how a panel model's scale (`table`, the legislator-sessions) agrees
+    with the linking's scale of the chamber as stored (`common_scale`;
+    `stats.common_scale.agreement`), or "undetermined" and why where that cannot be
+    said (not stored, unreadable, no legislator-session in common)."""
+    import pyarrow
+
+    from irt_pipeline.io_managers import read_parquet
+    from irt_pipeline.stats.common_scale import agreement
+
+    path = storage.base / LINKING / f"{chamber}.parquet"
+    try:
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is not stored (irt-pipeline scale --chamber {chamber} links the sessions)")
+        per_session, summary = agreement(table, read_parquet(path), poles)
+    except (OSError, ValueError, KeyError, pyarrow.ArrowException) as exc:
+        return {"agreement_with_linking": f"undetermined: {exc}"}
+    return {
+        "agreement_with_linking": dg.MetadataValue.json(summary),
+        "agreement_by_session": dg.MetadataValue.md(_table(per_session)),
+    }
 
 
 def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
@@ -157,10 +184,11 @@ def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
                 "trend per session, with 94% HDIs; the columns of careers.",
             ),
         },
+        deps=[dg.AssetDep(LINKING)],  # read for the agreement with the linking, when stored
         can_subset=False,
         **common,
     )
-    def scale(context: dg.AssetExecutionContext, posterior, diagnostics: dict, vote_matrix):
+    def scale(context: dg.AssetExecutionContext, posterior, diagnostics: dict, vote_matrix, storage: Storage):
         chamber = context.partition_key
         from irt_pipeline.stats.panel_sampling import spec_module
 
@@ -181,6 +209,7 @@ def panel_model_assets(spec: ModelSpec) -> dict[str, dg.AssetsDefinition]:
              "omega_mean": float(posterior.posterior["omega"].mean())},
             names=(f"{spec.key}_scale", f"{spec.key}_careers"),
             where=f"({spec.key} model, one posterior)",
+            compare=lambda table: linking_agreement(storage, chamber, table, poles),
         )
 
     return {"posterior": posterior, "diagnostics": diagnostics, "scale": scale}

@@ -431,3 +431,59 @@ def links_table(scale: CommonScale) -> pd.DataFrame:
         ],
         columns=["session", "linked_to", "bridges", "a_mean", "a_sd", "b_mean", "b_sd"],
     )
+
+
+def table_gap(table: pd.DataFrame, high: str, low: str, column: str = "position_mean", how: str = "median") -> pd.Series:
+    """Per session (in `session_order`): the `how` of `column` over the `high` party's
+    rows minus over the `low` party's, of a table with session and party columns (a
+    `legislator_sessions` table); NaN where either party is absent."""
+    values = table.groupby(["session", "party"])[column].agg(how).unstack()
+    gap = values.get(high, np.nan) - values.get(low, np.nan)
+    return pd.Series(gap, index=values.index, dtype=float).reindex(session_order(values.index))
+
+
+def agreement(scale: pd.DataFrame, other: pd.DataFrame, poles) -> tuple[pd.DataFrame, dict]:
+    """How two scales of one chamber agree (two `legislator_sessions` tables, each in
+    its own units; point estimates: position_mean), over the legislator-sessions both
+    hold. Per session: legislators in both, r of their positions within the session,
+    and each scale's party gap (poles: (conservative, liberal), or None) relative to
+    its mean over the sessions (unit-free, so the two series can be read side by side:
+    where they part, the scales place that session differently). Summary: the pooled r,
+    the r of the two relative gap series, each one's change first -> last session, and
+    the session where the relative gaps differ most (None without poles or with fewer
+    than two sessions). Raises ValueError when the tables share no legislator-session."""
+    keys = ["session", "legislator_id"]
+    both = scale[keys + ["party", "position_mean"]].merge(
+        other[keys + ["position_mean"]], on=keys, suffixes=("", "_other")
+    )
+    if both.empty:
+        raise ValueError("the two scales share no legislator-session")
+    order = session_order(both["session"].unique())
+    rows = []
+    for session in order:
+        these = both[both["session"] == session]
+        r = np.corrcoef(these["position_mean"], these["position_mean_other"])[0, 1] if len(these) > 2 else np.nan
+        rows.append({"session": session, "legislators": len(these), "r": float(r)})
+    table = pd.DataFrame(rows)
+    summary = {
+        "sessions": len(order),
+        "legislator_sessions": len(both),
+        "pooled_r": float(np.corrcoef(both["position_mean"], both["position_mean_other"])[0, 1]),
+        "min_session_r": float(table["r"].min()),
+        "gap_r": None, "gap_change": None, "gap_change_other": None, "most_different_session": None,
+    }
+    if poles:
+        gaps = {name: table_gap(both.assign(position_mean=both[column]), *poles).reindex(order)
+                for name, column in (("gap", "position_mean"), ("gap_other", "position_mean_other"))}
+        for name, gap in gaps.items():
+            table[name] = (gap / gap.mean()).to_numpy()
+        usable = table.dropna(subset=["gap", "gap_other"])
+        if len(usable) >= 2:
+            first, last = usable.iloc[0], usable.iloc[-1]
+            summary.update(
+                gap_r=float(np.corrcoef(usable["gap"], usable["gap_other"])[0, 1]) if len(usable) > 2 else None,
+                gap_change=float(last["gap"] - first["gap"]),
+                gap_change_other=float(last["gap_other"] - first["gap_other"]),
+                most_different_session=str(usable.loc[(usable["gap"] - usable["gap_other"]).abs().idxmax(), "session"]),
+            )
+    return table, summary
