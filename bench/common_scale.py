@@ -3,6 +3,7 @@
     python bench/common_scale.py                        # 73rd, 88th, 110th-118th
     python bench/common_scale.py --congresses 110-118
     python bench/common_scale.py --screenshot bench/out/common_scale/ui-polarization.png
+    python bench/common_scale.py --congresses 110-118 --dynamic   # and the dynamic scale beside it
 
 Each Congress is imported as the CLI does and its partition runs the `irt_chain` job
 on a persistent storage root and instance, `bench/out/common_scale/{root,dagster_home}/`
@@ -18,7 +19,11 @@ outputs are compared with DW-NOMINATE's `nominate_dim1` (a common-space score it
   scale, of the unlinked scores and of DW-NOMINATE over the same legislators, and the
   correlation of each series with DW-NOMINATE's;
 - the linking variants of `irt_pipeline.stats.common_scale` (mean-sigma or regression,
-  with or without the bootstrap over bridges) on the same stored posteriors.
+  with or without the bootstrap over bridges) on the same stored posteriors;
+- with `--dynamic`: the `dynamic_scale_job` on the same root (one posterior over the
+  Senates' stored vote matrices, about 15 minutes for nine Senates), its scale against
+  DW-NOMINATE as above, its orientation rule, and the agreement with the linking the
+  pipeline itself writes in `dynamic_scale`'s metadata.
 
 Prints markdown; writes every number to bench/out/common_scale.json. About 1-2 minutes
 per Congress to fit on a 2-core machine with the default sampler; seconds on a rerun.
@@ -195,6 +200,16 @@ def markdown(report: dict) -> str:
             f"| {row['scale']} | {row['legislator_sessions']} | {row['pooled_r']:.4f} | "
             f"{row['gap_r']:.3f} | {row['gap_change']:+.3f} ({row['dw_gap_change']:+.3f}) |"
         )
+    if "dynamic" in report:
+        dynamic = report["dynamic"]
+        row = dynamic["vs_dw"]
+        lines += [
+            f"| {row['scale']} | {row['legislator_sessions']} | {row['pooled_r']:.4f} | {row['gap_r']:.3f} | "
+            f"{row['gap_change']:+.3f} ({row['dw_gap_change']:+.3f}) |",
+            "", f"Dynamic scale: {dynamic['seconds']:.0f} s, orientation: {dynamic['orientation']}.",
+            f"Its agreement with the linking (`dynamic_scale` metadata): {json.dumps(dynamic['agreement'])}", "",
+            dynamic["agreement_by_session"],
+        ]
     common, unlinked = report["common"], report["unlinked"]
     lines += ["", "| Congress | gap, common scale | gap, unlinked | gap, DW-NOMINATE dim 1 |", "|---|---|---|---|"]
     for session, value in common["gap"].items():
@@ -214,12 +229,34 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def run_dynamic(defs, instance) -> dict:
+    """The dynamic scale of the chamber on the bench's root, through its job: seconds,
+    orientation rule, and the agreement with the linking from its metadata."""
+    import time
+
+    began = time.perf_counter()
+    result = defs.resolve_job_def("dynamic_scale_job").execute_in_process(
+        instance=instance, partition_key=CHAMBER, raise_on_error=False
+    )
+    if not result.success:
+        raise SystemExit("dynamic_scale_job failed")
+    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    return {
+        "seconds": time.perf_counter() - began,
+        "orientation": metadata["dynamic_posterior"]["orientation"].value,
+        "draws_used": metadata["dynamic_posterior"]["draws_used"].value,
+        "agreement": metadata["dynamic_scale"]["agreement_with_linking"].value,
+        "agreement_by_session": metadata["dynamic_scale"]["agreement_by_session"].value,
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--congresses", default="73,88,110-118")
     parser.add_argument("--root", default=str(DEFAULT_ROOT), help="storage root (kept between runs)")
     parser.add_argument("--out", default=str(OUT / "common_scale.json"))
     parser.add_argument("--screenshot", help="also save the UI page of the polarization chart (PNG) here")
+    parser.add_argument("--dynamic", action="store_true", help="also run the dynamic scale on the same root")
     args = parser.parse_args(argv)
 
     import dagster as dg
@@ -244,6 +281,7 @@ def main(argv=None) -> int:
             e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "common_scale"
         ]
         metadata = event.materialization.metadata
+        dynamic = run_dynamic(defs, instance) if args.dynamic else None
     table = pd.read_parquet(root / "common_scale" / f"{CHAMBER}.parquet")
     nominate = dw_nominate(congresses)
     linked = list(dict.fromkeys(table["session"]))
@@ -263,6 +301,10 @@ def main(argv=None) -> int:
         "variants": variants(root, linked, nominate),
         "simulated": simulated_variants(),
     }
+    if dynamic is not None:
+        scores = pd.read_parquet(root / "dynamic_scale" / f"{CHAMBER}.parquet").rename(columns={"position_mean": "score"})
+        report["dynamic"] = {**dynamic, "vs_dw": compare(scores.merge(nominate, on=["session", "legislator_id"]),
+                                                         "dynamic scale (one posterior)")}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(markdown(report))
