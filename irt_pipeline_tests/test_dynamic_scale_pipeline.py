@@ -132,6 +132,7 @@ def test_the_dynamic_scale_fits_every_session_once_gated_and_serves_the_scale(
     np.testing.assert_allclose(printed["position_mean"], table["position_mean"])
     (summary,) = [line for line in out.err.splitlines() if line.startswith('{"chamber"')]
     assert json.loads(summary)["method"] == "dynamic" and json.loads(summary)["left_out"] == left_out
+    assert json.loads(summary)["agreement_with_linking"] == agreement
     assert calls == [1], "a second run refit the panel"
 
     # a session's votes change: the stored posterior no longer publishes a scale

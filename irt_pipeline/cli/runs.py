@@ -205,7 +205,8 @@ def scale_methods() -> dict[str, tuple[str, tuple[str, str]]]:
 def run_common_scale(instance, chamber: str, method: str = LINKING) -> dict:
     """Materialize the chamber's scale in-process (the linking: from the stored
     posteriors and diagnostics, nothing is refit; a panel model: its posterior over the
-    stored vote matrices, through its cache); a JSON-ready summary."""
+    stored vote matrices, through its cache); a JSON-ready summary (a panel model's with
+    its agreement with the linking, as its scale's metadata states it)."""
     job, (sessions_asset, _) = scale_methods()[method]
     result = _shared.definitions().resolve_job_def(job).execute_in_process(
         instance=instance, partition_key=chamber, raise_on_error=False
@@ -223,6 +224,7 @@ def run_common_scale(instance, chamber: str, method: str = LINKING) -> dict:
         "sessions": metadata.get("sessions"),
         "reference_session": metadata.get("reference_session"),
         "left_out": metadata.get("left_out"),
+        **({"agreement_with_linking": metadata["agreement_with_linking"]} if "agreement_with_linking" in metadata else {}),
         "failures": run_failures(result),
     }
 
