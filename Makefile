@@ -17,10 +17,8 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/irt-pipeline demo
 
-# Two pytest workers, a test file each at a time (a file's module fixtures stay on one
-# worker): measured 22 min against 30.5 in one process on 2 cores (bench/RESULTS.md).
 test: $(BIN)/.installed browser services
-	$(BIN)/python -m pytest -n 2 --dist loadfile irt_pipeline_tests
+	$(BIN)/python -m pytest irt_pipeline_tests
 
 # The UI browser test drives Debian's Chromium; install it when missing (needs root
 # and apt; elsewhere the browser tests skip, except under CI where they fail).
