@@ -473,9 +473,8 @@ def agreement(scale: pd.DataFrame, other: pd.DataFrame, poles) -> tuple[pd.DataF
         "gap_r": None, "gap_change": None, "gap_change_other": None, "most_different_session": None,
     }
     if poles:
-        gaps = {name: table_gap(both.assign(position_mean=both[column]), *poles).reindex(order)
-                for name, column in (("gap", "position_mean"), ("gap_other", "position_mean_other"))}
-        for name, gap in gaps.items():
+        for name, column in (("gap", "position_mean"), ("gap_other", "position_mean_other")):
+            gap = table_gap(both, *poles, column).reindex(order)
             table[name] = (gap / gap.mean()).to_numpy()
         usable = table.dropna(subset=["gap", "gap_other"])
         if len(usable) >= 2:
