@@ -208,10 +208,10 @@ def fit_panel(spec: ModelSpec, matrices: dict, settings: SamplerSettings, progre
     sessions, left_out = cs.connected_run(
         {s: m.legislators for s, m in matrices.items()}, cs.MIN_BRIDGES if min_bridges is None else min_bridges
     )
-    module = spec_module(spec)
-    rule = module.panel_rule([matrices[s] for s in sessions], sessions, rules, where=where)
+    held = [matrices[s] for s in sessions]
+    rule = spec_module(spec).panel_rule(held, sessions, rules, where=where)
     began = time.perf_counter()
-    bound = spec.bind([matrices[s] for s in sessions], sessions, orientation=rule)
+    bound = spec.bind(held, sessions, orientation=rule)
     compile_seconds = time.perf_counter() - began
     runs = []
     for target_accept in (settings.target_accept, settings.retry_target_accept):  # as `sampling.sample` retries
