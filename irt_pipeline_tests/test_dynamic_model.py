@@ -150,8 +150,9 @@ def test_single_precision_is_the_double_density_up_to_float32_rounding():
 
 
 def gauge_logp(w):
-    """The gauge's density at w, up to a constant: w ~ N(0, 1) iid (PRIORS)."""
-    return -0.5 * np.sum(w**2)
+    """The gauge's density at w, up to a constant: w iid PRIORS["gauge"] (a Normal)."""
+    gauge = dynamic.PRIORS["gauge"]
+    return -0.5 * np.sum(((w - gauge.mu) / gauge.sigma) ** 2)
 
 
 def test_the_gauge_is_inert():
@@ -195,11 +196,12 @@ def test_a_sessions_shift_and_stretch_reach_only_the_walk_and_the_entry_level():
         mu, sigma = x[s["mu_party"]], np.exp(x[s["sigma_party_log__"]])
         grouped = panel.entrant_unit >= 0
         unit = panel.entrant_unit[grouped]
+        other = dynamic.PRIORS["xi_other"]
         return (
             gauge_logp(w)
             + st.norm.logpdf(xi[panel.link_cur], xi[panel.link_prev], omega * np.sqrt(panel.link_dt)).sum()
             + st.norm.logpdf(xi[panel.entrant[grouped]], mu[unit], sigma[panel.units[unit, 0]]).sum()
-            + st.norm.logpdf(xi[panel.entrant[~grouped]], 0.0, 2.0).sum()
+            + st.norm.logpdf(xi[panel.entrant[~grouped]], other.mu, other.sigma).sum()
         )
 
     w = panel.to_w(x[c])
