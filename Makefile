@@ -18,7 +18,7 @@ demo: $(BIN)/.installed
 	$(BIN)/irt-pipeline demo
 
 test: $(BIN)/.installed browser services
-	$(BIN)/python -m pytest irt_pipeline_tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup irt_pipeline_tests
 
 # The UI browser test drives Debian's Chromium; install it when missing (needs root
 # and apt; elsewhere the browser tests skip, except under CI where they fail).

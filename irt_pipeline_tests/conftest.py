@@ -45,6 +45,27 @@ from ui_server import dagster_ui, demo_backfill  # noqa: F401
 # PostgreSQL, RabbitMQ, S3 and a Dagster cluster on them, for the multi-machine tests.
 from services import cluster, compiled_kernels, postgres, rabbitmq, s3_server, single_machine  # noqa: F401
 
+# The session fixtures that start services or fit partitions once for every test that
+# asks (the single-machine runs, the UI server and its backfill, PostgreSQL, RabbitMQ,
+# the cluster on them).
+SHARED_SERVICES = {"single_machine", "dagster_ui", "demo_backfill", "postgres", "rabbitmq", "cluster"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """With `-n 2 --dist loadgroup` (`make test`): each file runs on one worker (its
+    module fixtures are built once), and the files that use a shared service all on the
+    same one, so that no service is started, nor partition fitted, twice."""
+    by_file: dict[Path, list] = {}
+    for item in items:
+        by_file.setdefault(item.path, []).append(item)
+    for path, file_items in by_file.items():
+        shared = any(SHARED_SERVICES & set(item.fixturenames) for item in file_items)
+        group = "services" if shared else path.stem
+        for item in file_items:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_VOTEVIEW = REPO.parent / "shared" / "data" / "voteview"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from kernel_checks import graph_logp_dlogp
 
 from irt_pipeline.stats import callbacks
 from irt_pipeline.stats.matrix import VoteMatrix
@@ -59,7 +60,7 @@ def kernel_minus_graph(matrices, bound, points) -> list[float]:
     gradients must agree."""
     model = dynamic.graph(matrices, bound)
     assert [v.name for v in model.value_vars] == list(bound.coordinates)
-    logp, dlogp = model.compile_logp(), model.compile_dlogp()
+    logp, dlogp = graph_logp_dlogp(model)
     offsets = []
     for x in points:
         point = {name: np.asarray(x[where]) for name, where in bound.coordinates.items()}

@@ -97,7 +97,14 @@ def test_the_party_prior_costs_little_where_parties_carry_nothing(flat_data):
     matrix, _, fits = flat_data
     table = compare_models({name: psis_loo(idata, matrix) for name, idata in fits.items()})
     other = table.iloc[1]
-    assert other["elpd_diff"] < 2 * other["dse"] + 1.0
+    # Which model is ahead here is a coin toss: with these settings and seeds 3-10 the
+    # flat prior led by 2.3 to 6.6 (4 seeds) and the party prior by 0.6 to 2.4 (4), dse
+    # 2.6-3.0; with 2,000 draws instead of 400 the spread was the same (-3.5 to +4.1,
+    # dse 1.4-1.5): it is the pointwise LOO's, not the draws'. 2 dse + 1 (6.4 here) was
+    # exceeded once in those runs and once in a full test run (7.84). The bound, either
+    # way, is 4 dse (about 11); a prior that does not fit costs more: the flat prior on
+    # the party chamber above falls 30-33 behind (5.2-5.4 dse, seeds 3-5).
+    assert other["elpd_diff"] < 4 * other["dse"], table
 
 
 def test_hierarchical_model_recovers_its_simulated_truth():
