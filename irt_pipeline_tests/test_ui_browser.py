@@ -106,9 +106,13 @@ def test_lineage_graph_shows_the_chain_with_its_checks(open_ui):
     xs = [names[name].bounding_box()["x"] for name in CHAIN]
     assert xs[:3] == sorted(xs[:3]) and xs[3:] == sorted(xs[3:]) and xs[0] < xs[-1]
     # the checks sit on their assets: one on roll_calls and vote_matrix, every gate on
-    # diagnostics (the bad partition keeps the summaries from reading "all passed")
-    assert page.get_by_text(re.compile(rf"^\d+ / {len(GATES)} Passed$")).count() == 1
-    assert page.get_by_text(re.compile(r"^\d+ / 1 Passed$")).count() == 2
+    # diagnostics (the bad partition keeps the summaries from reading "all passed");
+    # the nodes fetch their check results after they are drawn: waited for, as a user
+    # would (on a loaded machine they came after the nodes' labels)
+    from playwright.sync_api import expect
+
+    expect(page.get_by_text(re.compile(rf"^\d+ / {len(GATES)} Passed$"))).to_have_count(1, timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^\d+ / 1 Passed$"))).to_have_count(2, timeout=60_000)
     page.wait_for_timeout(1_000)
     page.screenshot(path=ARTIFACTS / "ui-lineage.png")
 
